@@ -1,0 +1,148 @@
+# stockade — a plain GNU Makefile.  `make help` lists the targets.
+#
+# Layout: src/<part>/*.c (one folder per part of docs/DESIGN), the parts'
+# APIs in include/stockade/<part>.h, unit tests tests/test_*.c (check),
+# integration tests integration/*.bats, benchmarks bench/.
+# Files are picked up by wildcard: adding a .c file needs no edit here.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+DATADIR   ?= $(PREFIX)/share/stockade
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+BUILD     ?= build
+
+CC        ?= cc
+PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson libhs
+
+# Debian packages the build, the tests and the benchmarks need (make deps).
+DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
+             libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev \
+             libvectorscan-dev check bats bubblewrap firejail util-linux \
+             iproute2 python3 perl git hyperfine
+
+# Lazily evaluated so that `make deps` works before pkg-config can answer.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+OPT       ?= -O2
+HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+             -fcf-protection -fPIE
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DSTOCKADE_VERSION='"$(VERSION)"' \
+             -DSTOCKADE_DATADIR='"$(DATADIR)"' -DSTOCKADE_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS    += -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) -MMD -MP
+LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+
+LIB_PARTS := util policy session sandbox redact audit
+LIB_SRC   := $(foreach p,$(LIB_PARTS),$(sort $(wildcard src/$(p)/*.c)))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+DMN_SRC   := $(sort $(wildcard src/daemon/*.c))
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+DMN_OBJ   := $(DMN_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(TEST_HELPERS:tests/helpers/%.c=$(BUILD)/helpers/%)
+LIB       := $(BUILD)/libstockade.a
+CLI_LIB   := $(BUILD)/libstockade-cli.a
+
+# The daemon shares the cli's request/run code but not its main().
+CLI_SHARED_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+
+BINS      := $(BUILD)/stockade $(if $(DMN_SRC),$(BUILD)/stockaded)
+
+.PHONY: all deps test unit integration asan bench demo fuzz install uninstall clean help deb
+
+all: $(BINS) $(HELPER_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/stockade: $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/stockaded: $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB) $(PKG_LIBS)
+
+# Tests link archives, so a test pulls in only the objects it uses.
+$(CLI_LIB): $(CLI_SHARED_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(CLI_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_LIB) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+
+# Small static programs the integration tests run inside the sandbox
+# (attack probes: ptrace, io_uring, keyctl, TIOCSTI, ...).
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+deps:
+	@sh tests/deps.sh $(DEB_DEPS)
+
+test: deps all $(TEST_BIN)
+	@BUILD=$(BUILD) sh tests/run-all.sh
+
+unit: all $(TEST_BIN)
+	@BUILD=$(BUILD) ONLY=unit sh tests/run-all.sh
+
+integration: all
+	@BUILD=$(BUILD) ONLY=integration sh tests/run-all.sh
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: deps
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	  HARDEN="-fPIE" \
+	  CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+bench: deps all
+	@BUILD=$(BUILD) sh bench/run.sh
+
+demo: deps all
+	@BUILD=$(BUILD) sh integration/demo.sh
+
+fuzz: deps
+	@BUILD=$(BUILD)-fuzz sh tests/fuzz.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/stockade/profiles \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/stockade $(DESTDIR)$(BINDIR)/stockade
+	$(if $(DMN_SRC),install -d $(DESTDIR)$(SBINDIR) && install -m 0755 $(BUILD)/stockaded $(DESTDIR)$(SBINDIR)/stockaded)
+	for f in profiles/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(SYSCONFDIR)/stockade/profiles/ || true; done
+	for f in docs/*.1; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	for f in docs/*.5; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/ || true; done
+	for f in docs/*.8; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/stockade $(DESTDIR)$(SBINDIR)/stockaded
+
+clean:
+	rm -rf build build-*
+
+help:
+	@echo "make deps         install the Debian packages needed (root), or print the apt-get line"
+	@echo "make / make all   build $(BUILD)/stockade"
+	@echo "make demo         set up, build, and run a real command in the sandbox"
+	@echo "make test         unit + integration tests, as root and as nobody"
+	@echo "make asan         the tests under ASan+UBSan (build-asan/)"
+	@echo "make bench        spawn latency and more, side by side with bubblewrap and firejail"
+	@echo "make fuzz         fuzz targets for a bounded time"
+	@echo "make install      install under PREFIX=$(PREFIX)"
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DMN_OBJ:.o=.d) $(TEST_BIN:=.d)
+.SECONDARY:

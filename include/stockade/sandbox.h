@@ -1,0 +1,126 @@
+/* stockade — the sandbox (src/sandbox/): namespaces, the mount tree,
+ * loopback, capabilities, Landlock, seccomp, limits, and the supervision
+ * loop that relays output and reaps the whole tree.
+ *
+ * The caller (cli run, daemon exec, mcp) fills an sk_sandbox_config — from
+ * a resolved profile plus command-line overrides — and calls sk_sandbox_run().
+ */
+#ifndef STOCKADE_SANDBOX_H
+#define STOCKADE_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stockade/redact.h"
+#include "stockade/util.h"
+
+typedef enum sk_net_mode {
+	SK_NET_NONE = 0,  /* private network namespace: only its own loopback, brought up */
+	SK_NET_HOST,      /* share the caller's network namespace */
+} sk_net_mode;
+
+/* How a path of the host appears inside the sandbox. */
+typedef enum sk_fs_access {
+	SK_FS_RO = 0,   /* bind-mounted read-only */
+	SK_FS_RW,       /* bind-mounted read-write */
+	SK_FS_HIDE,     /* not in the sandbox at all (an empty, read-only stand-in) */
+	SK_FS_TMPFS,    /* a fresh private tmpfs at that path */
+} sk_fs_access;
+
+typedef struct sk_fs_rule {
+	const char *path;    /* absolute host path (also the path inside) */
+	sk_fs_access access;
+	bool optional;       /* a missing path is skipped instead of an error */
+} sk_fs_rule;
+
+/* One entry of the mount plan: built as data (sk_mount_plan_build), checked
+ * in unit tests, then applied in order inside the new mount namespace. */
+typedef enum sk_mount_kind {
+	SK_MNT_TMPFS,     /* tmpfs at dst, mode */
+	SK_MNT_BIND_RO,   /* bind src -> dst, read-only, nosuid, nodev */
+	SK_MNT_BIND_RW,   /* bind src -> dst, read-write, nosuid, nodev */
+	SK_MNT_BIND_DEV,  /* bind one device node src -> dst (keeps dev) */
+	SK_MNT_PROC,      /* proc of the new pid namespace */
+	SK_MNT_DEVPTS,    /* a new devpts instance */
+	SK_MNT_SYMLINK,   /* symlink dst -> src */
+	SK_MNT_DIR,       /* mkdir dst, mode */
+	SK_MNT_HIDE,      /* an empty read-only stand-in over dst (dir or file) */
+	SK_MNT_REMOUNT_RO,/* make dst read-only (non-recursive; used for the root) */
+} sk_mount_kind;
+
+typedef struct sk_mount {
+	sk_mount_kind kind;
+	char *src;       /* host path (BIND_*), link target (SYMLINK), or NULL */
+	char *dst;       /* absolute path inside the sandbox */
+	unsigned mode;   /* TMPFS / DIR */
+	bool optional;   /* skip when src is missing */
+} sk_mount;
+
+typedef struct sk_mount_plan {
+	sk_mount *v;
+	size_t n, cap;
+} sk_mount_plan;
+
+typedef struct sk_limits {
+	uint64_t timeout_ms;     /* wall clock; 0 = none */
+	uint64_t memory_bytes;   /* 0 = none */
+	uint64_t pids;           /* 0 = none */
+	uint64_t cpu_seconds;    /* 0 = none */
+	uint64_t output_bytes;   /* stdout + stderr delivered; 0 = none */
+	uint64_t nofile;         /* open files; 0 = inherit */
+} sk_limits;
+
+typedef struct sk_sandbox_config {
+	char *const *argv;          /* the command; argv[0] is looked up in PATH inside */
+	char *const *envp;          /* the command's complete environment */
+	const char *workspace;      /* absolute, canonical; bound read-write */
+	const char *cwd;            /* inside the sandbox; NULL = workspace */
+	const char *home;           /* path of the private HOME inside (an empty tmpfs) */
+	const char *hostname;       /* NULL = "stockade" */
+	sk_net_mode net;
+	sk_limits limits;
+	const sk_fs_rule *fs;       /* profile rules, applied after the defaults */
+	size_t n_fs;
+	const char *const *deny_syscalls;  /* extra syscall names failing with EPERM */
+	size_t n_deny_syscalls;
+	const char *const *allow_syscalls; /* names removed from the default deny table */
+	size_t n_allow_syscalls;
+	const sk_redactor *redactor;       /* NULL = no redaction (only `stockade run --no-redact`) */
+	bool verbose;                      /* report what applied on stderr */
+	int stdout_fd, stderr_fd;          /* where redacted output goes (default 1, 2) */
+} sk_sandbox_config;
+
+/* What happened, for the front end, the receipts and --verbose. */
+typedef struct sk_run_result {
+	int exit_code;          /* env(1)/timeout(1) convention */
+	int wait_status;        /* the command's raw wait status, when it ran */
+	bool ran;               /* the command was executed */
+	bool timed_out;
+	bool output_capped;
+	int exec_errno;         /* errno of a failed execve (126/127) */
+	uint64_t duration_ns;
+	uint64_t bytes_stdout, bytes_stderr;   /* as delivered, after redaction */
+	int landlock_abi;       /* 0 when the kernel has none */
+	char limits_how[96];    /* e.g. "cgroup v1 (pids, memory) + rlimits" */
+} sk_run_result;
+
+void sk_sandbox_config_init(sk_sandbox_config *cfg);
+
+/* Build the mount plan for cfg (pure: no I/O).  Exposed for tests. */
+int sk_mount_plan_build(const sk_sandbox_config *cfg, sk_mount_plan *plan, sk_error *err);
+void sk_mount_plan_free(sk_mount_plan *plan);
+
+/* Run cfg->argv in a fresh sandbox and supervise it to the end.
+ * Returns 0 when a result was produced (whatever the command's exit code),
+ * or a negative errno with err filled when the sandbox could not be made. */
+int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *err);
+
+/* The default seccomp deny table, for docs, tests and profiles. */
+typedef struct sk_syscall_rule {
+	const char *name;
+	const char *why;
+} sk_syscall_rule;
+const sk_syscall_rule *sk_seccomp_default_denies(size_t *n);
+
+#endif

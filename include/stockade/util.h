@@ -1,0 +1,86 @@
+/* stockade — small shared helpers: typed errors, cleanup attributes, parsing.
+ *
+ * Convention across the project: functions return 0 (or a count) on success
+ * and a negative errno on failure; when a caller-visible message is useful
+ * they also fill an sk_error.  Ownership is made visible with the _cleanup_
+ * helpers below: a variable declared with one is released on scope exit
+ * unless it is handed off with sk_steal_ptr()/sk_steal_fd().
+ */
+#ifndef STOCKADE_UTIL_H
+#define STOCKADE_UTIL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Exit codes shared by every front end (env(1)/timeout(1) conventions). */
+enum {
+	SK_EXIT_TIMEOUT = 124,   /* the command ran out of wall-clock time */
+	SK_EXIT_INTERNAL = 125,  /* stockade's own error: nothing was run or the run is void */
+	SK_EXIT_CANNOT_EXEC = 126,
+	SK_EXIT_NOT_FOUND = 127,
+	SK_EXIT_SIGNAL_BASE = 128,
+};
+
+/* An error that carries errno and a sentence for the user. */
+typedef struct sk_error {
+	int code;        /* positive errno, 0 when no error */
+	char msg[512];   /* "what was wrong; what to do" */
+} sk_error;
+
+/* Record an error and return -code, so `return sk_fail(err, EINVAL, ...)`. */
+int sk_fail(sk_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* As sk_fail, appending ": strerror(code)". */
+int sk_fail_errno(sk_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline void sk_freep(void *p) { free(*(void **)p); }
+static inline void sk_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+static inline void sk_fclosep(FILE **f) { if (*f) fclose(*f); }
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(sk_freep)
+#define _cleanup_close_ _cleanup_(sk_closep)
+#define _cleanup_fclose_ _cleanup_(sk_fclosep)
+
+static inline void *sk_steal_ptr_impl(void **p) { void *v = *p; *p = NULL; return v; }
+#define sk_steal_ptr(p) sk_steal_ptr_impl((void **)&(p))
+static inline int sk_steal_fd(int *fd) { int v = *fd; *fd = -1; return v; }
+
+#define SK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "64M", "2G", "4096", "1.5k" is not accepted: integers with an optional
+ * K/M/G/T suffix (powers of 1024).  Returns 0 or -EINVAL/-ERANGE. */
+int sk_parse_size(const char *s, uint64_t *out);
+/* Seconds as "30", "1.5", "2m", "1h", "500ms" -> milliseconds. */
+int sk_parse_duration_ms(const char *s, uint64_t *out_ms);
+/* Decimal unsigned integer, whole string. */
+int sk_parse_u64(const char *s, uint64_t *out);
+
+/* write(2) all of buf, retrying on EINTR and short writes. */
+int sk_write_all(int fd, const void *buf, size_t len);
+/* Read a whole small file (<= max bytes) into a NUL-terminated buffer. */
+int sk_read_file(const char *path, size_t max, char **out, size_t *out_len);
+/* Write a small string into an existing file (e.g. /proc, /sys knobs). */
+int sk_write_file(const char *path, const char *text);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t sk_now_ns(void);
+
+/* mkdir -p, mode applied to created components. */
+int sk_mkdir_p(const char *path, unsigned mode);
+
+#endif

@@ -1,0 +1,47 @@
+/* stockade: dispatch to a subcommand.  Each lives in src/cli/cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "stockade/cli.h"
+#include "stockade/util.h"
+
+typedef int (*sk_cmd_fn)(int argc, char **argv);
+
+static const struct {
+	const char *name;
+	sk_cmd_fn fn;
+	const char *summary;
+} commands[] = {
+	{ "run", sk_cmd_run, "run a command in a fresh sandbox" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: stockade COMMAND [OPTIONS] [ARGS]\n"
+		   "       stockade run [OPTIONS] -- CMD [ARGS...]\n\n"
+		   "Runs the shell commands of AI agents in a sandbox where a refusal is a stop.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < SK_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'stockade COMMAND --help' describes one command; man stockade(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return SK_EXIT_INTERNAL;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("stockade %s\n", STOCKADE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < SK_ARRAY_LEN(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return sk_cli_error("unknown command '%s'; 'stockade --help' lists the commands", argv[1]);
+}
