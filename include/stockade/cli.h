@@ -5,6 +5,96 @@
 #define STOCKADE_CLI_H
 
 int sk_cmd_run(int argc, char **argv);
+int sk_cmd_redact(int argc, char **argv);
+int sk_cmd_verify(int argc, char **argv);
+int sk_cmd_replay(int argc, char **argv);
+int sk_cmd_report(int argc, char **argv);
+int sk_cmd_regress(int argc, char **argv);
+int sk_cmd_key(int argc, char **argv);
+int sk_cmd_profile(int argc, char **argv);
+
+/* ---- profile -> sandbox configuration (src/cli/profile_apply.c) ---------- */
+#include "stockade/policy.h"
+#include "stockade/sandbox.h"
+
+/* A value withheld from the command's environment, for the redactor. */
+typedef struct sk_profile_secret {
+	const char *label;   /* "env:NAME" */
+	const char *value;
+} sk_profile_secret;
+
+/* What applying a profile produced; cfg points into it, so it must outlive
+ * the run.  Free with sk_profile_env_free. */
+typedef struct sk_profile_env {
+	char **envp;                 /* the command's environment, NULL-terminated */
+	sk_profile_secret *secrets;  /* env values withheld as `secret` (or escalating) */
+	size_t n_secrets;
+	char **secret_files;         /* files whose contents are redaction literals:
+				      * regular files under `file secret` rules
+				      * (directories expanded, bounded; *.pub and
+				      * known_hosts skipped) and `redact literal-file` */
+	size_t n_secret_files;
+	const char **disabled_rules; /* `redact disable NAME`, NULL-terminated */
+	const char **pattern_rules;  /* `redact pattern NAME [EXPR]`: NAME, NULL-terminated */
+	const char **pattern_exprs;  /* the matching EXPR or NULL, same index */
+	size_t n_patterns;
+	sk_fs_rule *fs;              /* mount rules, parents first (cfg->fs) */
+	size_t n_fs;
+	const char **deny_syscalls, **allow_syscalls;
+	size_t n_deny_syscalls, n_allow_syscalls;
+	char **owned;                /* strings the above point to */
+	size_t n_owned;
+} sk_profile_env;
+
+/* Fill cfg's fs rules, net, limits (those the profile sets), syscalls and
+ * envp from a resolved (ideally bound) profile, and compute the environment
+ * from environ by the profile's env rules (each variable goes through
+ * sk_decide, so the environment and the receipts cannot disagree).
+ * home is the sandbox's private HOME (may be NULL): a hidden or tmpfs rule
+ * on exactly that path is left to the sandbox, and cfg->home is set to it
+ * when NULL.  cfg->workspace, when set first, is left to the sandbox too.
+ * File rules: read-only/read-write/tmpfs map to RO/RW/TMPFS; hidden, deny
+ * and secret to HIDE (the profile keeps them for decide); name patterns
+ * (".env") are expanded by a bounded scan of the workspace, absolute globs
+ * by glob(3). */
+int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home,
+		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
+void sk_profile_env_free(sk_profile_env *env);
+
+/* ---- the run path (src/cli/run_path.c): one for every front end ---------- */
+
+/* Defaults that bound every run (promise 6); profiles and options override. */
+#define SK_DEFAULT_TIMEOUT_MS (15ULL * 60 * 1000)
+#define SK_DEFAULT_MEMORY (4ULL << 30)
+#define SK_DEFAULT_PIDS 1024
+#define SK_DEFAULT_OUTPUT (64ULL << 20)
+
+enum {
+	SK_LIMIT_SET_TIMEOUT = 1, SK_LIMIT_SET_MEMORY = 2, SK_LIMIT_SET_PIDS = 4,
+	SK_LIMIT_SET_CPU = 8, SK_LIMIT_SET_OUTPUT = 16,
+};
+
+typedef struct sk_request {
+	char *const *argv;           /* the command */
+	char *const *environ;        /* the caller's environment */
+	const char *cwd;             /* NULL = the current directory */
+	const char *workspace;       /* NULL = cwd */
+	const char *profile;         /* NAME or FILE; NULL = "default" */
+	const char *session;         /* NULL = none */
+	uint32_t turn;
+	const char *state_dir;       /* NULL = $XDG_STATE_HOME/stockade */
+	int net;                     /* -1 = the profile's; else sk_net_mode */
+	sk_limits limits;            /* overrides, where limits_set says so */
+	unsigned limits_set;
+	bool verbose;
+	int stdout_fd, stderr_fd;
+} sk_request;
+
+void sk_request_init(sk_request *req);
+/* Decide, record, run, record.  0 when a result was produced (including a
+ * denial: res->denied, exit 126); a negative errno with err filled when
+ * nothing could be run or recorded (fail closed). */
+int sk_run(const sk_request *req, sk_run_result *res, sk_error *err);
 
 /* Print "stockade: <msg>" on stderr; returns SK_EXIT_INTERNAL (125). */
 int sk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

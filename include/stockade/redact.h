@@ -3,12 +3,43 @@
  * OWNED BY THE REDACT WORK (issue 5).  The sandbox's output relay depends
  * only on the stream functions below: one stream per output (stdout,
  * stderr); every byte goes through sk_redact_feed() before it reaches the
- * sink, and sk_redact_finish() flushes what was held back.  The rest of
- * this header (how a redactor is built) belongs to the redact part.
+ * sink, and sk_redact_finish() flushes what was held back.
+ *
+ * Building a redactor (what the run path calls):
+ *
+ *     sk_redact_literals *lits;
+ *     sk_redact_literals_new(&lits, warn_fn, warn_ctx);
+ *     sk_redact_literals_add(lits, "env:GITHUB_TOKEN", val, strlen(val));   // per secret
+ *     sk_redact_literals_add_file(lits, "file:/home/u/.netrc", path, &err); // per secret file
+ *     sk_redact_config cfg;
+ *     sk_redact_config_init(&cfg);      // shipped rules, default replacement, default cache
+ *     cfg.literals = lits;
+ *     sk_redactor *red;
+ *     if (sk_redactor_build(&cfg, &red, &err) < 0) -> fail closed
+ *     sk_redact_literals_free(lits);    // the redactor keeps what it needs
+ *     ... sk_redact_stream_new(red, sink, ctx, &s); feed; finish;
+ *     ... counts: sk_redact_stream_count(s, i) for i < sk_redactor_rule_count(red)
+ *
+ * Matching: the named pattern rules (profiles/redact.rules, format in
+ * docs/redact.md) run in one Vectorscan streaming database with leftmost
+ * start of match; it is cached on disk keyed by the digest of the rules.
+ * Literals run in a second streaming database compiled for each redactor
+ * (never written to disk: a serialized literal database holds the secrets).
+ * Every literal is also matched as base64 (three alignments, standard and
+ * URL-safe, padded and not), hex (lower, upper), URL- and JSON-escaped.
+ *
+ * Streaming: a stream holds back at most sk_redactor_window() bytes — the
+ * longest match any rule or literal form can make before its start is
+ * known — and releases everything at sk_redact_finish().  The output for
+ * any chunking of the input equals the output for the whole input at once.
+ * Overlapping and adjacent matches merge into one replacement, named after
+ * the rule of the leftmost match (ties: the rule listed first; literals
+ * after the pattern rules).
  */
 #ifndef STOCKADE_REDACT_H
 #define STOCKADE_REDACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +58,113 @@ int sk_redact_finish(sk_redact_stream *s);
 void sk_redact_stream_free(sk_redact_stream *s);
 
 void sk_redactor_free(sk_redactor *r);
+
+/* ---- literals ---------------------------------------------------------- */
+
+/* Literals shorter than this are refused (with a warning): they would
+ * redact common words.  Longer than SK_REDACT_LITERAL_MAX are refused too
+ * (they would make every stream hold back that much). */
+#define SK_REDACT_LITERAL_MIN 8
+#define SK_REDACT_LITERAL_MAX 4096
+
+typedef struct sk_redact_literals sk_redact_literals;
+
+/* Called with one line (no value in it, only a label and a reason) for
+ * every literal refused.  May be NULL. */
+typedef void (*sk_redact_warn_fn)(void *ctx, const char *msg);
+
+int sk_redact_literals_new(sk_redact_literals **out, sk_redact_warn_fn warn, void *warn_ctx);
+void sk_redact_literals_free(sk_redact_literals *l);
+
+/* One raw value (an environment variable's value, a value read from a
+ * denied surface).  label names the replacement ("[REDACTED:<label>]") and
+ * the count; NULL means "literal".  Returns 1 when added, 0 when refused
+ * (too short/long: warned) or already present, negative errno on failure. */
+int sk_redact_literals_add(sk_redact_literals *l, const char *label, const void *value, size_t len);
+
+/* The content of a secret file: the whole content (and without its final
+ * newline), each line, each `key=value` / `key: value` / INI value
+ * (unquoted), and every string of a JSON document.  Values shorter than
+ * the minimum are skipped with one warning per source.  Returns the
+ * number of literals added or a negative errno. */
+int sk_redact_literals_add_content(sk_redact_literals *l, const char *label,
+				   const void *data, size_t len);
+/* The same for a file (at most 16 MiB); err names the file on failure. */
+int sk_redact_literals_add_file(sk_redact_literals *l, const char *label, const char *path,
+				sk_error *err);
+
+size_t sk_redact_literals_count(const sk_redact_literals *l);
+
+/* ---- building a redactor ----------------------------------------------- */
+
+typedef struct sk_redact_config {
+	/* The shipped pattern rules; NULL = sk_redact_find_rules().  "" = no
+	 * rules file (only extra_rules and literals). */
+	const char *rules_path;
+	/* More rules in the same format (e.g. from a profile); may be NULL.
+	 * extra_rules_origin names them in error messages ("profile x"). */
+	const char *extra_rules;
+	const char *extra_rules_origin;
+	/* Rule names to leave out (a profile's disabled rules); NULL-terminated
+	 * array or NULL.  An unknown name is an error (a typo must not
+	 * silently keep a rule). */
+	const char *const *disabled_rules;
+	/* Replacement text; "{rule}" is replaced by the rule name.  NULL =
+	 * "[REDACTED:{rule}]". */
+	const char *replacement;
+	/* Literal values; may be NULL.  Copied: may be freed after building. */
+	const sk_redact_literals *literals;
+	/* Compiled-database cache directory; NULL = $XDG_CACHE_HOME/stockade
+	 * (else ~/.cache/stockade); "" = no cache.  An unwritable cache is
+	 * not an error: the rules are then compiled each time. */
+	const char *cache_dir;
+	/* Largest block (e.g. a PEM private key) removed after its begin line
+	 * when no end line comes; 0 = 65536. */
+	size_t block_max;
+} sk_redact_config;
+
+void sk_redact_config_init(sk_redact_config *cfg);
+
+/* Build a redactor.  Bad rules give -EINVAL with "file:line: why" in err.
+ * A redactor with no rules and no literals is valid (passes bytes through). */
+int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *err);
+
+/* Where the shipped rules are: $STOCKADE_DATADIR/redact.rules, then
+ * <dir of /proc/self/exe>/../profiles/redact.rules, then
+ * STOCKADE_DATADIR/redact.rules (compile time), then
+ * /etc/stockade/profiles/redact.rules and /etc/stockade/redact.rules.
+ * Returns 0 and a malloc'd path, or -ENOENT with err filled. */
+int sk_redact_find_rules(char **out, sk_error *err);
+
+/* How the redactor was made, for benchmarks and --verbose. */
+typedef struct sk_redact_info {
+	size_t n_rules;          /* pattern rules compiled */
+	size_t n_literals;       /* literal values */
+	size_t n_literal_forms;  /* literal values x encodings, deduplicated */
+	size_t window;           /* bytes a stream may hold back */
+	bool cache_hit;          /* the pattern database came from the cache */
+	bool cache_written;      /* ... or was compiled and stored */
+	uint64_t setup_ns;       /* time spent in sk_redactor_build */
+} sk_redact_info;
+void sk_redactor_info(const sk_redactor *r, sk_redact_info *info);
+
+size_t sk_redactor_window(const sk_redactor *r);
+
+/* ---- counts ------------------------------------------------------------ */
+
+/* Every name a replacement can carry: the pattern rules, then the literal
+ * labels.  Index i is stable for the life of the redactor. */
+size_t sk_redactor_rule_count(const sk_redactor *r);
+const char *sk_redactor_rule_name(const sk_redactor *r, size_t i);
+
+/* Replacements made by a stream so far, per rule index, and in total. */
+uint64_t sk_redact_stream_count(const sk_redact_stream *s, size_t i);
+uint64_t sk_redact_stream_total(const sk_redact_stream *s);
+
+/* Redact a whole buffer at once (tests, small outputs).  *out is malloc'd
+ * and NUL-terminated; counts (may be NULL) gets sk_redactor_rule_count()
+ * entries added to it. */
+int sk_redact_buffer(const sk_redactor *r, const void *in, size_t len, char **out,
+		     size_t *out_len, uint64_t *counts);
 
 #endif

@@ -75,6 +75,7 @@ typedef struct sk_sandbox_config {
 	char *const *argv;          /* the command; argv[0] is looked up in PATH inside */
 	char *const *envp;          /* the command's complete environment */
 	const char *workspace;      /* absolute, canonical; bound read-write */
+	bool workspace_readonly;    /* ... or read-only (inspection profiles) */
 	const char *cwd;            /* inside the sandbox; NULL = workspace */
 	const char *home;           /* path of the private HOME inside (an empty tmpfs) */
 	const char *hostname;       /* NULL = "stockade" */
@@ -86,7 +87,14 @@ typedef struct sk_sandbox_config {
 	size_t n_deny_syscalls;
 	const char *const *allow_syscalls; /* names removed from the default deny table */
 	size_t n_allow_syscalls;
-	const sk_redactor *redactor;       /* NULL = no redaction (only `stockade run --no-redact`) */
+	const sk_redactor *redactor;       /* NULL = no redaction */
+	/* Called once the child is building its root and before it may exec:
+	 * the caller's slow work (recording the decision, building the
+	 * redactor) overlaps the child's set-up, and the command cannot start
+	 * before it succeeded.  It may set redactor.  A negative return kills
+	 * the child before exec (fail closed). */
+	int (*before_exec)(void *ctx, struct sk_sandbox_config *cfg, sk_error *err);
+	void *before_exec_ctx;
 	bool verbose;                      /* report what applied on stderr */
 	int stdout_fd, stderr_fd;          /* where redacted output goes (default 1, 2) */
 } sk_sandbox_config;
@@ -98,11 +106,19 @@ typedef struct sk_run_result {
 	bool ran;               /* the command was executed */
 	bool timed_out;
 	bool output_capped;
+	uint64_t output_cap;    /* the cap that applied */
 	int exec_errno;         /* errno of a failed execve (126/127) */
 	uint64_t duration_ns;
 	uint64_t bytes_stdout, bytes_stderr;   /* as delivered, after redaction */
 	int landlock_abi;       /* 0 when the kernel has none */
 	char limits_how[96];    /* e.g. "cgroup v1 (pids, memory) + rlimits" */
+	/* Redactions per redactor rule index, stdout and stderr together. */
+	uint64_t redactions[256];
+	size_t n_redactions;
+	/* Filled by the run path (src/cli/run_path.c). */
+	bool denied;            /* the policy refused the command: it did not run */
+	char verdict[16], reason[48], rule[160];
+	uint64_t command_receipt, outcome_receipt;   /* receipt sequence numbers */
 } sk_run_result;
 
 void sk_sandbox_config_init(sk_sandbox_config *cfg);

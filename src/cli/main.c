@@ -13,6 +13,13 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "run", sk_cmd_run, "run a command in a fresh sandbox" },
+	{ "redact", sk_cmd_redact, "filter stdin to stdout, replacing credentials" },
+	{ "verify", sk_cmd_verify, "check receipt logs: chain, hashes, signatures" },
+	{ "replay", sk_cmd_replay, "re-run decide offline on recorded receipts" },
+	{ "report", sk_cmd_report, "the boundary's metrics from receipt logs" },
+	{ "regress", sk_cmd_regress, "re-run denied commands live; fail if now allowed" },
+	{ "key", sk_cmd_key, "show or export the receipt signing key" },
+	{ "profile", sk_cmd_profile, "check, show (canonical form, digest) and list profiles" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Spawn latency of `stockade run -- /bin/true`, side by side in one run with
+# bubblewrap, firejail and the bare namespace floor; medians and ratios.
+set -eu
+BUILD=${BUILD:-build}
+STOCKADE=$(cd "$BUILD" && pwd)/stockade
+RUNS=${RUNS:-60}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cd "$out"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$out/spawn.json" \
+	-n stockade "$STOCKADE run -- /bin/true" \
+	-n stockade-nolimits "$STOCKADE run --pids 0 --memory 0 -- /bin/true" \
+	-n bubblewrap "bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp /bin/true" \
+	-n firejail "firejail --quiet --noprofile --net=none /bin/true" \
+	-n namespace-floor "unshare --user --map-current-user --pid --fork --mount --net --ipc --uts --cgroup /bin/true" \
+	-n bare "/bin/true" >/dev/null 2>&1
+python3 - "$out/spawn.json" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {k: v["median"] * 1000 for k, v in res.items()}
+bw = med["bubblewrap"]
+print("spawn latency, /bin/true, median of %d runs (ms), ratio to bubblewrap" % len(res["bare"]["times"]))
+for k in ["stockade", "stockade-nolimits", "bubblewrap", "firejail", "namespace-floor", "bare"]:
+    print("  %-18s %7.2f ms   %5.2fx" % (k, med[k], med[k] / bw))
+PY

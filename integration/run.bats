@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# stockade run: the sandbox, judged from outside.  Runs as root and as nobody.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { setup_workspace; }
+teardown() { teardown_workspace; }
+
+@test "a command runs and its output comes back" {
+	sandbox -- echo hello
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "stdin passes through" {
+	run sh -c "printf 'from stdin' | '$STOCKADE' run -- cat"
+	[ "$status" -eq 0 ]
+	[ "$output" = "from stdin" ]
+}
+
+@test "the command runs as the caller's uid" {
+	sandbox -- id -u
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(id -u)" ]
+}
+
+@test "no host process is visible" {
+	marker="stockade-host-marker-$$"
+	bash -c "exec -a $marker sleep 30" &
+	hostpid=$!
+	sandbox -- sh -c 'ls /proc | grep -c "^[0-9]"; ps -eo args'
+	kill "$hostpid"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$marker"* ]]
+	# init, sh, ls/grep, ps: a handful, never the host's hundreds
+	[ "$(echo "$output" | head -1)" -lt 10 ]
+}
+
+@test "a canary secret in the caller's real HOME is unreadable by any path" {
+	sandbox -- sh -c 'cat ~/.aws/credentials; cat "$0"/.aws/credentials; cat "$0"/.ssh/id_ed25519; ls -la ~; grep -r canary / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | head' "$FAKEHOME"
+	[[ "$output" != *"$CANARY"* ]]
+}
+
+@test "the home inside is private and empty" {
+	sandbox -- sh -c 'ls -A "$HOME" | wc -l'
+	[ "$status" -eq 0 ]
+	[ "$output" = "0" ]
+}
+
+@test "writes land in the workspace only" {
+	outside=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-outside.XXXXXX")
+	sandbox -- sh -c "echo in > inside.txt; echo x > '$outside/escaped' ; echo x > /tmp/private; echo x > \$HOME/private; echo x > /etc/stockade-escaped; echo x > /usr/stockade-escaped; true"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$WS/inside.txt")" = "in" ]
+	[ ! -e "$outside/escaped" ]
+	[ ! -e /etc/stockade-escaped ]
+	[ ! -e /usr/stockade-escaped ]
+	[ ! -e "$FAKEHOME/private" ]
+	rm -rf "$outside"
+}
+
+@test "a TCP listener on the host's 127.0.0.1 receives nothing" {
+	port=$((20000 + RANDOM % 20000))
+	log="$WS.listener"
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(6)
+open(sys.argv[2] + ".ready", "w").write("")
+try:
+    c, _ = s.accept(); open(sys.argv[2], "w").write("connected")
+except socket.timeout:
+    open(sys.argv[2], "w").write("nothing")
+' "$port" "$log" &
+	lpid=$!
+	for i in $(seq 50); do [ -e "$log.ready" ] && break; sleep 0.1; done
+	sandbox -- python3 -c "
+import socket
+try:
+    socket.create_connection(('127.0.0.1', $port), timeout=2); print('CONNECTED')
+except OSError as e:
+    print('refused', e)
+"
+	wait "$lpid"
+	[[ "$output" != *CONNECTED* ]]
+	[ "$(cat "$log")" = "nothing" ]
+	rm -f "$log" "$log.ready"
+}
+
+@test "the control: the same listener is reachable with --net host" {
+	port=$((20000 + RANDOM % 20000))
+	log="$WS.listener"
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(6)
+open(sys.argv[2] + ".ready", "w").write("")
+try:
+    c, _ = s.accept(); open(sys.argv[2], "w").write("connected")
+except socket.timeout:
+    open(sys.argv[2], "w").write("nothing")
+' "$port" "$log" &
+	lpid=$!
+	for i in $(seq 50); do [ -e "$log.ready" ] && break; sleep 0.1; done
+	sandbox --net host -- python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=2); print('CONNECTED')"
+	wait "$lpid"
+	[[ "$output" == *CONNECTED* ]]
+	[ "$(cat "$log")" = "connected" ]
+	rm -f "$log" "$log.ready"
+}
+
+@test "loopback inside the sandbox is up and private" {
+	sandbox -- python3 -c "
+import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+c = socket.create_connection(s.getsockname()); print('loopback ok')"
+	[ "$status" -eq 0 ]
+	[ "$output" = "loopback ok" ]
+}
+
+@test "dangerous syscalls fail: ptrace mount unshare clone io_uring keyctl TIOCSTI bpf perf userfaultfd personality raw sockets" {
+	cp "$PROBE" "$WS/probe"
+	sandbox -- ./probe ptrace mount unshare clone-newns io_uring keyctl tiocsti bpf perf userfaultfd personality af_packet raw netlink-audit open_by_handle chroot clone3
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "$output" == *"ptrace EPERM"* ]]
+	[[ "$output" == *"mount EPERM"* ]]
+	[[ "$output" == *"unshare EPERM"* ]]
+	[[ "$output" == *"clone-newns EPERM"* ]]
+	[[ "$output" == *"io_uring EPERM"* ]]
+	[[ "$output" == *"keyctl EPERM"* ]]
+	[[ "$output" == *"tiocsti EPERM"* ]]
+	[[ "$output" == *"bpf EPERM"* ]]
+	[[ "$output" == *"perf EPERM"* ]]
+	[[ "$output" == *"userfaultfd EPERM"* ]]
+	[[ "$output" == *"personality EPERM"* ]]
+	[[ "$output" == *"af_packet EAFNOSUPPORT"* ]] || [[ "$output" == *"af_packet EPERM"* ]]
+	[[ "$output" == *"raw EPERM"* ]]
+	[[ "$output" == *"netlink-audit EPERM"* ]]
+	[[ "$output" == *"open_by_handle EPERM"* ]]
+	[[ "$output" == *"chroot EPERM"* ]]
+	[[ "$output" == *"clone3 ENOSYS"* ]]
+}
+
+@test "what a command needs still works: netlink route, fork, pipes" {
+	cp "$PROBE" "$WS/probe"
+	sandbox -- sh -c './probe netlink-route; echo a | cat | tr a b'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"netlink-route ok"* ]]
+	[[ "$output" == *"b"* ]]
+}
+
+@test "no capabilities in any set, no_new_privs, seccomp filter on" {
+	sandbox -- grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '0000000000000000')" -eq 5 ]
+	[[ "$output" == *"NoNewPrivs:"*"1"* ]]
+	[[ "$output" == *"Seccomp:"*"2"* ]]
+}
+
+@test "a double-forked setsid daemon does not outlive the command" {
+	marker="stockade-daemon-$$-$RANDOM"
+	sandbox -- sh -c "setsid bash -c 'exec -a $marker sleep 60' </dev/null >/dev/null 2>&1 & sleep 0.2; echo started"
+	[ "$status" -eq 0 ]
+	[ "$output" = "started" ]
+	sleep 0.3
+	! pgrep -f "$marker"
+}
+
+@test "a timeout kills a sleep loop and everything it started" {
+	marker="stockade-loop-$$-$RANDOM"
+	start=$(date +%s)
+	sandbox --timeout 1 -- bash -c "(exec -a $marker sleep 60) & while :; do sleep 0.1; done"
+	[ "$status" -eq 124 ]
+	[ $(( $(date +%s) - start )) -lt 5 ]
+	[[ "$output" == *"timed out"* ]]
+	! pgrep -f "$marker"
+}
+
+@test "a fork bomb is contained by the pids limit" {
+	sandbox --pids 64 --timeout 20 -- python3 -c '
+import os, time
+n = 0
+for i in range(300):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(3)
+        os._exit(0)
+    n += 1
+print("forked", n)
+'
+	echo "$output"
+	count=$(echo "$output" | sed -n 's/^forked \([0-9]*\)$/\1/p')
+	[ -n "$count" ]
+	[ "$count" -gt 10 ]
+	[ "$count" -lt 64 ]
+}
+
+@test "a real fork bomb ends, and leaves nothing behind" {
+	start=$(date +%s)
+	sandbox --pids 128 --timeout 3 -- sh -c 'b() { b | b & }; b'
+	[ $(( $(date +%s) - start )) -lt 15 ]
+	sleep 0.5
+	! pgrep -f 'b \| b'
+}
+
+@test "a memory bomb is contained by the memory limit" {
+	sandbox --memory 256M -- python3 -c 'b = bytearray(1 << 30); print("ALLOCATED", len(b))'
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ALLOCATED* ]]
+}
+
+@test "the output cap stops a flood" {
+	sandbox --output-cap 100k -- sh -c 'yes flood'
+	[ "$status" -eq 137 ]
+	[ "${#output}" -lt 200000 ]
+	[[ "$output" == *"more than 102400 bytes"* ]]
+}
+
+@test "exit codes follow env(1): own code, 127 not found, 126 not executable, 128+N signal" {
+	sandbox -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	run -127 "$STOCKADE" run -- /nonexistent/command
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"cannot run '/nonexistent/command'"* ]]
+	run -127 "$STOCKADE" run -- no-such-command-anywhere
+	[ "$status" -eq 127 ]
+	printf 'data' > "$WS/notexec"
+	chmod 644 "$WS/notexec"
+	sandbox -- ./notexec
+	[ "$status" -eq 126 ]
+	sandbox -- sh -c 'kill -9 $$'
+	[ "$status" -eq 137 ]
+	sandbox -- sh -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+}
+
+@test "-c runs a shell string and -C changes directory first" {
+	mkdir -p "$WS/sub"
+	sandbox -C "$WS/sub" -c 'pwd; echo $((6*7))'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$WS/sub" ]
+	[ "${lines[1]}" = "42" ]
+}
+
+@test "the environment says it is sandboxed; HOME is the private one" {
+	sandbox -- sh -c 'echo "$STOCKADE_SANDBOX $HOME"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1 $FAKEHOME" ]
+}
+
+@test "bad options give one line and exit 125" {
+	sandbox --no-such-option -- true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"unknown option '--no-such-option'"* ]]
+	sandbox
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"no command given"* ]]
+	sandbox --workspace /nonexistent/dir -- true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+	sandbox --timeout soon -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid --timeout 'soon'"* ]]
+	sandbox --timeout
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"needs a value"* ]]
+}
+
+@test "--verbose reports what applied" {
+	sandbox --verbose -- true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"landlock ABI"* ]] || [[ "$output" == *"landlock not available"* ]]
+	[[ "$output" == *"limits:"* ]]
+}
+
+@test "--help and --version" {
+	sandbox --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: stockade run"* ]]
+	run "$STOCKADE" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "stockade "* ]]
+}
+
+@test "a kernel refusing user namespaces gives one clear line and 125" {
+	# Inside a sandbox, seccomp refuses new user namespaces: the inner
+	# stockade meets exactly what a kernel without them does.
+	mkdir -p "$WS/inner/bin" "$WS/inner/profiles"
+	cp "$STOCKADE" "$WS/inner/bin/stockade"
+	cp "$BATS_TEST_DIRNAME"/../profiles/* "$WS/inner/profiles/"
+	sandbox -- ./inner/bin/stockade run -- true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"cannot create user namespaces"* ]]
+}

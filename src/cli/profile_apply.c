@@ -1,0 +1,395 @@
+/* From a resolved profile to a sandbox configuration: mounts, network,
+ * limits, syscalls, the command's environment, and what the redactor must
+ * know (withheld values, secret files, pattern rules).  Non-pure glue: it
+ * lists secret directories and scans the workspace for name patterns.
+ * Every verdict about a variable comes from sk_decide, so the environment
+ * and the receipts cannot disagree. */
+#include <dirent.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "stockade/cli.h"
+
+enum {
+	SCAN_MAX_DEPTH = 6, SCAN_MAX_ENTRIES = 20000, SCAN_MAX_MATCHES = 256,
+	SECRET_MAX_FILES = 256, SECRET_TREE_DEPTH = 3, SECRET_MAX_VALUES = 4096,
+};
+
+typedef struct applier {
+	const sk_profile *p;
+	sk_profile_env *env;
+	sk_error *err;
+	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env;
+	unsigned scanned;
+} applier;
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n + 1 < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, nc * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+static int oom(applier *a)
+{
+	return sk_fail(a->err, ENOMEM, "applying profile %s: out of memory", a->p->name);
+}
+
+/* Keep s (malloc'd) alive as long as env; NULL when out of memory. */
+static char *own(applier *a, char *s)
+{
+	if (!s || grow((void **)&a->env->owned, &a->cap_owned, a->env->n_owned, sizeof(char *)) < 0) {
+		free(s);
+		return NULL;
+	}
+	return a->env->owned[a->env->n_owned++] = s;
+}
+
+/* A withheld value for the redactor, labelled by where it came from. */
+static int add_secret(applier *a, const char *label, const char *value, size_t len)
+{
+	sk_profile_env *e = a->env;
+	if (len == 0 || e->n_secrets >= SECRET_MAX_VALUES)
+		return 0;
+	if (grow((void **)&e->secrets, &a->cap_secrets, e->n_secrets, sizeof(*e->secrets)) < 0)
+		return oom(a);
+	char *l = own(a, strdup(label)), *v = l ? own(a, strndup(value, len)) : NULL;
+	if (!v)
+		return oom(a);
+	e->secrets[e->n_secrets++] = (sk_profile_secret){ l, v };
+	return 0;
+}
+
+static int add_secret_file(applier *a, const char *path)
+{
+	sk_profile_env *e = a->env;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t bl = strlen(base);
+	if (!strncmp(base, "known_hosts", 11) || (bl > 4 && !strcmp(base + bl - 4, ".pub")))
+		return 0;   /* public by nature */
+	if (e->n_secret_files >= SECRET_MAX_FILES)
+		return 0;
+	for (size_t i = 0; i < e->n_secret_files; i++)
+		if (!strcmp(e->secret_files[i], path))
+			return 0;
+	if (grow((void **)&e->secret_files, &a->cap_files, e->n_secret_files, sizeof(char *)) < 0)
+		return oom(a);
+	char *copy = own(a, strdup(path));
+	if (!copy)
+		return oom(a);
+	e->secret_files[e->n_secret_files++] = copy;
+	e->secret_files[e->n_secret_files] = NULL;
+	return 0;
+}
+
+/* The regular files at or beneath path (bounded, symlinks not followed). */
+static int add_secret_tree(applier *a, const char *path, int depth)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return add_secret_file(a, path);
+	if (!S_ISDIR(st.st_mode) || depth >= SECRET_TREE_DEPTH)
+		return 0;
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;   /* unreadable here: the command cannot read it either */
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		char child[PATH_MAX];
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", path, de->d_name) < (int)sizeof(child))
+			r = add_secret_tree(a, child, depth + 1);
+	}
+	closedir(d);
+	return r;
+}
+
+static sk_fs_access fs_access(int action)
+{
+	switch (action) {
+	case SK_FILE_READ_WRITE: return SK_FS_RW;
+	case SK_FILE_READ_ONLY: return SK_FS_RO;
+	case SK_FILE_TMPFS: return SK_FS_TMPFS;
+	default: return SK_FS_HIDE;
+	}
+}
+
+/* How strict a mount is, for several rules on one path. */
+static int fs_strictness(sk_fs_access a)
+{
+	return a == SK_FS_HIDE ? 3 : a == SK_FS_RO ? 2 : a == SK_FS_TMPFS ? 1 : 0;
+}
+
+/* One mount rule per path: the strictest action named for it wins, as in decide. */
+static int add_fs(applier *a, const char *path, int action, bool required)
+{
+	sk_profile_env *e = a->env;
+	sk_fs_access acc = fs_access(action);
+	for (size_t i = 0; i < e->n_fs; i++)
+		if (!strcmp(e->fs[i].path, path)) {
+			if (fs_strictness(acc) > fs_strictness(e->fs[i].access))
+				e->fs[i].access = acc;
+			e->fs[i].optional = e->fs[i].optional && !required;
+			return 0;
+		}
+	if (grow((void **)&e->fs, &a->cap_fs, e->n_fs, sizeof(*e->fs)) < 0)
+		return oom(a);
+	char *copy = own(a, strdup(path));
+	if (!copy)
+		return oom(a);
+	e->fs[e->n_fs++] = (sk_fs_rule){ .path = copy, .access = acc, .optional = !required };
+	return 0;
+}
+
+static int hide_match(applier *a, const sk_rule *r, const char *path)
+{
+	int rc = add_fs(a, path, r->action, false);
+	if (rc == 0 && r->action == SK_FILE_SECRET)
+		rc = add_secret_tree(a, path, 0);
+	return rc;
+}
+
+/* Files in the workspace whose name matches a pattern rule (".env"). */
+static int scan_names(applier *a, const char *dir, int depth, const sk_rule *r, unsigned *matches)
+{
+	if (depth > SCAN_MAX_DEPTH)
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int rc = 0;
+	struct dirent *de;
+	while (rc == 0 && *matches < SCAN_MAX_MATCHES && a->scanned < SCAN_MAX_ENTRIES && (de = readdir(d))) {
+		const char *n = de->d_name;
+		a->scanned++;
+		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") || !strcmp(n, "node_modules"))
+			continue;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
+			continue;
+		if (fnmatch(r->arg, n, 0) == 0) {
+			(*matches)++;
+			rc = hide_match(a, r, path);
+		} else if (de->d_type == DT_DIR) {
+			rc = scan_names(a, path, depth + 1, r, matches);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int apply_glob(applier *a, const sk_rule *r)
+{
+	glob_t g;
+	if (glob(r->arg, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc && i < SCAN_MAX_MATCHES; i++)
+		rc = hide_match(a, r, g.gl_pathv[i]);
+	globfree(&g);
+	return rc;
+}
+
+static int apply_file_rule(applier *a, const sk_rule *r, const char *home, const sk_sandbox_config *cfg)
+{
+	bool hiding = r->action >= SK_FILE_HIDDEN;
+	unsigned matches = 0;
+	if (r->path_kind == SK_PATH_NAME)
+		return hiding && cfg->workspace ? scan_names(a, cfg->workspace, 0, r, &matches) : 0;
+	if (r->path_kind == SK_PATH_GLOB)
+		return hiding ? apply_glob(a, r) : 0;
+	if (cfg->workspace && !strcmp(r->arg, cfg->workspace) && r->action == SK_FILE_READ_WRITE)
+		return 0;   /* the sandbox binds the workspace read-write itself */
+	if (home && !strcmp(r->arg, home) && (r->action == SK_FILE_HIDDEN || r->action == SK_FILE_TMPFS))
+		return 0;   /* the sandbox's private HOME is that already */
+	int rc = add_fs(a, r->arg, r->action, r->required);
+	if (rc == 0 && r->action == SK_FILE_SECRET)
+		rc = add_secret_tree(a, r->arg, 0);
+	return rc;
+}
+
+static int apply_env(applier *a, char *const *environ)
+{
+	sk_profile_env *e = a->env;
+	size_t n = 0;
+	if (grow((void **)&e->envp, &a->cap_env, 0, sizeof(char *)) < 0)
+		return oom(a);
+	e->envp[0] = NULL;
+	for (char *const *v = environ; v && *v; v++) {
+		const char *eq = strchr(*v, '=');
+		char name[256];
+		size_t nl = eq ? (size_t)(eq - *v) : 0;
+		if (nl == 0 || nl >= sizeof(name))
+			continue;   /* no rule can name it: withheld */
+		memcpy(name, *v, nl);
+		name[nl] = '\0';
+		sk_event ev = { .kind = SK_EVENT_ENV };
+		ev.env.name = name;
+		sk_verdict verdict = sk_decide(a->p, NULL, &ev);
+		if (verdict.action != SK_ACTION_ALLOW) {
+			if (verdict.reason == SK_REASON_ENV_SECRET || verdict.reason == SK_REASON_ESCALATE_RULE ||
+			    verdict.reason == SK_REASON_ESCALATE_CLASS) {
+				char label[300];
+				snprintf(label, sizeof(label), "env:%s", name);
+				int rc = add_secret(a, label, eq + 1, strlen(eq + 1));
+				if (rc < 0)
+					return rc;
+			}
+			continue;
+		}
+		if (grow((void **)&e->envp, &a->cap_env, n, sizeof(char *)) < 0)
+			return oom(a);
+		if (!(e->envp[n] = own(a, strdup(*v))))
+			return oom(a);
+		e->envp[++n] = NULL;
+	}
+	return 0;
+}
+
+static int apply_syscalls(applier *a)
+{
+	sk_profile_env *e = a->env;
+	size_t n = a->p->n_rules;
+	e->deny_syscalls = calloc(n + 1, sizeof(char *));
+	e->allow_syscalls = calloc(n + 1, sizeof(char *));
+	if (!e->deny_syscalls || !e->allow_syscalls)
+		return oom(a);
+	for (size_t i = 0; i < n; i++) {
+		const sk_rule *r = &a->p->rules[i];
+		if (r->cls != SK_CLASS_SYSCALL)
+			continue;
+		/* Escalation cannot wait inside seccomp yet: an escalating syscall is denied. */
+		if (r->action == SK_ACTION_ALLOW)
+			e->allow_syscalls[e->n_allow_syscalls++] = r->arg;
+		else
+			e->deny_syscalls[e->n_deny_syscalls++] = r->arg;
+	}
+	return 0;
+}
+
+static int apply_redact(applier *a)
+{
+	sk_profile_env *e = a->env;
+	size_t n = a->p->n_rules, n_disabled = 0;
+	e->disabled_rules = calloc(n + 1, sizeof(char *));
+	if (!e->secret_files && !(e->secret_files = calloc(1, sizeof(char *))))
+		return oom(a);
+	e->pattern_rules = calloc(n + 1, sizeof(char *));
+	e->pattern_exprs = calloc(n + 1, sizeof(char *));
+	if (!e->disabled_rules || !e->pattern_rules || !e->pattern_exprs)
+		return oom(a);
+	for (size_t i = 0; i < n; i++) {
+		const sk_rule *r = &a->p->rules[i];
+		if (r->cls != SK_CLASS_REDACT)
+			continue;
+		if (r->action == SK_REDACT_DISABLE) {
+			e->disabled_rules[n_disabled++] = r->arg;
+		} else if (r->action == SK_REDACT_PATTERN) {
+			e->pattern_rules[e->n_patterns] = r->arg;
+			e->pattern_exprs[e->n_patterns++] = r->arg2;
+		} else {
+			int rc = add_secret_tree(a, r->arg, 0);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static size_t depth(const char *path)
+{
+	size_t d = 0;
+	for (; *path; path++)
+		d += *path == '/';
+	return d;
+}
+
+/* Parents first; among equals, the order the rules came in. */
+static void sort_parents_first(sk_profile_env *e)
+{
+	for (size_t i = 1; i < e->n_fs; i++) {
+		sk_fs_rule r = e->fs[i];
+		size_t j = i;
+		while (j > 0 && depth(e->fs[j - 1].path) > depth(r.path)) {
+			e->fs[j] = e->fs[j - 1];
+			j--;
+		}
+		e->fs[j] = r;
+	}
+}
+
+static void fill_config(const sk_profile *p, const sk_profile_env *e, const char *home, sk_sandbox_config *cfg)
+{
+	cfg->fs = e->fs;
+	cfg->n_fs = e->n_fs;
+	cfg->envp = e->envp;
+	if (home && !cfg->home)
+		cfg->home = home;
+	cfg->net = p->net.value == SK_NETP_HOST ? SK_NET_HOST : SK_NET_NONE;
+	cfg->deny_syscalls = e->deny_syscalls;
+	cfg->n_deny_syscalls = e->n_deny_syscalls;
+	cfg->allow_syscalls = e->allow_syscalls;
+	cfg->n_allow_syscalls = e->n_allow_syscalls;
+	const uint64_t *l = p->limits;
+	if (l[SK_LIMIT_TIMEOUT]) cfg->limits.timeout_ms = l[SK_LIMIT_TIMEOUT];
+	if (l[SK_LIMIT_MEMORY]) cfg->limits.memory_bytes = l[SK_LIMIT_MEMORY];
+	if (l[SK_LIMIT_PIDS]) cfg->limits.pids = l[SK_LIMIT_PIDS];
+	if (l[SK_LIMIT_CPU]) cfg->limits.cpu_seconds = l[SK_LIMIT_CPU];
+	if (l[SK_LIMIT_OUTPUT]) cfg->limits.output_bytes = l[SK_LIMIT_OUTPUT];
+	if (l[SK_LIMIT_NOFILE]) cfg->limits.nofile = l[SK_LIMIT_NOFILE];
+}
+
+int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home,
+		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err)
+{
+	*env = (sk_profile_env){ 0 };
+	applier a = { .p = p, .env = env, .err = err };
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->n_rules; i++)
+		if (p->rules[i].cls == SK_CLASS_FILE)
+			rc = apply_file_rule(&a, &p->rules[i], home, cfg);
+	if (rc == 0)
+		rc = apply_env(&a, environ);
+	if (rc == 0)
+		rc = apply_syscalls(&a);
+	if (rc == 0)
+		rc = apply_redact(&a);
+	if (rc < 0) {
+		sk_profile_env_free(env);
+		return rc;
+	}
+	sort_parents_first(env);
+	fill_config(p, env, home, cfg);
+	return 0;
+}
+
+void sk_profile_env_free(sk_profile_env *env)
+{
+	for (size_t i = 0; i < env->n_owned; i++)
+		free(env->owned[i]);
+	free(env->owned);
+	free(env->secrets);
+	free(env->secret_files);
+	free(env->disabled_rules);
+	free(env->pattern_rules);
+	free(env->pattern_exprs);
+	free(env->fs);
+	free(env->envp);
+	free(env->deny_syscalls);
+	free(env->allow_syscalls);
+	*env = (sk_profile_env){ 0 };
+}

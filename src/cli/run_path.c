@@ -1,0 +1,413 @@
+/* The one run path every front end calls (the prefix wrapper, the daemon,
+ * MCP): request -> profile -> decide(command) -> receipt -> sandbox with
+ * the redactor on every output byte -> outcome receipt -> result.
+ * Any failure to evaluate or to record denies the command (fail closed). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "stockade/audit.h"
+#include "stockade/cli.h"
+#include "stockade/policy.h"
+#include "stockade/redact.h"
+#include "stockade/sandbox.h"
+
+void sk_request_init(sk_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->net = -1;
+	req->stdout_fd = 1;
+	req->stderr_fd = 2;
+	req->limits = (sk_limits){ .timeout_ms = SK_DEFAULT_TIMEOUT_MS, .memory_bytes = SK_DEFAULT_MEMORY,
+				   .pids = SK_DEFAULT_PIDS, .output_bytes = SK_DEFAULT_OUTPUT };
+}
+
+/* The executable the sandbox will run, resolved on the host: the system
+ * directories and the workspace are the same files inside. */
+static void resolve_exe(const char *name, const char *cwd, char *const *envp, char *out, size_t n,
+			struct stat *st, bool *found)
+{
+	*found = false;
+	/* Not found: decide on the absolute spelling; the sandbox says 127. */
+	size_t cl = name[0] == '/' ? 0 : strlen(cwd), nl = strlen(name);
+	if (cl + nl + 2 > n) {
+		snprintf(out, n, "/%s", "(name too long)");
+	} else {
+		memcpy(out, cwd, cl);
+		out[cl] = '/';
+		memcpy(out + cl + (cl ? 1 : 0), name, nl + 1);
+	}
+	if (strchr(name, '/')) {
+		char joined[PATH_MAX * 2 + 2];
+		snprintf(joined, sizeof(joined), "%s%s%s", name[0] == '/' ? "" : cwd, name[0] == '/' ? "" : "/", name);
+		if (realpath(joined, out) && stat(out, st) == 0)
+			*found = true;
+		return;
+	}
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	for (char *const *e = envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	for (const char *p = path; *p;) {
+		const char *end = strchrnul(p, ':');
+		char cand[PATH_MAX * 2 + 2];
+		if ((size_t)(end - p) >= PATH_MAX)
+			break;
+		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p, name);
+		if (cand[0] == '/' && stat(cand, st) == 0 && S_ISREG(st->st_mode) && realpath(cand, out)) {
+			*found = true;
+			return;
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+/* Everything one run holds; released by run_state_free. */
+typedef struct run_state {
+	sk_profile *profile;
+	char digest[SK_PROFILE_DIGEST_LEN + 1];
+	char *canonical;
+	sk_audit_log *log;
+	sk_redactor *redactor;
+	sk_profile_env env;
+	char **envp;
+	char home_env[PATH_MAX + 8];
+	sk_sandbox_config cfg;
+	char workspace[PATH_MAX], cwd[PATH_MAX], home[PATH_MAX];
+	char exe[PATH_MAX];
+	struct stat exe_st;
+	bool exe_found;
+	sk_verdict verdict;
+} run_state;
+
+static void run_state_free(run_state *s)
+{
+	sk_profile_env_free(&s->env);
+	free(s->envp);
+	sk_redactor_free(s->redactor);
+	sk_audit_close(s->log);
+	free(s->canonical);
+	if (s->profile)
+		sk_profile_free(s->profile);
+}
+
+static int resolve_dirs(const sk_request *req, run_state *s, sk_error *err)
+{
+	char here[PATH_MAX];
+	const char *cwd = req->cwd;
+	if (!cwd) {
+		if (!getcwd(here, sizeof(here)))
+			return sk_fail_errno(err, errno, "cannot read the current directory");
+		cwd = here;
+	}
+	const char *ws = req->workspace ? req->workspace : cwd;
+	struct stat st;
+	if (!realpath(ws, s->workspace) || stat(s->workspace, &st) < 0)
+		return sk_fail(err, ENOENT, "workspace '%s' does not exist; create it or pass --workspace DIR", ws);
+	if (!S_ISDIR(st.st_mode))
+		return sk_fail(err, ENOTDIR, "workspace '%s' is not a directory", ws);
+	if (!strcmp(s->workspace, "/"))
+		return sk_fail(err, EINVAL, "the workspace cannot be /; pass --workspace DIR");
+	size_t wl = strlen(s->workspace);
+	/* The command starts where the caller is, when that is inside the workspace. */
+	if (realpath(cwd, s->cwd) && !strncmp(s->cwd, s->workspace, wl) &&
+	    (s->cwd[wl] == '/' || s->cwd[wl] == '\0'))
+		s->cfg.cwd = s->cwd;
+	else
+		snprintf(s->cwd, sizeof(s->cwd), "%s", s->workspace);
+	s->cfg.workspace = s->workspace;
+	return 0;
+}
+
+/* The private HOME sits where the caller's is, so paths in tools still fit. */
+static void choose_home(char *const *environ_in, run_state *s)
+{
+	const char *h = NULL;
+	for (char *const *e = environ_in; *e; e++)
+		if (!strncmp(*e, "HOME=", 5))
+			h = *e + 5;
+	if (!h || h[0] != '/' || !strcmp(h, "/") || strstr(h, "/.") || strstr(h, "//") ||
+	    strlen(h) >= sizeof(s->home))
+		h = "/home/stockade";
+	snprintf(s->home, sizeof(s->home), "%s", h);
+	size_t n = strlen(s->home);
+	while (n > 1 && s->home[n - 1] == '/')
+		s->home[--n] = '\0';
+}
+
+/* The profile's environment, with HOME naming the private home and a
+ * marker that tells tools they are sandboxed. */
+static int final_env(run_state *s, sk_error *err)
+{
+	size_t n = 0;
+	while (s->env.envp && s->env.envp[n])
+		n++;
+	if (!(s->envp = calloc(n + 3, sizeof(*s->envp))))
+		return sk_fail(err, ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(s->env.envp[i], "HOME=", 5) && strncmp(s->env.envp[i], "STOCKADE_SANDBOX=", 17))
+			s->envp[k++] = s->env.envp[i];
+	snprintf(s->home_env, sizeof(s->home_env), "HOME=%s", s->home);
+	s->envp[k++] = s->home_env;
+	s->envp[k++] = (char *)"STOCKADE_SANDBOX=1";
+	s->cfg.envp = s->envp;
+	return 0;
+}
+
+static int load_profile(const sk_request *req, run_state *s, sk_error *err)
+{
+	char uid[24];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+	sk_profile_vars vars = { .home = s->home, .workspace = s->workspace, .uid = uid };
+	const char *name = req->profile ? req->profile : "default";
+	int r = sk_profile_load(name, &vars, &s->profile, err);
+	if (r < 0)
+		return r;
+	if ((r = sk_profile_bind(s->profile, NULL, err)) < 0)
+		return r;
+	size_t len;
+	if ((r = sk_profile_canonical(s->profile, &s->canonical, &len)) < 0 ||
+	    (r = sk_profile_digest(s->profile, s->digest)) < 0)
+		return sk_fail_errno(err, -r, "cannot compute the profile digest");
+	return 0;
+}
+
+/* The workspace is bound read-write unless the profile refuses writes to
+ * it (decided like any other file event, so receipts agree). */
+static void workspace_access(run_state *s)
+{
+	struct stat st;
+	sk_event ev = { .kind = SK_EVENT_FILE };
+	ev.file.file.path = s->workspace;
+	ev.file.access = SK_ACCESS_WRITE;
+	if (stat(s->workspace, &st) == 0) {
+		ev.file.file.has_identity = true;
+		ev.file.file.dev = (uint64_t)st.st_dev;
+		ev.file.file.ino = (uint64_t)st.st_ino;
+	}
+	s->cfg.workspace_readonly = sk_decide(s->profile, NULL, &ev).action != SK_ACTION_ALLOW;
+}
+
+/* Command-line options override the profile; the override is recorded
+ * because the receipt names the resolved configuration (cfg) it ran. */
+static void apply_overrides(const sk_request *req, run_state *s)
+{
+	sk_limits *l = &s->cfg.limits;
+	const sk_limits *o = &req->limits;
+	if (req->limits_set & SK_LIMIT_SET_TIMEOUT) l->timeout_ms = o->timeout_ms;
+	if (req->limits_set & SK_LIMIT_SET_MEMORY) l->memory_bytes = o->memory_bytes;
+	if (req->limits_set & SK_LIMIT_SET_PIDS) l->pids = o->pids;
+	if (req->limits_set & SK_LIMIT_SET_CPU) l->cpu_seconds = o->cpu_seconds;
+	if (req->limits_set & SK_LIMIT_SET_OUTPUT) l->output_bytes = o->output_bytes;
+	if (req->net >= 0)
+		s->cfg.net = (sk_net_mode)req->net;
+	s->cfg.verbose = req->verbose;
+	s->cfg.stdout_fd = req->stdout_fd;
+	s->cfg.stderr_fd = req->stderr_fd;
+}
+
+/* Limits the profile leaves unset keep the wrapper's defaults. */
+static void default_limits(const sk_request *req, sk_limits *l)
+{
+	if (!l->timeout_ms) l->timeout_ms = SK_DEFAULT_TIMEOUT_MS;
+	if (!l->memory_bytes) l->memory_bytes = SK_DEFAULT_MEMORY;
+	if (!l->pids) l->pids = SK_DEFAULT_PIDS;
+	if (!l->output_bytes) l->output_bytes = SK_DEFAULT_OUTPUT;
+	(void)req;
+}
+
+static void warn_literal(void *ctx, const char *msg)
+{
+	const sk_request *req = ctx;
+	if (req->verbose)
+		dprintf(req->stderr_fd, "stockade: %s\n", msg);
+}
+
+static int build_redactor(const sk_request *req, run_state *s, sk_error *err)
+{
+	sk_redact_literals *lits = NULL;
+	int r = sk_redact_literals_new(&lits, warn_literal, (void *)req);
+	if (r < 0)
+		return sk_fail_errno(err, -r, "cannot start the redactor");
+	for (size_t i = 0; i < s->env.n_secrets; i++) {
+		const char *v = s->env.secrets[i].value;
+		if ((r = sk_redact_literals_add(lits, s->env.secrets[i].label, v, strlen(v))) < 0) {
+			sk_fail_errno(err, -r, "cannot register a secret for redaction");
+			break;
+		}
+	}
+	for (size_t i = 0; r >= 0 && i < s->env.n_secret_files; i++)
+		r = sk_redact_literals_add_file(lits, "secret-file", s->env.secret_files[i], err);
+	sk_redact_config rc;
+	sk_redact_config_init(&rc);
+	rc.literals = lits;
+	rc.disabled_rules = (const char *const *)s->env.disabled_rules;
+	if (r >= 0)
+		r = sk_redactor_build(&rc, &s->redactor, err);
+	sk_redact_literals_free(lits);
+	return r < 0 ? r : 0;
+}
+
+static void command_event(const sk_request *req, const run_state *s, sk_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = SK_EVENT_COMMAND;
+	ev->command.exe.path = s->exe;
+	ev->command.exe.has_identity = s->exe_found;
+	ev->command.exe.dev = s->exe_found ? (uint64_t)s->exe_st.st_dev : 0;
+	ev->command.exe.ino = s->exe_found ? (uint64_t)s->exe_st.st_ino : 0;
+	ev->command.argv = (const char *const *)req->argv;
+	size_t n = 0;
+	while (req->argv[n])
+		n++;
+	ev->command.argc = n;
+}
+
+static int record(const sk_request *req, run_state *s, const sk_event *ev, const sk_session_view *view,
+		  sk_receipt_kind kind, const sk_receipt_outcome *outcome, sk_receipt_id *id, sk_error *err)
+{
+	char key[SK_SURFACE_KEY_MAX];
+	if (sk_surface_key(ev, key, sizeof(key)) < 0)
+		snprintf(key, sizeof(key), "cmd:%s", s->exe);
+	const char *paths[] = { req->argv[0], s->exe };
+	json_t *evj = sk_audit_event_json(ev), *viewj = sk_audit_view_json(view);
+	sk_receipt rc = {
+		.kind = kind, .session = req->session, .turn = req->turn,
+		.surface = { .type = "command", .key = key, .paths = paths, .n_paths = 2,
+			     .has_inode = s->exe_found, .dev = (uint64_t)s->exe_st.st_dev,
+			     .ino = (uint64_t)s->exe_st.st_ino },
+		.event = { .syscall = "execve", .path = req->argv[0],
+			   .argv = (const char *const *)req->argv, .argc = ev->command.argc, .cwd = s->cwd },
+		.verdict = sk_action_name(s->verdict.action), .reason = sk_reason_name(s->verdict.reason),
+		.rule = s->verdict.rule_id, .profile_digest = s->digest, .profile_text = s->canonical,
+		.decide_event = evj, .state_view = viewj,
+	};
+	if (outcome)
+		rc.outcome = *outcome;
+	int r = evj && viewj ? sk_audit_append(s->log, &rc, id, err)
+			     : sk_fail(err, ENOMEM, "cannot encode the receipt");
+	json_decref(evj);
+	json_decref(viewj);
+	return r;
+}
+
+static int open_log(const sk_request *req, run_state *s, sk_error *err)
+{
+	sk_audit_options o = { .state_dir = req->state_dir };
+	int r = sk_audit_open(&o, &s->log, err);
+	if (r < 0)
+		return sk_fail(err, -r, "cannot record receipts (%s); nothing was run. "
+			       "Pass --state-dir DIR or set XDG_STATE_HOME to a writable directory", err->msg);
+	return 0;
+}
+
+/* Redaction counts of both streams, per rule, for the outcome receipt. */
+static size_t redaction_counts(const run_state *s, const sk_run_result *res, sk_receipt_redaction *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < res->n_redactions && n < cap; i++)
+		if (res->redactions[i])
+			out[n++] = (sk_receipt_redaction){ sk_redactor_rule_name(s->redactor, i), res->redactions[i] };
+	return n;
+}
+
+/* Work that overlaps the child's set-up; the command cannot exec before
+ * its decision receipt is on disk and the redactor is ready. */
+typedef struct before_exec_ctx {
+	const sk_request *req;
+	run_state *s;
+	const sk_event *ev;
+	const sk_session_view *view;
+	uint64_t command_seq;
+	bool recorded;
+} before_exec_ctx;
+
+static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
+{
+	before_exec_ctx *bx = ctx;
+	sk_receipt_id id;
+	int r = record(bx->req, bx->s, bx->ev, bx->view, SK_RECEIPT_COMMAND, NULL, &id, err);
+	if (r < 0)
+		return r;
+	bx->command_seq = id.seq;
+	bx->recorded = true;
+	if ((r = build_redactor(bx->req, bx->s, err)) < 0)
+		return r;
+	cfg->redactor = bx->s->redactor;
+	return 0;
+}
+
+static void fill_decision(sk_run_result *res, const run_state *s, uint64_t command_seq)
+{
+	res->command_receipt = command_seq;
+	snprintf(res->verdict, sizeof(res->verdict), "%s", sk_action_name(s->verdict.action));
+	snprintf(res->reason, sizeof(res->reason), "%s", sk_reason_name(s->verdict.reason));
+	snprintf(res->rule, sizeof(res->rule), "%s", s->verdict.rule_id ? s->verdict.rule_id : "");
+}
+
+int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
+{
+	run_state s = { 0 };
+	sk_sandbox_config_init(&s.cfg);
+	memset(res, 0, sizeof(*res));
+	res->exit_code = SK_EXIT_INTERNAL;
+	int r;
+	if (!req->argv || !req->argv[0])
+		return sk_fail(err, EINVAL, "no command given");
+	if ((r = resolve_dirs(req, &s, err)) < 0)
+		goto out;
+	choose_home(req->environ, &s);
+	if ((r = load_profile(req, &s, err)) < 0 ||
+	    (r = sk_profile_apply(s.profile, req->environ, s.home, &s.cfg, &s.env, err)) < 0 ||
+	    (r = final_env(&s, err)) < 0)
+		goto out;
+	workspace_access(&s);
+	default_limits(req, &s.cfg.limits);
+	apply_overrides(req, &s);
+	s.cfg.argv = req->argv;
+	resolve_exe(req->argv[0], s.cwd, s.envp, s.exe, sizeof(s.exe), &s.exe_st, &s.exe_found);
+
+	sk_event ev;
+	sk_session_view view = { 0 };
+	command_event(req, &s, &ev);
+	s.verdict = sk_decide(s.profile, &view, &ev);
+	sk_receipt_id id;
+	if ((r = open_log(req, &s, err)) < 0)
+		goto out;
+	if (s.verdict.action != SK_ACTION_ALLOW) {
+		if ((r = record(req, &s, &ev, &view, SK_RECEIPT_COMMAND, NULL, &id, err)) < 0)
+			goto out;
+		res->denied = true;
+		res->exit_code = SK_EXIT_CANNOT_EXEC;
+		fill_decision(res, &s, id.seq);
+		goto out;
+	}
+	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
+	s.cfg.before_exec = before_exec;
+	s.cfg.before_exec_ctx = &bx;
+	if ((r = sk_sandbox_run(&s.cfg, res, err)) < 0) {
+		/* The decision was recorded: so is the failure to carry it out. */
+		if (bx.recorded) {
+			sk_error ignored;
+			sk_receipt_outcome failed = { .present = true, .exit_status = SK_EXIT_INTERNAL };
+			record(req, &s, &ev, &view, SK_RECEIPT_OUTCOME, &failed, &id, &ignored);
+		}
+		goto out;
+	}
+	fill_decision(res, &s, bx.command_seq);
+	sk_receipt_redaction reds[64];
+	sk_receipt_outcome oc = {
+		.present = true, .exit_status = res->exit_code, .duration_ms = res->duration_ns / 1000000,
+		.timed_out = res->timed_out, .redactions = reds,
+		.n_redactions = redaction_counts(&s, res, reds, SK_ARRAY_LEN(reds)),
+	};
+	r = record(req, &s, &ev, &view, SK_RECEIPT_OUTCOME, &oc, &id, err);
+	if (r == 0)
+		res->outcome_receipt = id.seq;
+out:
+	run_state_free(&s);
+	return r;
+}

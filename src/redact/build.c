@@ -1,0 +1,352 @@
+/* Build a redactor: rules (cached compiled database) + literals (compiled
+ * here, in memory only) + replacement texts. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_REPLACEMENT "[REDACTED:{rule}]"
+#define DEFAULT_BLOCK_MAX 65536
+
+void sk_redact_config_init(sk_redact_config *cfg)
+{
+	*cfg = (sk_redact_config){ 0 };
+}
+
+static int load_rules(const sk_redact_config *cfg, rx_ruleset *rs, sk_error *err)
+{
+	_cleanup_free_ char *found = NULL;
+	const char *path = cfg->rules_path;
+	int e;
+	if (!path) {
+		if ((e = sk_redact_find_rules(&found, err)) < 0)
+			return e;
+		path = found;
+	}
+	if (*path) {
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		if ((e = sk_read_file(path, 4u << 20, &text, &len)) < 0)
+			return sk_fail_errno(err, -e, "cannot read redaction rules %s", path);
+		if ((e = rx_rules_parse(rs, text, len, path, err)) < 0)
+			return e;
+	}
+	if (cfg->extra_rules) {
+		const char *origin = cfg->extra_rules_origin ? cfg->extra_rules_origin : "extra rules";
+		if ((e = rx_rules_parse(rs, cfg->extra_rules, strlen(cfg->extra_rules), origin, err)) < 0)
+			return e;
+	}
+	if ((e = rx_rules_disable(rs, cfg->disabled_rules, err)) < 0)
+		return e;
+	return rx_rules_check_blocks(rs, err);
+}
+
+/* Names: one per distinct rule name, in order of first appearance. */
+static int name_rules(sk_redactor *r)
+{
+	r->names = calloc(r->rules.n + 1, sizeof(*r->names));
+	if (!r->names)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->rules.n; i++) {
+		rx_rule *rule = &r->rules.v[i];
+		size_t k = 0;
+		while (k < r->n_names && strcmp(r->names[k], rule->name))
+			k++;
+		if (k == r->n_names && !(r->names[r->n_names++] = strdup(rule->name)))
+			return -ENOMEM;
+		rule->name_idx = (unsigned)k;
+	}
+	r->n_rule_names = r->n_names;
+	return 0;
+}
+
+static int patterns(sk_redactor *r, const sk_redact_config *cfg, sk_error *err)
+{
+	if (r->rules.n == 0)
+		return 0;
+	uint8_t digest[32];
+	rx_rules_digest(&r->rules, digest);
+	_cleanup_free_ char *dir = NULL;
+	bool cache = rx_cache_dir(cfg->cache_dir, &dir) == 0;
+	if (cache && rx_cache_load(dir, digest, r->rules.n, &r->pat) == 0) {
+		r->info.cache_hit = true;
+		return rx_patterns_lazy_init(&r->pat);
+	}
+	/* With a cache, compile the start-of-match databases now, once; without
+	 * one, each stream compiles those of the rules it meets. */
+	int e = rx_patterns_compile(&r->rules, cache, &r->pat, err);
+	if (e < 0)
+		return e;
+	/* An unwritable cache only costs the next start a compilation. */
+	if (cache && rx_cache_store(dir, digest, &r->pat) == 0)
+		r->info.cache_written = true;
+	return rx_patterns_lazy_init(&r->pat);
+}
+
+static int window_for_rules(sk_redactor *r, sk_error *err)
+{
+	size_t w = r->rules.window;
+	bool unbounded = false;
+	for (size_t i = 0; i < r->rules.n; i++) {
+		unsigned mw = r->pat.max_width[i];
+		const rx_rule *rule = &r->rules.v[i];
+		if (mw == UINT_MAX)
+			unbounded = true;
+		else if (mw > RX_WINDOW_MAX)
+			return sk_fail(err, EINVAL, "%s:%u: rule '%s' can match %u bytes; at most %u",
+				       rule->origin, rule->line, rule->name, mw, RX_WINDOW_MAX);
+		else if (mw > w)
+			w = mw;
+	}
+	if (unbounded && r->rules.window == 0 && w < RX_WINDOW_DEFAULT)
+		w = RX_WINDOW_DEFAULT;
+	r->window = w;
+	return 0;
+}
+
+/* ---- literal forms ---- */
+
+typedef struct form {
+	uint8_t *bytes;
+	uint32_t len, name, order;
+} form;
+
+typedef struct form_vec {
+	form *v;
+	size_t n, cap;
+	unsigned name;
+} form_vec;
+
+static int add_form(void *ctx, const uint8_t *bytes, size_t len)
+{
+	form_vec *fv = ctx;
+	if (len < SK_REDACT_LITERAL_MIN)
+		return 0;
+	if (fv->n == fv->cap) {
+		size_t cap = fv->cap ? fv->cap * 2 : 256;
+		form *v = realloc(fv->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		fv->v = v;
+		fv->cap = cap;
+	}
+	form f = { .len = (uint32_t)len, .name = fv->name, .order = (uint32_t)fv->n };
+	if (!(f.bytes = malloc(len)))
+		return -ENOMEM;
+	memcpy(f.bytes, bytes, len);
+	fv->v[fv->n++] = f;
+	return 0;
+}
+
+static int cmp_form(const void *a, const void *b)
+{
+	const form *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int c = memcmp(x->bytes, y->bytes, x->len);
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void dedupe(form_vec *fv)
+{
+	qsort(fv->v, fv->n, sizeof(form), cmp_form);
+	size_t k = 0;
+	for (size_t i = 0; i < fv->n; i++) {
+		if (k && fv->v[k - 1].len == fv->v[i].len &&
+		    !memcmp(fv->v[k - 1].bytes, fv->v[i].bytes, fv->v[i].len)) {
+			free(fv->v[i].bytes);
+			continue;
+		}
+		fv->v[k++] = fv->v[i];
+	}
+	fv->n = k;
+}
+
+static int compile_forms(sk_redactor *r, const form_vec *fv, sk_error *err)
+{
+	size_t n = fv->n;
+	_cleanup_free_ const char **exprs = calloc(n, sizeof(*exprs));
+	_cleanup_free_ size_t *lens = calloc(n, sizeof(*lens));
+	_cleanup_free_ unsigned *flags = calloc(n, sizeof(*flags));
+	_cleanup_free_ unsigned *ids = calloc(n, sizeof(*ids));
+	r->lit_len = calloc(n, sizeof(*r->lit_len));
+	r->lit_name = calloc(n, sizeof(*r->lit_name));
+	if (!exprs || !lens || !flags || !ids || !r->lit_len || !r->lit_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		exprs[i] = (const char *)fv->v[i].bytes;
+		lens[i] = fv->v[i].len;
+		ids[i] = (unsigned)i;
+		r->lit_len[i] = fv->v[i].len;
+		r->lit_name[i] = fv->v[i].name;
+		if (fv->v[i].len > r->window)
+			r->window = fv->v[i].len;
+	}
+	r->n_forms = n;
+	hs_compile_error_t *ce = NULL;
+	if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)n, HS_MODE_STREAM, NULL,
+				 &r->lit_db, &ce) != HS_SUCCESS) {
+		int e = sk_fail(err, EINVAL, "cannot compile the redaction literals: %s",
+				ce ? ce->message : "unknown error");
+		hs_free_compile_error(ce);
+		return e;
+	}
+	return 0;
+}
+
+static int literals(sk_redactor *r, const sk_redact_literals *lits, sk_error *err)
+{
+	size_t n_items, n_labels;
+	const rx_literal *items = rx_literals_items(lits, &n_items);
+	const char *const *labels = rx_literals_labels(lits, &n_labels);
+	if (n_items == 0)
+		return 0;
+	char **names = realloc(r->names, (r->n_names + n_labels) * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	r->names = names;
+	for (size_t i = 0; i < n_labels; i++)
+		if (!(r->names[r->n_names++] = strdup(labels[i])))
+			return -ENOMEM;
+	form_vec fv = { 0 };
+	int e = 0;
+	for (size_t i = 0; i < n_items && e == 0; i++) {
+		fv.name = (unsigned)(r->n_rule_names + items[i].label);
+		e = rx_literal_forms(items[i].bytes, items[i].len, add_form, &fv);
+	}
+	if (e == 0) {
+		dedupe(&fv);
+		r->info.n_literals = n_items;
+		r->info.n_literal_forms = fv.n;
+		e = compile_forms(r, &fv, err);
+	}
+	for (size_t i = 0; i < fv.n; i++)
+		free(fv.v[i].bytes);
+	free(fv.v);
+	return e;
+}
+
+/* ---- replacements, scratch ---- */
+
+static char *expand(const char *tmpl, const char *name)
+{
+	size_t cap = strlen(tmpl) + 1, nl = strlen(name);
+	for (const char *p = strstr(tmpl, "{rule}"); p; p = strstr(p + 6, "{rule}"))
+		cap += nl;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{rule}", 6)) {
+			memcpy(o, name, nl);
+			o += nl;
+			p += 6;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int replacements(sk_redactor *r, const char *tmpl)
+{
+	r->repl = calloc(r->n_names + 1, sizeof(*r->repl));
+	r->repl_len = calloc(r->n_names + 1, sizeof(*r->repl_len));
+	if (!r->repl || !r->repl_len)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_names; i++) {
+		if (!(r->repl[i] = expand(tmpl ? tmpl : DEFAULT_REPLACEMENT, r->names[i])))
+			return -ENOMEM;
+		r->repl_len[i] = strlen(r->repl[i]);
+	}
+	return 0;
+}
+
+static int scratch(sk_redactor *r)
+{
+	hs_database_t *dbs[] = { r->pat.stream_db, r->pat.prefix_db, r->lit_db };
+	for (size_t i = 0; i < SK_ARRAY_LEN(dbs); i++)
+		if (dbs[i] && hs_alloc_scratch(dbs[i], &r->scratch) != HS_SUCCESS)
+			return -ENOMEM;
+	return 0;
+}
+
+int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *err)
+{
+	uint64_t t0 = sk_now_ns();
+	sk_redactor *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->pat.som_fd = -1;
+	r->block_max = cfg->block_max ? cfg->block_max : DEFAULT_BLOCK_MAX;
+	int e = load_rules(cfg, &r->rules, err);
+	if (e == 0)
+		e = name_rules(r);
+	if (e == 0)
+		e = patterns(r, cfg, err);
+	if (e == 0)
+		e = window_for_rules(r, err);
+	if (e == 0)
+		e = literals(r, cfg->literals, err);
+	if (e == 0)
+		e = replacements(r, cfg->replacement);
+	if (e == 0)
+		e = scratch(r);
+	if (e < 0) {
+		if (err && !err->code)
+			sk_fail_errno(err, -e, "cannot build the redactor");
+		sk_redactor_free(r);
+		return e;
+	}
+	r->window += RX_WINDOW_SLACK;
+	r->info.n_rules = r->rules.n;
+	r->info.window = r->window;
+	r->info.setup_ns = sk_now_ns() - t0;
+	*out = r;
+	return 0;
+}
+
+void sk_redactor_free(sk_redactor *r)
+{
+	if (!r)
+		return;
+	rx_patterns_free(&r->pat);
+	hs_free_database(r->lit_db);
+	hs_free_scratch(r->scratch);
+	for (size_t i = 0; i < r->n_names; i++) {
+		free(r->names[i]);
+		if (r->repl)
+			free(r->repl[i]);
+	}
+	free(r->names);
+	free(r->repl);
+	free(r->repl_len);
+	free(r->lit_len);
+	free(r->lit_name);
+	rx_rules_free(&r->rules);
+	free(r);
+}
+
+void sk_redactor_info(const sk_redactor *r, sk_redact_info *info)
+{
+	*info = r->info;
+}
+
+size_t sk_redactor_window(const sk_redactor *r)
+{
+	return r->window;
+}
+
+size_t sk_redactor_rule_count(const sk_redactor *r)
+{
+	return r->n_names;
+}
+
+const char *sk_redactor_rule_name(const sk_redactor *r, size_t i)
+{
+	return i < r->n_names ? r->names[i] : NULL;
+}

@@ -1,0 +1,256 @@
+/* The compiled pattern databases, cached on disk so that a command's start
+ * does not pay for compilation.  Keyed by a BLAKE2b digest of the engine
+ * version and the rules; only pattern rules are cached, never literals
+ * (a serialized literal database would hold the secrets themselves).
+ *
+ * File <dir>/redact-<digest>.hsdb, integers in host order:
+ *   "SKRDB003" | u32 n_rules | u32 max_width[n] | u64 som_len[n]
+ *   | u64 stream_len | u64 prefix_len | stream db | prefix db | som dbs...
+ * A start raises only the header and the two first databases; a rule's
+ * start-of-match database is read (pread on the kept descriptor: the file
+ * may be replaced meanwhile, never changed in place) when a stream first
+ * needs it.  The engine checks each database's own CRC when loading it. */
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define MAGIC "SKRDB003"
+
+int rx_cache_dir(const char *configured, char **out)
+{
+	if (configured)
+		return *configured ? ((*out = strdup(configured)) ? 0 : -ENOMEM) : -ENOENT;
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (xdg && *xdg == '/')
+		n = asprintf(out, "%s/stockade", xdg);
+	else if (home && *home == '/')
+		n = asprintf(out, "%s/.cache/stockade", home);
+	else
+		return -ENOENT;
+	return n < 0 ? -ENOMEM : 0;
+}
+
+static void hash_str(crypto_generichash_state *st, const char *s)
+{
+	uint64_t len = s ? strlen(s) : UINT64_MAX;
+	crypto_generichash_update(st, (const uint8_t *)&len, sizeof(len));
+	if (s)
+		crypto_generichash_update(st, (const uint8_t *)s, strlen(s));
+}
+
+void rx_rules_digest(const rx_ruleset *rs, uint8_t digest[32])
+{
+	crypto_generichash_state st;
+	if (sodium_init() < 0) {
+		/* Only the choice of the fast BLAKE2b failed; the portable one works. */
+	}
+	crypto_generichash_init(&st, NULL, 0, 32);
+	hash_str(&st, MAGIC);
+	hash_str(&st, hs_version());
+	for (size_t i = 0; i < rs->n; i++) {
+		uint32_t kind = rs->v[i].kind;
+		crypto_generichash_update(&st, (const uint8_t *)&kind, sizeof(kind));
+		hash_str(&st, rs->v[i].name);
+		hash_str(&st, rs->v[i].regex);
+		hash_str(&st, rs->v[i].prefix);
+	}
+	crypto_generichash_final(&st, digest, 32);
+}
+
+static char *entry_path(const char *dir, const uint8_t digest[32])
+{
+	char hex[65];
+	sodium_bin2hex(hex, sizeof(hex), digest, 32);
+	char *path;
+	return asprintf(&path, "%s/redact-%s.hsdb", dir, hex) < 0 ? NULL : path;
+}
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EBADMSG;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int load_db(int fd, uint64_t off, uint64_t len, hs_database_t **db)
+{
+	if (len == 0)
+		return 0;
+	if (len > (256u << 20))
+		return -EBADMSG;
+	_cleanup_free_ char *bytes = malloc(len);
+	if (!bytes)
+		return -ENOMEM;
+	int e = pread_all(fd, bytes, len, off);
+	if (e < 0)
+		return e;
+	return hs_deserialize_database(bytes, len, db) == HS_SUCCESS ? 0 : -EBADMSG;
+}
+
+/* Header: widths, the som lengths, and where everything is. */
+static int load_header(int fd, uint64_t size, size_t n_rules, rx_patterns *p, uint64_t *lens)
+{
+	uint8_t head[12];
+	uint32_t n;
+	int e = pread_all(fd, head, sizeof(head), 0);
+	if (e < 0)
+		return e;
+	memcpy(&n, head + 8, 4);
+	if (memcmp(head, MAGIC, 8) || n != n_rules)
+		return -EBADMSG;
+	size_t hlen = (size_t)n * 12 + 16;
+	_cleanup_free_ uint8_t *h = malloc(hlen);
+	if (!h)
+		return -ENOMEM;
+	if ((e = pread_all(fd, h, hlen, 12)) < 0)
+		return e;
+	memcpy(p->max_width, h, (size_t)n * 4);
+	uint64_t off = 12 + hlen;
+	memcpy(lens, h + (size_t)n * 12, 16);
+	off += lens[0] + lens[1];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len;
+		memcpy(&len, h + (size_t)n * 4 + i * 8, 8);
+		if (len == 0 || off + len < off)
+			return -EBADMSG;
+		p->som_off[i] = (size_t)off;
+		p->som_len[i] = (size_t)len;
+		off += len;
+	}
+	return off == size ? 0 : -EBADMSG;
+}
+
+int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_patterns *p)
+{
+	_cleanup_free_ char *path = entry_path(dir, digest);
+	if (!path)
+		return -ENOMEM;
+	*p = (rx_patterns){ .n = n_rules, .som_fd = -1 };
+	p->som_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->som_fd < 0)
+		return -errno;
+	struct stat st;
+	uint64_t lens[2];
+	p->max_width = calloc(n_rules + 1, sizeof(*p->max_width));
+	p->som_off = calloc(n_rules + 1, sizeof(*p->som_off));
+	p->som_len = calloc(n_rules + 1, sizeof(*p->som_len));
+	int e = (!p->max_width || !p->som_off || !p->som_len) ? -ENOMEM : 0;
+	if (e == 0 && fstat(p->som_fd, &st) < 0)
+		e = -errno;
+	if (e == 0)
+		e = load_header(p->som_fd, (uint64_t)st.st_size, n_rules, p, lens);
+	uint64_t base = 12 + (uint64_t)n_rules * 12 + 16;
+	if (e == 0)
+		e = load_db(p->som_fd, base, lens[0], &p->stream_db);
+	if (e == 0)
+		e = load_db(p->som_fd, base + lens[0], lens[1], &p->prefix_db);
+	if (e == 0 && !p->stream_db)
+		e = -EBADMSG;
+	if (e < 0)
+		rx_patterns_free(p);
+	return e;
+}
+
+struct writer {
+	uint8_t *buf;
+	size_t len, cap;
+	int err;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (w->err)
+		return;
+	if (w->len + n > w->cap) {
+		size_t cap = (w->len + n) * 2;
+		uint8_t *b = realloc(w->buf, cap);
+		if (!b) {
+			w->err = -ENOMEM;
+			return;
+		}
+		w->buf = b;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+/* Write to a temporary file then rename, so a reader never sees half. */
+static int write_atomic(const char *dir, const char *path, const uint8_t *buf, size_t len)
+{
+	_cleanup_free_ char *tmp = NULL;
+	if (asprintf(&tmp, "%s/.redact-XXXXXX", dir) < 0)
+		return -ENOMEM;
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int e = sk_write_all(fd, buf, len);
+	if (e == 0 && fchmod(fd, 0600) < 0)
+		e = -errno;
+	if (e == 0 && rename(tmp, path) < 0)
+		e = -errno;
+	if (e < 0)
+		unlink(tmp);
+	return e;
+}
+
+static int serialize(const hs_database_t *db, char **bytes, size_t *len)
+{
+	*bytes = NULL;
+	*len = 0;
+	return !db || hs_serialize_database(db, bytes, len) == HS_SUCCESS ? 0 : -ENOMEM;
+}
+
+int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p)
+{
+	_cleanup_free_ char *path = entry_path(dir, digest);
+	_cleanup_free_ char *stream = NULL, *prefix = NULL;
+	size_t stream_len, prefix_len;
+	if (!path)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++)
+		if (!p->som_len[i] || !p->som_blob)
+			return -EINVAL;   /* only complete entries are cached */
+	int e = serialize(p->stream_db, &stream, &stream_len);
+	if (e == 0)
+		e = serialize(p->prefix_db, &prefix, &prefix_len);
+	if (e == 0)
+		e = sk_mkdir_p(dir, 0700);
+	if (e < 0)
+		return e;
+	struct writer w = { 0 };
+	uint32_t n = (uint32_t)p->n;
+	uint64_t lens[2] = { stream_len, prefix_len };
+	put(&w, MAGIC, 8);
+	put(&w, &n, 4);
+	put(&w, p->max_width, (size_t)n * 4);
+	for (size_t i = 0; i < p->n; i++) {
+		uint64_t len = p->som_len[i];
+		put(&w, &len, 8);
+	}
+	put(&w, lens, 16);
+	put(&w, stream, stream_len);
+	put(&w, prefix, prefix_len);
+	for (size_t i = 0; i < p->n; i++)
+		put(&w, p->som_blob + p->som_off[i], p->som_len[i]);
+	e = w.err ? w.err : write_atomic(dir, path, w.buf, w.len);
+	free(w.buf);
+	return e;
+}

@@ -1,0 +1,122 @@
+/* Internals of the redactor, shared by the files of src/redact/. */
+#ifndef STOCKADE_REDACT_INTERNAL_H
+#define STOCKADE_REDACT_INTERNAL_H
+
+#include <hs/hs.h>
+#include <pthread.h>
+
+#include "stockade/redact.h"
+
+/* The marker that splits a rule's regex into the context kept in the
+ * output and the secret that is replaced: "password=(?#secret)\S{8,}".
+ * It is a regex comment, so the whole regex stays valid. */
+#define RX_SECRET_MARK "(?#secret)"
+
+/* Default and largest hold-back window (bytes).  The SOM horizon used
+ * (HS_MODE_SOM_HORIZON_SMALL) tracks starts 2^16 bytes back. */
+#define RX_WINDOW_DEFAULT 8192
+#define RX_WINDOW_MAX 60000
+/* Engines may report a match one byte after its end (\b needs the next
+ * byte); the window keeps a few more bytes than the longest match. */
+#define RX_WINDOW_SLACK 8
+
+enum rx_kind {
+	RX_PATTERN = 0, /* a match is replaced */
+	RX_BEGIN,       /* a match opens a block replaced up to its end rule */
+	RX_END,         /* closes the open block of the same name */
+};
+
+typedef struct rx_rule {
+	char *name;
+	char *regex;      /* the whole regex */
+	char *prefix;     /* the kept context before RX_SECRET_MARK, or NULL */
+	enum rx_kind kind;
+	char *origin;     /* file name, for messages */
+	unsigned line;
+	unsigned name_idx;        /* index among distinct rule names */
+	unsigned max_width;       /* from hs_expression_info; UINT_MAX = unbounded */
+} rx_rule;
+
+typedef struct rx_ruleset {
+	rx_rule *v;
+	size_t n, cap;
+	size_t window;    /* the largest "window N" directive, 0 = none */
+} rx_ruleset;
+
+/* rules.c */
+int rx_rules_parse(rx_ruleset *rs, const char *text, size_t len, const char *origin,
+		   sk_error *err);
+int rx_rules_disable(rx_ruleset *rs, const char *const *names, sk_error *err);
+int rx_rules_check_blocks(const rx_ruleset *rs, sk_error *err);
+void rx_rules_free(rx_ruleset *rs);
+
+/* encode.c: every form a literal is matched in.  Calls emit() for each
+ * (possibly repeated) form; returns the first negative emit() result. */
+typedef int (*rx_form_fn)(void *ctx, const uint8_t *form, size_t len);
+int rx_literal_forms(const uint8_t *lit, size_t len, rx_form_fn emit, void *ctx);
+
+/* literals.c: read access for the builder. */
+typedef struct rx_literal {
+	uint8_t *bytes;
+	size_t len;
+	unsigned label;   /* index into labels */
+} rx_literal;
+const rx_literal *rx_literals_items(const sk_redact_literals *l, size_t *n);
+const char *const *rx_literals_labels(const sk_redact_literals *l, size_t *n);
+
+/* values.c: the values inside a secret file's content. */
+typedef int (*rx_value_fn)(void *ctx, const char *value, size_t len);
+int rx_content_values(const char *data, size_t len, rx_value_fn fn, void *ctx);
+
+/* compile.c
+ * The streaming database reports match ends only (leftmost-start tracking
+ * in the combined database costs 7x in throughput); the start of a match
+ * is found afterwards, in the held-back window, by a block-mode database of
+ * that one rule with leftmost start of match (som_db).  Those per-rule
+ * databases are compiled with a cold build (and cached), or on the first
+ * match of that rule when there is no cache. */
+typedef struct rx_patterns {
+	hs_database_t *stream_db;  /* all rules, streaming, match ends */
+	hs_database_t *prefix_db;  /* rules with a secret mark: anchored context, block mode */
+	unsigned *max_width;       /* per rule */
+	size_t n;
+	uint8_t *som_blob;         /* serialized per-rule start-of-match databases, or */
+	int som_fd;                /* ... the cache file holding them (-1 = none) */
+	size_t *som_off, *som_len; /* per rule, in the blob or the file; len 0 = compile on first use */
+	hs_database_t **som;       /* per rule, loaded on first use (shared by all streams) */
+	pthread_mutex_t som_lock;  /* guards som: the only mutable part of a built redactor */
+} rx_patterns;
+int rx_patterns_compile(const rx_ruleset *rs, bool with_som, rx_patterns *p, sk_error *err);
+void rx_patterns_free(rx_patterns *p);
+/* The start-of-match database of rule i: loaded (deserialized, or
+ * compiled) once on first use, then shared.  Thread-safe. */
+int rx_som_db(const rx_ruleset *rs, rx_patterns *p, size_t i, hs_database_t **out);
+/* Allocate the lazily filled part (after compile or cache load). */
+int rx_patterns_lazy_init(rx_patterns *p);
+
+/* cache.c */
+int rx_cache_dir(const char *configured, char **out);
+void rx_rules_digest(const rx_ruleset *rs, uint8_t digest[32]);
+/* 0 loaded, -ENOENT no (valid) entry, other negative errno */
+int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_patterns *p);
+int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p);
+
+/* The compiled redactor. */
+struct sk_redactor {
+	rx_ruleset rules;
+	rx_patterns pat;
+	hs_database_t *lit_db;
+	hs_scratch_t *scratch;     /* prototype: each stream clones it */
+	char **names;              /* rule names, then literal labels */
+	size_t n_names, n_rule_names;
+	char **repl;               /* the replacement text per name */
+	size_t *repl_len;
+	uint32_t *lit_len;         /* per literal form: its length */
+	uint32_t *lit_name;        /* per literal form: its name index */
+	size_t n_forms;
+	size_t window;
+	size_t block_max;
+	sk_redact_info info;
+};
+
+#endif

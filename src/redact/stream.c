@@ -1,0 +1,648 @@
+/* The streaming redactor.
+ *
+ * Input is taken in slices; each slice is appended to the pending buffer
+ * and scanned by the pattern stream and the literal stream, which report
+ * match ends.  A literal's start is its end minus its length; a pattern
+ * match's start is found in the pending buffer by that rule's block-mode
+ * leftmost-start database, once per run of consecutive ends (the ends of
+ * one growing match such as a long token share its start).  Matches
+ * become ranges; ranges of one rule that overlap are merged.  Bytes older
+ * than the window (T - window, T = bytes fed so far) can no longer be the
+ * start of a future match, so they are final: they are emitted raw, or as
+ * one replacement per run of overlapping/adjacent ranges.
+ *
+ * Why the output does not depend on the chunking: a byte at p is decided
+ * only once every match starting at or before p is known (its first end is
+ * within the window), and every decision is a function of those matches.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define SLICE (128u << 10)
+#define OUT_FLUSH (64u << 10)
+#define HISTORY 16   /* bytes kept before the emit point: context for \b */
+
+typedef struct rx_match {
+	uint64_t s, e;      /* s: known for literals only */
+	uint64_t first_e;   /* the first of a run of consecutive ends merged into e */
+	uint32_t id;
+	bool lit;
+} rx_match;
+
+typedef struct rx_range {
+	uint64_t s, e;
+	uint32_t name;
+	bool open;       /* a block whose end has not been seen: e = start + block_max */
+} rx_range;
+
+struct sk_redact_stream {
+	const sk_redactor *r;
+	sk_redact_sink sink;
+	void *sink_ctx;
+	hs_stream_t *pat_st, *lit_st;
+	hs_scratch_t *scratch;
+
+	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
+	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
+	uint64_t *run_start;   /* per rule: the start found for that run */
+
+	uint8_t *buf;          /* pending bytes buf[head..len) = stream [base, total) */
+	size_t head, len, cap;
+	uint64_t base, total;
+
+	rx_match *m;
+	size_t nm, cap_m;
+	rx_range *rg;
+	size_t nr, cap_r;
+
+	bool block_open;
+	uint64_t block_start, block_begin_end;
+	uint32_t block_name;
+
+	bool in_red;           /* inside a replaced run: its text was emitted */
+
+	uint8_t *out;
+	size_t out_len;
+	uint64_t *counts, n_total;
+	int error;
+	bool finished;
+};
+
+/* ---- matches ---- */
+
+static int push_match(sk_redact_stream *s, uint64_t from, uint64_t to, unsigned id, bool lit)
+{
+	if (!lit && s->nm > 0) {
+		/* Consecutive ends of one rule (a growing token): one entry. */
+		rx_match *last = &s->m[s->nm - 1];
+		if (!last->lit && last->id == id && (to == last->e || to == last->e + 1) &&
+		    s->r->rules.v[id].kind == RX_PATTERN) {
+			last->e = to;
+			return 0;
+		}
+	}
+	if (s->nm == s->cap_m) {
+		size_t cap = s->cap_m ? s->cap_m * 2 : 256;
+		rx_match *v = realloc(s->m, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->m = v;
+		s->cap_m = cap;
+	}
+	s->m[s->nm++] = (rx_match){ .s = from, .e = to, .first_e = to, .id = id, .lit = lit };
+	return 0;
+}
+
+static int on_pattern(unsigned id, unsigned long long from, unsigned long long to,
+		      unsigned flags, void *ctx)
+{
+	sk_redact_stream *s = ctx;
+	int e = push_match(s, from, to, id, false);
+	if (e < 0)
+		s->error = e;
+	return e < 0;
+}
+
+static int on_literal(unsigned id, unsigned long long from, unsigned long long to,
+		      unsigned flags, void *ctx)
+{
+	sk_redact_stream *s = ctx;
+	uint64_t len = s->r->lit_len[id];
+	int e = push_match(s, to >= len ? to - len : 0, to, id, true);
+	if (e < 0)
+		s->error = e;
+	return e < 0;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+	const rx_match *x = a, *y = b;
+	if (x->first_e != y->first_e)
+		return x->first_e < y->first_e ? -1 : 1;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	if (x->lit != y->lit)
+		return x->lit ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* ---- ranges ---- */
+
+static int add_range(sk_redact_stream *s, uint64_t from, uint64_t to, uint32_t name, bool open)
+{
+	if (from < s->base)
+		from = s->base;   /* only for a match longer than the window */
+	if (from >= to)
+		return 0;
+	if (!open) {
+		for (size_t i = s->nr, k = 0; i > 0 && k < 4; i--, k++) {
+			rx_range *x = &s->rg[i - 1];
+			if (!x->open && x->name == name && from <= x->e && to >= x->s) {
+				if (from < x->s)
+					x->s = from;
+				if (to > x->e)
+					x->e = to;
+				return 0;
+			}
+		}
+	}
+	if (s->nr == s->cap_r) {
+		size_t cap = s->cap_r ? s->cap_r * 2 : 64;
+		rx_range *v = realloc(s->rg, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->rg = v;
+		s->cap_r = cap;
+	}
+	s->rg[s->nr++] = (rx_range){ .s = from, .e = to, .name = name, .open = open };
+	return 0;
+}
+
+struct prefix_scan {
+	unsigned id;
+	unsigned long long best, limit;
+};
+
+static int on_prefix(unsigned id, unsigned long long from, unsigned long long to,
+		     unsigned flags, void *ctx)
+{
+	struct prefix_scan *p = ctx;
+	if (id == p->id && to < p->limit && to > p->best)
+		p->best = to;
+	return 0;
+}
+
+/* The byte at stream offset x (x >= base - head). */
+static const uint8_t *at(const sk_redact_stream *s, uint64_t x)
+{
+	return s->buf + (size_t)((uint64_t)s->head + x - s->base);
+}
+
+/* Where the secret starts in a match [from, to) of a rule with kept context. */
+static uint64_t secret_start(sk_redact_stream *s, unsigned id, uint64_t from, uint64_t to)
+{
+	if (from < s->base || !s->r->pat.prefix_db)
+		return from;
+	struct prefix_scan p = { .id = id, .limit = to - from };
+	hs_scan(s->r->pat.prefix_db, (const char *)at(s, from), (unsigned)(to - from), 0,
+		s->scratch, on_prefix, &p);
+	return from + p.best;
+}
+
+struct som_scan {
+	unsigned long long end, best;
+	bool found;
+};
+
+static int on_som(unsigned id, unsigned long long from, unsigned long long to,
+		  unsigned flags, void *ctx)
+{
+	struct som_scan *q = ctx;
+	if (to == q->end && (!q->found || from < q->best)) {
+		q->best = from;
+		q->found = true;
+	}
+	return 0;
+}
+
+static int som_db(sk_redact_stream *s, unsigned id, hs_database_t **out)
+{
+	/* The redactor's lazily filled, lock-guarded table: the one mutable
+	 * part of a built redactor. */
+	rx_patterns *pat = (rx_patterns *)&s->r->pat;
+	int e = rx_som_db(&s->r->rules, pat, id, out);
+	if (e < 0)
+		return e;
+	if (!s->som_ready[id]) {
+		if (hs_alloc_scratch(*out, &s->scratch) != HS_SUCCESS)
+			return -ENOMEM;
+		s->som_ready[id] = true;
+	}
+	return 0;
+}
+
+/* The leftmost start of the match of rule id that ends at `end`, searched
+ * in the pending bytes (plus a little history for \b, plus the next byte
+ * for a trailing \b).  If it cannot be found, fail closed: the rule's
+ * whole width before the end. */
+static uint64_t find_start(sk_redact_stream *s, unsigned id, uint64_t end)
+{
+	uint64_t width = s->r->pat.max_width[id];
+	if (width > s->r->window)
+		width = s->r->window;
+	uint64_t oldest = s->base - s->head;
+	uint64_t lo = end > width + 1 ? end - width - 1 : 0;
+	if (lo < oldest)
+		lo = oldest;
+	uint64_t hi = end + 1 < s->total ? end + 1 : s->total;
+	hs_database_t *db;
+	struct som_scan q = { .end = end - lo };
+	if (som_db(s, id, &db) == 0)
+		hs_scan(db, (const char *)at(s, lo), (unsigned)(hi - lo), 0, s->scratch, on_som, &q);
+	if (q.found)
+		return lo + q.best;
+	uint64_t fallback = end > width ? end - width : 0;
+	return fallback > s->base ? fallback : s->base;
+}
+
+/* The start of a pattern match (of its secret, for a rule with kept
+ * context): found once per run of consecutive ends, at the first end, so
+ * that it does not depend on how the input was chunked. */
+static uint64_t match_start(sk_redact_stream *s, const rx_match *m)
+{
+	unsigned id = m->id;
+	if (s->run_end[id] == UINT64_MAX || m->first_e > s->run_end[id] + 1) {
+		uint64_t start = find_start(s, id, m->first_e);
+		if (s->r->rules.v[id].prefix)
+			start = secret_start(s, id, start, m->first_e);
+		s->run_start[id] = start;
+	}
+	s->run_end[id] = m->e;
+	return s->run_start[id];
+}
+
+static rx_range *open_block(sk_redact_stream *s)
+{
+	for (size_t i = 0; i < s->nr; i++)
+		if (s->rg[i].open)
+			return &s->rg[i];
+	return NULL;
+}
+
+static void expire_block(sk_redact_stream *s, uint64_t pos)
+{
+	if (s->block_open && pos > s->block_start + s->r->block_max) {
+		rx_range *b = open_block(s);
+		if (b)
+			b->open = false;
+		s->block_open = false;
+	}
+}
+
+static int pattern_match(sk_redact_stream *s, const rx_match *m)
+{
+	const rx_rule *rule = &s->r->rules.v[m->id];
+	uint64_t start = match_start(s, m);
+	expire_block(s, m->e);
+	switch (rule->kind) {
+	case RX_PATTERN:
+		return add_range(s, start, m->e, rule->name_idx, false);
+	case RX_BEGIN:
+		if (s->block_open)
+			return 0;
+		s->block_open = true;
+		s->block_start = start;
+		s->block_begin_end = m->e;
+		s->block_name = rule->name_idx;
+		return add_range(s, start, start + s->r->block_max, rule->name_idx, true);
+	case RX_END:
+		if (s->block_open && rule->name_idx == s->block_name && start >= s->block_begin_end) {
+			rx_range *b = open_block(s);
+			if (b) {
+				b->e = m->e;
+				b->open = false;
+			}
+			s->block_open = false;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int handle_matches(sk_redact_stream *s)
+{
+	if (s->nm > 1)
+		qsort(s->m, s->nm, sizeof(*s->m), cmp_match);
+	int e = 0;
+	for (size_t i = 0; i < s->nm && e == 0; i++) {
+		const rx_match *m = &s->m[i];
+		e = m->lit ? add_range(s, m->s, m->e, s->r->lit_name[m->id], false) : pattern_match(s, m);
+	}
+	s->nm = 0;
+	return e;
+}
+
+/* ---- output ---- */
+
+static int flush_out(sk_redact_stream *s)
+{
+	if (s->out_len == 0)
+		return 0;
+	int e = s->sink(s->sink_ctx, s->out, s->out_len);
+	s->out_len = 0;
+	return e;
+}
+
+static int put_out(sk_redact_stream *s, const void *p, size_t n)
+{
+	if (s->out_len + n > OUT_FLUSH) {
+		int e = flush_out(s);
+		if (e < 0)
+			return e;
+		if (n >= OUT_FLUSH / 4)
+			return s->sink(s->sink_ctx, p, n);
+	}
+	memcpy(s->out + s->out_len, p, n);
+	s->out_len += n;
+	return 0;
+}
+
+static void advance(sk_redact_stream *s, uint64_t n)
+{
+	s->head += n;
+	s->base += n;
+}
+
+static void prune_ranges(sk_redact_stream *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nr; i++)
+		if (s->rg[i].e > s->base || s->rg[i].open)
+			s->rg[k++] = s->rg[i];
+	s->nr = k;
+}
+
+/* Ranges sorted by start (then name): they arrive nearly sorted. */
+static void sort_ranges(sk_redact_stream *s)
+{
+	for (size_t i = 1; i < s->nr; i++) {
+		rx_range x = s->rg[i];
+		size_t j = i;
+		while (j > 0 && (s->rg[j - 1].s > x.s || (s->rg[j - 1].s == x.s && s->rg[j - 1].name > x.name))) {
+			s->rg[j] = s->rg[j - 1];
+			j--;
+		}
+		s->rg[j] = x;
+	}
+}
+
+/* The rule named by a run starting at p: the first-listed rule of the
+ * ranges covering p (all of which start at p). */
+static uint32_t run_name(const sk_redact_stream *s, size_t upto, uint64_t p)
+{
+	uint32_t name = UINT32_MAX;
+	for (size_t j = upto; j > 0 && s->rg[j - 1].s == p; j--)
+		if (s->rg[j - 1].e > p && s->rg[j - 1].name < name)
+			name = s->rg[j - 1].name;
+	if (name != UINT32_MAX)
+		return name;
+	for (size_t j = 0; j < upto; j++)   /* not reached: a run starts at a range's start */
+		if (s->rg[j].s <= p && s->rg[j].e > p && s->rg[j].name < name)
+			name = s->rg[j].name;
+	return name;
+}
+
+/* Decide every byte before `limit`. */
+static int emit_until(sk_redact_stream *s, uint64_t limit)
+{
+	const sk_redactor *r = s->r;
+	sort_ranges(s);
+	size_t i = 0;
+	uint64_t cover = 0;   /* largest end among the ranges started so far */
+	while (s->base < limit) {
+		uint64_t p = s->base;
+		for (; i < s->nr && s->rg[i].s <= p; i++)
+			if (s->rg[i].e > cover)
+				cover = s->rg[i].e;
+		int e = 0;
+		if (cover > p) {
+			if (!s->in_red) {
+				uint32_t name = run_name(s, i, p);
+				e = put_out(s, r->repl[name], r->repl_len[name]);
+				s->counts[name]++;
+				s->n_total++;
+				s->in_red = true;
+			}
+			advance(s, (cover < limit ? cover : limit) - p);
+		} else {
+			s->in_red = false;
+			uint64_t next = i < s->nr ? s->rg[i].s : UINT64_MAX;
+			uint64_t upto = next < limit ? next : limit;
+			e = put_out(s, s->buf + s->head, upto - p);
+			advance(s, upto - p);
+		}
+		if (e < 0)
+			return e;
+	}
+	prune_ranges(s);
+	return 0;
+}
+
+/* ---- feeding ---- */
+
+static int make_room(sk_redact_stream *s, size_t n)
+{
+	if (s->head > HISTORY) {
+		size_t drop = s->head - HISTORY;
+		memmove(s->buf, s->buf + drop, s->len - drop);
+		s->len -= drop;
+		s->head = HISTORY;
+	}
+	if (s->len + n <= s->cap)
+		return 0;
+	size_t cap = s->len + n;
+	uint8_t *b = realloc(s->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+static int scan(sk_redact_stream *s, hs_stream_t *st, const uint8_t *p, size_t n,
+		match_event_handler cb)
+{
+	if (!st)
+		return 0;
+	hs_error_t he = hs_scan_stream(st, (const char *)p, (unsigned)n, 0, s->scratch, cb, s);
+	if (s->error)
+		return s->error;
+	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+static int feed_slice(sk_redact_stream *s, const uint8_t *p, size_t n)
+{
+	int e = make_room(s, n);
+	if (e < 0)
+		return e;
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	if ((e = scan(s, s->pat_st, p, n, on_pattern)) < 0 ||
+	    (e = scan(s, s->lit_st, p, n, on_literal)) < 0)
+		return e;
+	s->total += n;
+	if ((e = handle_matches(s)) < 0)
+		return e;
+	uint64_t w = s->r->window;
+	return s->total > w ? emit_until(s, s->total - w) : 0;
+}
+
+int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len)
+{
+	if (s->error)
+		return s->error;
+	if (s->finished)
+		return -EINVAL;
+	const uint8_t *p = buf;
+	int e = 0;
+	while (len > 0 && e == 0) {
+		size_t n = len < SLICE ? len : SLICE;
+		e = feed_slice(s, p, n);
+		p += n;
+		len -= n;
+	}
+	if (e == 0)
+		e = flush_out(s);
+	if (e < 0)
+		s->error = e;
+	return e;
+}
+
+static int close_stream(sk_redact_stream *s, hs_stream_t **st, match_event_handler cb)
+{
+	if (!*st)
+		return 0;
+	hs_error_t he = hs_close_stream(*st, s->scratch, cb, s);
+	*st = NULL;
+	if (s->error)
+		return s->error;
+	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+int sk_redact_finish(sk_redact_stream *s)
+{
+	if (s->error)
+		return s->error;
+	if (s->finished)
+		return 0;
+	s->finished = true;
+	int e = close_stream(s, &s->pat_st, on_pattern);
+	if (e == 0)
+		e = close_stream(s, &s->lit_st, on_literal);
+	if (e == 0)
+		e = handle_matches(s);
+	if (e == 0)
+		e = emit_until(s, s->total);
+	if (e == 0)
+		e = flush_out(s);
+	if (e < 0)
+		s->error = e;
+	return e;
+}
+
+/* ---- life cycle ---- */
+
+int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_ctx,
+			 sk_redact_stream **out)
+{
+	sk_redact_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->r = r;
+	s->sink = sink;
+	s->sink_ctx = sink_ctx;
+	s->counts = calloc(r->n_names + 1, sizeof(*s->counts));
+	s->out = malloc(OUT_FLUSH);
+	s->cap = r->window + SLICE + HISTORY;
+	s->som_ready = calloc(r->rules.n + 1, sizeof(*s->som_ready));
+	s->run_end = malloc((r->rules.n + 1) * sizeof(*s->run_end));
+	s->run_start = calloc(r->rules.n + 1, sizeof(*s->run_start));
+	for (size_t i = 0; s->run_end && i < r->rules.n; i++)
+		s->run_end[i] = UINT64_MAX;
+	s->buf = malloc(s->cap);
+	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
+	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
+		e = -ENOMEM;
+	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
+		e = -ENOMEM;
+	if (e == 0 && r->lit_db && hs_open_stream(r->lit_db, 0, &s->lit_st) != HS_SUCCESS)
+		e = -ENOMEM;
+	if (e < 0) {
+		sk_redact_stream_free(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+void sk_redact_stream_free(sk_redact_stream *s)
+{
+	if (!s)
+		return;
+	if (s->pat_st)
+		hs_close_stream(s->pat_st, NULL, NULL, NULL);
+	if (s->lit_st)
+		hs_close_stream(s->lit_st, NULL, NULL, NULL);
+	hs_free_scratch(s->scratch);
+	free(s->som_ready);
+	free(s->run_end);
+	free(s->run_start);
+	free(s->buf);
+	free(s->m);
+	free(s->rg);
+	free(s->out);
+	free(s->counts);
+	free(s);
+}
+
+uint64_t sk_redact_stream_count(const sk_redact_stream *s, size_t i)
+{
+	return i < s->r->n_names ? s->counts[i] : 0;
+}
+
+uint64_t sk_redact_stream_total(const sk_redact_stream *s)
+{
+	return s->n_total;
+}
+
+/* ---- whole buffers ---- */
+
+struct growbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int grow_sink(void *ctx, const void *buf, size_t len)
+{
+	struct growbuf *g = ctx;
+	if (g->len + len + 1 > g->cap) {
+		size_t cap = (g->len + len + 1) * 2;
+		char *p = realloc(g->p, cap);
+		if (!p)
+			return -ENOMEM;
+		g->p = p;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, buf, len);
+	g->len += len;
+	return 0;
+}
+
+int sk_redact_buffer(const sk_redactor *r, const void *in, size_t len, char **out,
+		     size_t *out_len, uint64_t *counts)
+{
+	struct growbuf g = { 0 };
+	sk_redact_stream *s;
+	int e = sk_redact_stream_new(r, grow_sink, &g, &s);
+	if (e < 0)
+		return e;
+	e = sk_redact_feed(s, in, len);
+	if (e == 0)
+		e = sk_redact_finish(s);
+	if (e == 0)
+		e = grow_sink(&g, "", 0);
+	if (e == 0 && counts)
+		for (size_t i = 0; i < r->n_names; i++)
+			counts[i] += s->counts[i];
+	sk_redact_stream_free(s);
+	if (e < 0) {
+		free(g.p);
+		return e;
+	}
+	g.p[g.len] = '\0';
+	*out = g.p;
+	if (out_len)
+		*out_len = g.len;
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* Internal interfaces between the files of src/sandbox/. */
+#ifndef STOCKADE_SANDBOX_INTERNAL_H
+#define STOCKADE_SANDBOX_INTERNAL_H
+
+#include <seccomp.h>
+#include <sys/types.h>
+
+#include "stockade/sandbox.h"
+
+/* What the sandbox's init tells the supervisor over the report pipe. */
+enum sk_report_kind {
+	SK_REPORT_SETUP_FAILED = 1,  /* code = errno, msg = what failed */
+	SK_REPORT_EXEC_FAILED,       /* code = errno of execve */
+	SK_REPORT_EXITED,            /* code = the command's wait status */
+	SK_REPORT_APPLIED,           /* code = landlock ABI that applied (0 = none) */
+};
+
+typedef struct sk_report {
+	int kind;
+	int code;
+	char msg[240];
+} sk_report;
+
+int sk_report_send(int fd, int kind, int code, const char *msg);
+
+/* mount_apply.c: inside the new user+mount namespace, build the root from
+ * the plan and pivot into it.  Sources are opened before anything is
+ * mounted, so a workspace under /tmp is not shadowed by the new root. */
+int sk_mount_plan_apply(const sk_mount_plan *plan, uint64_t tmpfs_bytes, sk_error *err);
+
+/* userns.c: map the caller's uid/gid into the child's user namespace. */
+int sk_userns_map(pid_t child, uid_t uid, gid_t gid, sk_error *err);
+
+/* net.c: bring up lo in the current (new) network namespace with libnl. */
+int sk_net_loopback_up(sk_error *err);
+
+/* caps.c: drop every capability (bounding and ambient too), lock the
+ * securebits, set no_new_privs. */
+int sk_caps_drop_all(sk_error *err);
+
+/* landlock.c: writes only beneath rw_paths; returns the ABI applied (0 when
+ * the kernel has none) or a negative errno. */
+int sk_landlock_apply(const char *const *rw_paths, size_t n, sk_error *err);
+
+/* seccomp.c: the filter for cfg.  The supervisor builds it while the child
+ * builds its mount tree and writes the BPF program into a pipe
+ * (sk_seccomp_send); the child reads it (sk_seccomp_receive) and loads it
+ * last (sk_seccomp_load), so filter generation costs no latency. */
+int sk_seccomp_build(const sk_sandbox_config *cfg, scmp_filter_ctx *out, sk_error *err);
+int sk_seccomp_send(const sk_sandbox_config *cfg, int fd, sk_error *err);
+typedef struct sk_bpf_program {
+	void *insns;
+	size_t len;     /* bytes */
+} sk_bpf_program;
+int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_error *err);
+int sk_seccomp_load(const sk_bpf_program *prog, sk_error *err);
+
+/* limits.c: resource bounds.  Cgroups where they can be had (root with v1
+ * or a delegated v2 subtree), rlimits always. */
+typedef struct sk_cgroup {
+	char paths[3][256];   /* created cgroup directories ("" = unused) */
+	size_t n;
+	char how[96];
+} sk_cgroup;
+int sk_cgroup_create(const sk_limits *lim, sk_cgroup *cg);
+int sk_cgroup_attach(const sk_cgroup *cg, pid_t pid);
+void sk_cgroup_destroy(sk_cgroup *cg);
+int sk_rlimits_apply(const sk_limits *lim);
+
+/* relay.c: output pipes -> redactor -> caller. */
+typedef struct sk_relay {
+	int in_fd;               /* read end of the command's pipe, -1 at EOF */
+	int out_fd;              /* the caller's fd */
+	bool out_broken;         /* the caller stopped reading: drain and discard */
+	uint64_t delivered;
+	sk_redact_stream *redact;
+} sk_relay;
+int sk_relay_open(sk_relay *r, int in_fd, int out_fd, const sk_redactor *red);
+/* Read what is available and pass it on.  Returns bytes read (0 = EOF). */
+ssize_t sk_relay_pump(sk_relay *r, char *buf, size_t cap);
+int sk_relay_close(sk_relay *r, const sk_redactor *red, sk_run_result *res);
+
+/* init.c: pid 1 of the sandbox.  Never returns. */
+typedef struct sk_child_args {
+	const sk_sandbox_config *cfg;
+	const sk_mount_plan *plan;
+	int bpf_fd;        /* parent -> child: the seccomp BPF program */
+	int sync_fd;       /* parent -> child: maps written, go */
+	int report_fd;     /* child -> parent: sk_report messages */
+	int stdout_fd, stderr_fd;   /* write ends of the relay pipes */
+	const char *const *rw_paths; size_t n_rw;
+} sk_child_args;
+__attribute__((noreturn)) void sk_sandbox_init(const sk_child_args *a);
+
+#endif

@@ -1,0 +1,397 @@
+/* sk_sandbox_run: clone into fresh namespaces, supervise, reap.
+ *
+ *   supervisor (caller's uid) --clone(NEWUSER|NEWNS|NEWPID|NEWNET|...)--> init (pid 1)
+ *   init builds the root and confines itself, then forks the command.
+ *   The supervisor writes the id maps, attaches the cgroup, says "go",
+ *   relays output through the redactor, enforces the wall clock and the
+ *   output cap, and reaps.  When init dies the pid namespace dies with it. */
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | \
+		  CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* fds 0-2 must exist, or a pipe could land on them and be clobbered. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd)
+				close(n);
+		}
+}
+
+/* Paths where Landlock lets the command write (inside the sandbox). */
+static size_t writable_paths(const sk_sandbox_config *cfg, const char **out, size_t cap)
+{
+	size_t n = 0;
+	const char *fixed[] = { cfg->workspace_readonly ? NULL : cfg->workspace, "/tmp", "/var/tmp", "/run",
+				"/dev", cfg->home };
+	for (size_t i = 0; i < SK_ARRAY_LEN(fixed) && n < cap; i++)
+		if (fixed[i])
+			out[n++] = fixed[i];
+	for (size_t i = 0; i < cfg->n_fs && n < cap; i++)
+		if (cfg->fs[i].access == SK_FS_RW || cfg->fs[i].access == SK_FS_TMPFS)
+			out[n++] = cfg->fs[i].path;
+	return n;
+}
+
+static int validate(const sk_sandbox_config *cfg, sk_error *err)
+{
+	if (!cfg->argv || !cfg->argv[0] || !cfg->argv[0][0])
+		return sk_fail(err, EINVAL, "no command given");
+	if (!cfg->envp)
+		return sk_fail(err, EINVAL, "no environment given");
+	if (!cfg->workspace || cfg->workspace[0] != '/')
+		return sk_fail(err, EINVAL, "the workspace must be an absolute path");
+	return 0;
+}
+
+typedef struct supervisor {
+	const sk_sandbox_config *cfg;
+	sk_run_result *res;
+	int pidfd, report_fd, sig_fd;
+	sk_relay out, errr;
+	bool reaped, got_exit, setup_failed;
+	sk_report setup_report;
+	uint64_t deadline_ns;     /* 0 = none */
+	uint64_t read_total;      /* raw bytes read, for the output cap */
+	int relay_error;
+} supervisor;
+
+static void kill_tree(supervisor *s)
+{
+	/* pid 1 dies, and with it every process of the namespace. */
+	syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+}
+
+static void handle_report(supervisor *s)
+{
+	sk_report rep;
+	ssize_t n = read(s->report_fd, &rep, sizeof(rep));
+	if (n <= 0) {
+		if (n == 0 || errno != EINTR) {
+			close(s->report_fd);
+			s->report_fd = -1;
+		}
+		return;
+	}
+	if (n != (ssize_t)sizeof(rep))
+		return;
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	switch (rep.kind) {
+	case SK_REPORT_SETUP_FAILED:
+		s->setup_failed = true;
+		s->setup_report = rep;
+		break;
+	case SK_REPORT_EXEC_FAILED:
+		s->res->exec_errno = rep.code;
+		break;
+	case SK_REPORT_EXITED:
+		s->got_exit = true;
+		s->res->ran = true;
+		s->res->wait_status = rep.code;
+		break;
+	case SK_REPORT_APPLIED:
+		s->res->landlock_abi = rep.code;
+		break;
+	}
+}
+
+static void handle_output(supervisor *s, sk_relay *r)
+{
+	static char buf[65536];
+	size_t want = sizeof(buf);
+	uint64_t cap = s->cfg->limits.output_bytes;
+	if (cap) {
+		if (s->read_total >= cap) {
+			/* More output past the cap: stop the command. */
+			s->res->output_capped = true;
+			kill_tree(s);
+			sk_relay_close(r, s->cfg->redactor, s->res);
+			return;
+		}
+		if (cap - s->read_total < want)
+			want = (size_t)(cap - s->read_total);
+	}
+	ssize_t n = sk_relay_pump(r, buf, want);
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		if (n < 0 && !s->relay_error)
+			s->relay_error = (int)-n;
+		int e = sk_relay_close(r, s->cfg->redactor, s->res);
+		if (e < 0 && !s->relay_error)
+			s->relay_error = -e;
+		return;
+	}
+	s->read_total += (uint64_t)n;
+}
+
+static void handle_signal(supervisor *s)
+{
+	struct signalfd_siginfo si;
+	if (read(s->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		syscall(SYS_pidfd_send_signal, s->pidfd, (int)si.ssi_signo, NULL, 0);
+}
+
+static void handle_exit(supervisor *s)
+{
+	siginfo_t info = { 0 };
+	if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &info, WEXITED | WNOHANG) == 0 && info.si_pid)
+		s->reaped = true;
+}
+
+static int poll_timeout(const supervisor *s)
+{
+	if (!s->deadline_ns)
+		return -1;
+	uint64_t now = sk_now_ns();
+	if (now >= s->deadline_ns)
+		return 0;
+	uint64_t ms = (s->deadline_ns - now + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void supervise(supervisor *s)
+{
+	while (!s->reaped || s->out.in_fd >= 0 || s->errr.in_fd >= 0 || s->report_fd >= 0) {
+		struct pollfd p[5] = {
+			{ .fd = s->out.in_fd, .events = POLLIN },
+			{ .fd = s->errr.in_fd, .events = POLLIN },
+			{ .fd = s->report_fd, .events = POLLIN },
+			{ .fd = s->reaped ? -1 : s->pidfd, .events = POLLIN },
+			{ .fd = s->sig_fd, .events = POLLIN },
+		};
+		int n = poll(p, 5, poll_timeout(s));
+		if (n < 0 && errno != EINTR)
+			break;
+		if (s->deadline_ns && sk_now_ns() >= s->deadline_ns) {
+			s->res->timed_out = true;
+			s->deadline_ns = 0;
+			kill_tree(s);
+		}
+		if (n <= 0)
+			continue;
+		if (p[0].revents)
+			handle_output(s, &s->out);
+		if (p[1].revents)
+			handle_output(s, &s->errr);
+		if (p[2].revents)
+			handle_report(s);
+		if (p[3].revents)
+			handle_exit(s);
+		if (p[4].revents)
+			handle_signal(s);
+	}
+}
+
+static void finish_result(const supervisor *s, sk_run_result *res)
+{
+	int st = res->wait_status;
+	if (res->timed_out)
+		res->exit_code = SK_EXIT_TIMEOUT;
+	else if (!s->got_exit)
+		res->exit_code = res->output_capped ? SK_EXIT_SIGNAL_BASE + SIGKILL : SK_EXIT_INTERNAL;
+	else if (WIFEXITED(st))
+		res->exit_code = WEXITSTATUS(st);
+	else if (WIFSIGNALED(st))
+		res->exit_code = SK_EXIT_SIGNAL_BASE + WTERMSIG(st);
+	if (res->output_capped && !res->timed_out)
+		res->exit_code = SK_EXIT_SIGNAL_BASE + SIGKILL;
+	res->output_cap = s->cfg->limits.output_bytes;
+	res->bytes_stdout = s->out.delivered;
+	res->bytes_stderr = s->errr.delivered;
+}
+
+typedef struct resources {
+	int out[2], errp[2], sync[2], report[2], bpf[2];
+	int sig_fd, pidfd;
+	sigset_t old_mask;
+	bool mask_set;
+	struct sigaction old_pipe;
+	sk_mount_plan plan;
+	sk_cgroup cg;
+} resources;
+
+static void release(resources *rs)
+{
+	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf };
+	for (size_t i = 0; i < SK_ARRAY_LEN(fds); i++)
+		for (int j = 0; j < 2; j++)
+			if (fds[i][j] >= 0)
+				close(fds[i][j]);
+	if (rs->sig_fd >= 0)
+		close(rs->sig_fd);
+	if (rs->pidfd >= 0)
+		close(rs->pidfd);
+	if (rs->mask_set) {
+		sigprocmask(SIG_SETMASK, &rs->old_mask, NULL);
+		sigaction(SIGPIPE, &rs->old_pipe, NULL);
+	}
+	sk_mount_plan_free(&rs->plan);
+	sk_cgroup_destroy(&rs->cg);
+}
+
+static int make_pipes(resources *rs, sk_error *err)
+{
+	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf };
+	for (size_t i = 0; i < SK_ARRAY_LEN(fds); i++)
+		if (pipe2(fds[i], O_CLOEXEC) < 0)
+			return sk_fail_errno(err, errno, "pipe");
+	return 0;
+}
+
+static int block_signals(resources *rs, sk_error *err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < SK_ARRAY_LEN(forwarded_signals); i++)
+		sigaddset(&set, forwarded_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, &rs->old_mask) < 0)
+		return sk_fail_errno(err, errno, "sigprocmask");
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &rs->old_pipe);
+	rs->mask_set = true;
+	rs->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return rs->sig_fd < 0 ? sk_fail_errno(err, errno, "signalfd") : 0;
+}
+
+/* Fork-like raw clone: the child continues here on a copy of our stack. */
+static pid_t clone_sandbox(const sk_sandbox_config *cfg, int *pidfd)
+{
+	unsigned long flags = NS_FLAGS | CLONE_PIDFD | SIGCHLD;
+	if (cfg->net == SK_NET_NONE)
+		flags |= CLONE_NEWNET;
+	return (pid_t)syscall(SYS_clone, flags, NULL, pidfd, NULL, 0);
+}
+
+static void start_child(const sk_sandbox_config *cfg, resources *rs, const char **rw, size_t n_rw)
+{
+	close(rs->out[0]);
+	close(rs->errp[0]);
+	close(rs->sync[1]);
+	close(rs->report[0]);
+	close(rs->bpf[1]);
+	close(rs->sig_fd);
+	sk_child_args a = {
+		.cfg = cfg, .plan = &rs->plan, .bpf_fd = rs->bpf[0],
+		.sync_fd = rs->sync[0], .report_fd = rs->report[1],
+		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1],
+		.rw_paths = rw, .n_rw = n_rw,
+	};
+	sk_sandbox_init(&a);
+}
+
+static int describe_setup_failure(const sk_report *rep, sk_error *err)
+{
+	return sk_fail(err, rep->code > 0 ? rep->code : EIO, "cannot set up the sandbox: %s", rep->msg);
+}
+
+int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->exit_code = SK_EXIT_INTERNAL;
+	int r = validate(cfg, err);
+	if (r < 0)
+		return r;
+	ensure_std_fds();
+	uint64_t start = sk_now_ns();
+	resources rs = { .out = { -1, -1 }, .errp = { -1, -1 }, .sync = { -1, -1 },
+			 .report = { -1, -1 }, .bpf = { -1, -1 }, .sig_fd = -1, .pidfd = -1 };
+	const char *rw[64];
+	size_t n_rw = writable_paths(cfg, rw, SK_ARRAY_LEN(rw));
+
+	if ((r = sk_mount_plan_build(cfg, &rs.plan, err)) < 0 ||
+	    (r = make_pipes(&rs, err)) < 0 || (r = block_signals(&rs, err)) < 0)
+		goto out;
+	sk_cgroup_create(&cfg->limits, &rs.cg);
+	snprintf(res->limits_how, sizeof(res->limits_how), "%s", rs.cg.how);
+
+	pid_t pid = clone_sandbox(cfg, &rs.pidfd);
+	if (pid < 0) {
+		r = errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS
+			? sk_fail_errno(err, errno, "cannot create user namespaces (is kernel.unprivileged_userns_clone "
+				       "or user.max_user_namespaces set to 0?)")
+			: sk_fail_errno(err, errno, "clone");
+		goto out;
+	}
+	if (pid == 0)
+		start_child(cfg, &rs, rw, n_rw);
+
+	close(rs.out[1]); rs.out[1] = -1;
+	close(rs.errp[1]); rs.errp[1] = -1;
+	close(rs.sync[0]); rs.sync[0] = -1;
+	close(rs.report[1]); rs.report[1] = -1;
+	close(rs.bpf[0]); rs.bpf[0] = -1;
+
+	supervisor s = { .cfg = cfg, .res = res, .pidfd = rs.pidfd, .report_fd = rs.report[0],
+			 .sig_fd = rs.sig_fd };
+	rs.report[0] = -1;
+	if ((r = sk_userns_map(pid, getuid(), getgid(), err)) < 0 ||
+	    (rs.cg.n && (r = sk_cgroup_attach(&rs.cg, pid)) < 0 &&
+	     (r = sk_fail_errno(err, -r, "cannot move the sandbox into its cgroup")) < 0)) {
+		kill_tree(&s);
+		waitid((idtype_t)P_PIDFD, (id_t)rs.pidfd, &(siginfo_t){ 0 }, WEXITED);
+		if (s.report_fd >= 0)
+			close(s.report_fd);
+		goto out;
+	}
+	if (sk_write_all(rs.sync[1], "g", 1) < 0) {
+		r = sk_fail_errno(err, errno, "cannot start the sandbox");
+		goto out;
+	}
+	close(rs.sync[1]);
+	rs.sync[1] = -1;
+	/* While the child builds its root: the caller's work, then the filter.
+	 * The child waits for the filter before exec, so a failure of either
+	 * kills it before the command ever runs (fail closed). */
+	if ((cfg->before_exec && (r = cfg->before_exec(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0) ||
+	    (r = sk_seccomp_send(cfg, rs.bpf[1], err)) < 0)
+		kill_tree(&s);
+	close(rs.bpf[1]);
+	rs.bpf[1] = -1;
+
+	if (cfg->limits.timeout_ms)
+		s.deadline_ns = start + cfg->limits.timeout_ms * 1000000ULL;
+	if (r == 0 && (r = sk_relay_open(&s.out, rs.out[0], cfg->stdout_fd, cfg->redactor)) == 0) {
+		rs.out[0] = -1;
+		if ((r = sk_relay_open(&s.errr, rs.errp[0], cfg->stderr_fd, cfg->redactor)) == 0)
+			rs.errp[0] = -1;
+		else
+			s.errr.in_fd = -1;
+		if (r < 0)
+			sk_fail_errno(err, -r, "cannot start the output redactor");
+	} else {
+		s.out.in_fd = s.errr.in_fd = -1;
+	}
+	if (r < 0)
+		kill_tree(&s);
+	supervise(&s);
+	res->duration_ns = sk_now_ns() - start;
+	if (s.setup_failed) {
+		r = describe_setup_failure(&s.setup_report, err);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	finish_result(&s, res);
+	if (!s.got_exit && !res->timed_out && !res->output_capped)
+		r = sk_fail(err, EIO, "the sandbox ended without reporting the command's status");
+	else if (s.relay_error)
+		r = sk_fail_errno(err, s.relay_error, "cannot deliver the command's output");
+out:
+	release(&rs);
+	return r;
+}
