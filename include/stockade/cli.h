@@ -61,6 +61,11 @@ int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home
 		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
 void sk_profile_env_free(sk_profile_env *env);
 
+/* Other names (hard links) in the workspace of the regular files env hides:
+ * add(ctx, path, secret) is called for each (src/cli/profile_links.c). */
+typedef int (*sk_profile_link_fn)(void *ctx, const char *path, bool secret);
+int sk_profile_hide_links(const sk_profile_env *env, const char *workspace, sk_profile_link_fn add, void *ctx);
+
 /* ---- the run path (src/cli/run_path.c): one for every front end ---------- */
 
 /* Defaults that bound every run (promise 6); profiles and options override. */

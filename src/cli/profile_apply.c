@@ -222,6 +222,16 @@ static int apply_file_rule(applier *a, const sk_rule *r, const char *home, const
 	return rc;
 }
 
+/* A hard link of a hidden file: hidden too (and a secret if that was). */
+static int hide_link(void *ctx, const char *path, bool secret)
+{
+	applier *a = ctx;
+	int rc = add_fs(a, path, SK_FILE_HIDDEN, false);
+	if (rc == 0 && secret)
+		rc = add_secret_file(a, path);
+	return rc;
+}
+
 static int apply_env(applier *a, char *const *environ)
 {
 	sk_profile_env *e = a->env;
@@ -362,6 +372,8 @@ int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home
 	for (size_t i = 0; rc == 0 && i < p->n_rules; i++)
 		if (p->rules[i].cls == SK_CLASS_FILE)
 			rc = apply_file_rule(&a, &p->rules[i], home, cfg);
+	if (rc == 0)
+		rc = sk_profile_hide_links(env, cfg->workspace, hide_link, &a);
 	if (rc == 0)
 		rc = apply_env(&a, environ);
 	if (rc == 0)
