@@ -22,7 +22,7 @@ PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson libhs
 DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
              libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev \
              libvectorscan-dev check bats bubblewrap firejail util-linux \
-             iproute2 python3 perl git hyperfine
+             iproute2 python3 perl git hyperfine clang libclang-rt-14-dev
 
 # Lazily evaluated so that `make deps` works before pkg-config can answer.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -35,8 +35,9 @@ HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protecti
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DSTOCKADE_VERSION='"$(VERSION)"' \
              -DSTOCKADE_DATADIR='"$(DATADIR)"' -DSTOCKADE_SYSCONFDIR='"$(SYSCONFDIR)"'
-CFLAGS    += -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) -MMD -MP
-LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+SAN       ?=
+CFLAGS    += -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) $(SAN) -MMD -MP
+LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed $(SAN)
 
 LIB_PARTS := util policy session sandbox redact audit
 LIB_SRC   := $(foreach p,$(LIB_PARTS),$(sort $(wildcard src/$(p)/*.c)))
@@ -72,10 +73,12 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/stockade: $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
 
 $(BUILD)/stockaded: $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB) $(PKG_LIBS)
 
 # Tests link archives, so a test pulls in only the objects it uses.
 $(CLI_LIB): $(CLI_SHARED_OBJ)
@@ -83,7 +86,8 @@ $(CLI_LIB): $(CLI_SHARED_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CLI_LIB) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_LIB) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_LIB) $(LIB) $(PKG_LIBS) $(CHECK_LIBS)
 
 # Small static programs the integration tests run inside the sandbox
 # (attack probes: ptrace, io_uring, keyctl, TIOCSTI, ...).
@@ -105,10 +109,8 @@ integration: all
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps
-	$(MAKE) BUILD=build-asan OPT=-O1 \
-	  HARDEN="-fPIE" \
-	  CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-asan OPT=-O1 HARDEN="-fPIE" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
 
 bench: deps all
 	@BUILD=$(BUILD) sh bench/run.sh

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Spawn latency of `stockade run -- /bin/true`, side by side in one run with
 # bubblewrap, firejail and the bare namespace floor; medians and ratios.
+# stockade's figure is the whole run path: the default profile, decide, two
+# fsync'd signed receipts, the redactor, the sandbox, seccomp and Landlock.
 set -eu
 BUILD=${BUILD:-build}
 STOCKADE=$(cd "$BUILD" && pwd)/stockade
@@ -9,8 +11,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cd "$out"
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$out/spawn.json" \
-	-n stockade "$STOCKADE run -- /bin/true" \
-	-n stockade-nolimits "$STOCKADE run --pids 0 --memory 0 -- /bin/true" \
+	-n stockade "$STOCKADE run --state-dir $out/state -- /bin/true" \
+	-n stockade-nolimits "$STOCKADE run --state-dir $out/state --pids 0 --memory 0 -- /bin/true" \
 	-n bubblewrap "bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp /bin/true" \
 	-n firejail "firejail --quiet --noprofile --net=none /bin/true" \
 	-n namespace-floor "unshare --user --map-current-user --pid --fork --mount --net --ipc --uts --cgroup /bin/true" \

@@ -38,6 +38,14 @@ if [ "$ONLY" != integration ]; then
 	done
 fi
 
+# Fuzz targets (libFuzzer, ASan+UBSan) for a bounded time each.
+if [ "$ONLY" = all ]; then
+	FUZZ_SECONDS=${FUZZ_SECONDS:-8} BUILD="$BUILD-fuzz" sh tests/fuzz.sh >"$out" 2>&1
+	rc=$?
+	grep '^not ok' -A30 "$out" >&2
+	tally "fuzz tests/fuzz/*.c" "$rc"
+fi
+
 run_bats() {
 	who=$1; shift
 	for f in integration/*.bats integration/corpus/*.bats; do

@@ -12,6 +12,7 @@ int sk_cmd_report(int argc, char **argv);
 int sk_cmd_regress(int argc, char **argv);
 int sk_cmd_key(int argc, char **argv);
 int sk_cmd_profile(int argc, char **argv);
+int sk_cmd_exec(int argc, char **argv);
 
 /* ---- profile -> sandbox configuration (src/cli/profile_apply.c) ---------- */
 #include "stockade/policy.h"

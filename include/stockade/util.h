@@ -80,6 +80,14 @@ int sk_write_file(const char *path, const char *text);
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);
 
+/* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, ...)
+ * is undefined behaviour. */
+static inline void sk_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* mkdir -p, mode applied to created components. */
 int sk_mkdir_p(const char *path, unsigned mode);
 

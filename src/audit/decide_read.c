@@ -199,7 +199,7 @@ static int read_view(const json_t *o, owned *w, sk_error *err)
 		s->denied = json_is_true(d);
 		s->approved = json_is_true(ap);
 	}
-	qsort(w->states, n, sizeof(*w->states), cmp_state);   /* decide needs the order */
+	sk_sort(w->states, n, sizeof(*w->states), cmp_state);   /* decide needs the order */
 	w->view = (sk_session_view){ .v = w->states, .n = n };
 	return 0;
 }

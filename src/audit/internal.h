@@ -29,6 +29,18 @@ bool sk_log_is(const json_t *rec, const char *type);
 /* SHA-256 (hex) of a whole line without its newline: "prev" of the next
  * record and the record's Merkle leaf, so both cover the signature too. */
 void sk_line_hash(const char *line, size_t len, char hex[SK_HASH_HEX_LEN + 1]);
+/* The verifier's fast path (jcs_check.c): true only when line is exactly
+ * canonical JCS (integers only) -- what sk_jcs_serialize() prints for it --
+ * with the top-level members below picked out (empty / false when absent
+ * or escaped).  false means "not sure": take the full path. */
+typedef struct sk_fast_record {
+	char type[32], prev[SK_HASH_HEX_LEN + 1], hash[SK_HASH_HEX_LEN + 1];
+	char sig[96], key_id[SK_KEY_ID_LEN + 1];
+	bool has_v, has_seq, has_leaf;
+	int64_t v, seq, leaf;
+} sk_fast_record;
+bool sk_jcs_fast_check(const char *line, size_t len, sk_fast_record *out);
+
 /* Path of the newest rotated file in dir ("" if none). */
 int sk_log_newest_rotated(const char *dir, char *out, size_t n);
 

@@ -157,7 +157,7 @@ static int put_object(buf *b, const json_t *v, int depth, sk_error *err)
 	json_t *child;
 	json_object_foreach((json_t *)v, k, child)
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_keys);
+	sk_sort(keys, n, sizeof(*keys), cmp_keys);
 	int r = buf_putc(b, '{');
 	for (i = 0; r == 0 && i < n; i++) {
 		if (i)

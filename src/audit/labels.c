@@ -97,7 +97,7 @@ int sk_labels_load(const char *path, sk_labels *out, sk_error *err)
 		}
 		out->n++;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), cmp_label);
+	sk_sort(out->v, out->n, sizeof(*out->v), cmp_label);
 	for (size_t i = 1; i < out->n; i++)
 		if (out->v[i].seq == out->v[i - 1].seq) {
 			uint64_t seq = out->v[i].seq;

@@ -55,7 +55,7 @@ static int list_into(const char *dir, char ***v, size_t *n, sk_error *err)
 	closedir(d);
 	if (r < 0)
 		return sk_fail(err, ENOMEM, "out of memory");
-	qsort(*v + first, *n - first, sizeof(char *), cmp_str);   /* zero-padded: by seq */
+	sk_sort(*v + first, *n - first, sizeof(char *), cmp_str);   /* zero-padded: by seq */
 	char *cur = NULL;
 	if (asprintf(&cur, "%s/%s", dir, SK_AUDIT_LOG_NAME) < 0)
 		return sk_fail(err, ENOMEM, "out of memory");

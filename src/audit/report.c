@@ -60,7 +60,7 @@ typedef struct report_ctx {
 	sk_labels *labels;
 	pending *esc;
 	size_t n_esc;
-	sk_tallies blocked;              /* session+chain keys that saw a block */
+	json_t *blocked;                 /* set of session+chain keys that saw a block (a hash table) */
 	size_t lat_cap;
 } report_ctx;
 
@@ -165,11 +165,8 @@ static int on_verdict(report_ctx *c, const json_t *rec, const char *verdict)
 	char key[512];
 	snprintf(key, sizeof(key), "%s\x1f%s", str(rec, "session"), str(rec, "chain"));
 	bool chained = json_object_get(rec, "chain") != NULL;
-	for (size_t i = 0; chained && i < c->blocked.n; i++)
-		if (!strcmp(c->blocked.v[i].key, key)) {
-			r->retries_after_block++;
-			break;
-		}
+	if (chained && json_object_get(c->blocked, key))
+		r->retries_after_block++;
 	r->decided++;
 	if (!strcmp(verdict, "allow")) {
 		r->allowed++;
@@ -190,8 +187,8 @@ static int on_verdict(report_ctx *c, const json_t *rec, const char *verdict)
 		e |= tally_add(&r->deny_command, cmd);
 	e |= tally_add(&r->deny_chain,
 		       chain_bucket((uint64_t)json_integer_value(json_object_get(rec, "attempt"))));
-	if (chained)
-		e |= tally_add(&c->blocked, key);
+	if (chained && json_object_set_new_nocheck(c->blocked, key, json_true()) < 0)
+		e = -ENOMEM;
 	return e ? -ENOMEM : 0;
 }
 
@@ -293,7 +290,7 @@ static void finish(sk_report *r, const report_ctx *c)
 {
 	for (size_t i = 0; i < c->n_esc; i++)
 		r->unresolved += !c->esc[i].resolved;
-	qsort(r->latencies_ms, r->n_latencies, sizeof(uint64_t), cmp_u64);
+	sk_sort(r->latencies_ms, r->n_latencies, sizeof(uint64_t), cmp_u64);
 	r->latency_p50_s = (double)sk_percentile(r->latencies_ms, r->n_latencies, 50) / 1000.0;
 	r->latency_p95_s = (double)sk_percentile(r->latencies_ms, r->n_latencies, 95) / 1000.0;
 	r->evaluation_coverage = ratio(r->commands_evaluated, r->commands);
@@ -314,7 +311,9 @@ int sk_report_build(const char *const *files, size_t n_files, const char *state_
 		    sk_error *err)
 {
 	*out = (sk_report){ 0 };
-	report_ctx c = { .r = out, .state_dir = state_dir, .labels = labels };
+	report_ctx c = { .r = out, .state_dir = state_dir, .labels = labels, .blocked = json_object() };
+	if (!c.blocked)
+		return sk_fail(err, ENOMEM, "out of memory");
 	int r = sk_audit_read(files, n_files, on_record, &c, err);
 	if (r == -ENOMEM)
 		r = sk_fail(err, ENOMEM, "out of memory");
@@ -334,7 +333,7 @@ int sk_report_build(const char *const *files, size_t n_files, const char *state_
 	for (size_t i = 0; i < c.n_esc; i++)
 		free(c.esc[i].id);
 	free(c.esc);
-	tallies_free(&c.blocked);
+	json_decref(c.blocked);
 	if (r < 0)
 		sk_report_free(out);
 	return r;

@@ -133,7 +133,7 @@ int sk_profile_bind(sk_profile *p, const char *path_dirs, sk_error *err)
 		if (rc < 0)
 			return rc;
 	}
-	qsort(p->idents, p->n_idents, sizeof(*p->idents), cmp_ident);
+	sk_sort(p->idents, p->n_idents, sizeof(*p->idents), cmp_ident);
 	p->bound = true;
 	return 0;
 }
