@@ -25,3 +25,22 @@ teardown_workspace() {
 sandbox() {
 	run "$STOCKADE" run "$@"
 }
+
+# A TCP listener on the host's 127.0.0.1:$PORT that writes "connected" or
+# "nothing" to $LISTENER_LOG; returns once it listens.
+start_listener() {
+	PORT=$((20000 + RANDOM % 20000))
+	LISTENER_LOG="$WS.listener"
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(6)
+open(sys.argv[2] + ".ready", "w").write("")
+try:
+    c, _ = s.accept(); open(sys.argv[2], "w").write("connected")
+except socket.timeout:
+    open(sys.argv[2], "w").write("nothing")
+' "$PORT" "$LISTENER_LOG" &
+	LISTENER_PID=$!
+	for i in $(seq 50); do [ -e "$LISTENER_LOG.ready" ] && break; sleep 0.1; done
+}

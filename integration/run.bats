@@ -61,53 +61,27 @@ teardown() { teardown_workspace; }
 }
 
 @test "a TCP listener on the host's 127.0.0.1 receives nothing" {
-	port=$((20000 + RANDOM % 20000))
-	log="$WS.listener"
-	python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(6)
-open(sys.argv[2] + ".ready", "w").write("")
-try:
-    c, _ = s.accept(); open(sys.argv[2], "w").write("connected")
-except socket.timeout:
-    open(sys.argv[2], "w").write("nothing")
-' "$port" "$log" &
-	lpid=$!
-	for i in $(seq 50); do [ -e "$log.ready" ] && break; sleep 0.1; done
+	start_listener
 	sandbox -- python3 -c "
 import socket
 try:
-    socket.create_connection(('127.0.0.1', $port), timeout=2); print('CONNECTED')
+    socket.create_connection(('127.0.0.1', $PORT), timeout=2); print('CONNECTED')
 except OSError as e:
     print('refused', e)
 "
-	wait "$lpid"
+	wait "$LISTENER_PID"
 	[[ "$output" != *CONNECTED* ]]
-	[ "$(cat "$log")" = "nothing" ]
-	rm -f "$log" "$log.ready"
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	rm -f "$LISTENER_LOG" "$LISTENER_LOG.ready"
 }
 
 @test "the control: the same listener is reachable with --net host" {
-	port=$((20000 + RANDOM % 20000))
-	log="$WS.listener"
-	python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(6)
-open(sys.argv[2] + ".ready", "w").write("")
-try:
-    c, _ = s.accept(); open(sys.argv[2], "w").write("connected")
-except socket.timeout:
-    open(sys.argv[2], "w").write("nothing")
-' "$port" "$log" &
-	lpid=$!
-	for i in $(seq 50); do [ -e "$log.ready" ] && break; sleep 0.1; done
-	sandbox --net host -- python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=2); print('CONNECTED')"
-	wait "$lpid"
+	start_listener
+	sandbox --net host -- python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), timeout=2); print('CONNECTED')"
+	wait "$LISTENER_PID"
 	[[ "$output" == *CONNECTED* ]]
-	[ "$(cat "$log")" = "connected" ]
-	rm -f "$log" "$log.ready"
+	[ "$(cat "$LISTENER_LOG")" = "connected" ]
+	rm -f "$LISTENER_LOG" "$LISTENER_LOG.ready"
 }
 
 @test "loopback inside the sandbox is up and private" {

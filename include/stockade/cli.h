@@ -62,6 +62,12 @@ int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home
 		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
 void sk_profile_env_free(sk_profile_env *env);
 
+/* The profile's secrets as redaction literals, and its own pattern rules
+ * as rules-file text (*extra_rules, malloc'd, NULL when none). */
+struct sk_redact_literals;
+int sk_profile_redact_inputs(const sk_profile_env *env, struct sk_redact_literals *lits, char **extra_rules,
+			     sk_error *err);
+
 /* Other names (hard links) in the workspace of the regular files env hides:
  * add(ctx, path, secret) is called for each (src/cli/profile_links.c). */
 typedef int (*sk_profile_link_fn)(void *ctx, const char *path, bool secret);

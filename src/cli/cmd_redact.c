@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "stockade/cli.h"
+#include "stockade/policy.h"
 #include "stockade/redact.h"
+
+extern char **environ;
 
 #define READ_SIZE (256u << 10)
 
@@ -15,6 +18,8 @@ static void usage(FILE *f)
 		"Copies stdin to stdout with credentials replaced by [REDACTED:<rule>]:\n"
 		"the shipped pattern rules plus the given literal secrets (also in base64,\n"
 		"hex, URL- and JSON-escaped forms).\n\n"
+		"  --profile P         the profile's redaction: its secret variables and files\n"
+		"                      as literals, its `redact pattern` and `redact disable` rules\n"
 		"  --rules FILE        pattern rules (default: the shipped redact.rules)\n"
 		"  --no-rules          no pattern rules, literals only\n"
 		"  --disable NAME      leave out one rule (repeatable)\n"
@@ -28,6 +33,8 @@ static void usage(FILE *f)
 }
 
 struct opts {
+	const char *profile;
+	char *extra_rules;     /* `redact pattern` rules of the profile */
 	const char *rules;
 	bool no_rules, no_cache, json_counts, verbose;
 	const char *replacement;
@@ -41,15 +48,41 @@ static void warn_stderr(void *ctx, const char *msg)
 	fprintf(stderr, "stockade: warning: %s\n", msg);
 }
 
-static int push_name(struct opts *o, const char *name)
+/* Takes name (malloc'd). */
+static int push_name(struct opts *o, char *name)
 {
-	const char **v = realloc(o->disabled, (o->n_disabled + 2) * sizeof(*v));
-	if (!v)
+	if (!name)
 		return -ENOMEM;
+	const char **v = realloc(o->disabled, (o->n_disabled + 2) * sizeof(*v));
+	if (!v) {
+		free(name);
+		return -ENOMEM;
+	}
 	v[o->n_disabled++] = name;
 	v[o->n_disabled] = NULL;
 	o->disabled = v;
 	return 0;
+}
+
+/* The profile's secrets become literals, its rules extra or disabled rules. */
+static int apply_profile(struct opts *o, sk_redact_literals *lits, sk_error *err)
+{
+	_cleanup_profile_ sk_profile *p = NULL;
+	sk_sandbox_config cfg;
+	sk_profile_env env = { 0 };
+	int e = sk_profile_load(o->profile, NULL, &p, err);
+	if (e < 0)
+		return e;
+	sk_sandbox_config_init(&cfg);
+	if ((e = sk_profile_apply(p, environ, NULL, &cfg, &env, err)) < 0)
+		return e;
+	if ((e = sk_profile_redact_inputs(&env, lits, &o->extra_rules, err)) >= 0)
+		for (size_t i = 0; e >= 0 && env.disabled_rules && env.disabled_rules[i]; i++)
+			e = push_name(o, strdup(env.disabled_rules[i]));
+	sk_profile_env_free(&env);
+	if (e < 0 && !err->code)
+		sk_fail_errno(err, -e, "profile %s", o->profile);
+	return e < 0 ? e : 0;
 }
 
 static int stdout_sink(void *ctx, const void *buf, size_t len)
@@ -120,6 +153,7 @@ static int filter(const sk_redactor *r, const struct opts *o)
 int sk_cmd_redact(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "profile", required_argument, NULL, 'p' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "no-rules", no_argument, NULL, 'R' },
 		{ "disable", required_argument, NULL, 'd' },
@@ -142,10 +176,11 @@ int sk_cmd_redact(int argc, char **argv)
 	optind = 1;
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'p': o.profile = optarg; break;
 		case 'r': o.rules = optarg; break;
 		case 'R': o.no_rules = true; break;
 		case 'd':
-			if (push_name(&o, optarg) < 0)
+			if (push_name(&o, strdup(optarg)) < 0)
 				rc = sk_cli_error("redact: out of memory");
 			break;
 		case 'l':
@@ -176,11 +211,15 @@ int sk_cmd_redact(int argc, char **argv)
 	}
 	if (rc == 0 && optind < argc)
 		rc = sk_cli_error("redact: unexpected argument '%s' (input is stdin)", argv[optind]);
+	if (rc == 0 && o.profile && apply_profile(&o, lits, &err) < 0)
+		rc = sk_cli_error("redact: %s", err.msg);
 	if (rc == 0) {
 		sk_redact_config cfg;
 		sk_redact_config_init(&cfg);
 		cfg.rules_path = o.no_rules ? "" : o.rules;
 		cfg.disabled_rules = o.disabled;
+		cfg.extra_rules = o.extra_rules;
+		cfg.extra_rules_origin = o.profile;
 		cfg.replacement = o.replacement;
 		cfg.literals = lits;
 		cfg.cache_dir = o.no_cache ? "" : NULL;
@@ -194,6 +233,9 @@ int sk_cmd_redact(int argc, char **argv)
 		rc = filter(red, &o);
 	}
 	sk_redactor_free(red);
+	for (size_t i = 0; i < o.n_disabled; i++)
+		free((char *)o.disabled[i]);
 	free(o.disabled);
+	free(o.extra_rules);
 	return rc < 0 ? 0 : rc;
 }

@@ -232,19 +232,14 @@ static int build_redactor(const sk_request *req, run_state *s, sk_error *err)
 	int r = sk_redact_literals_new(&lits, warn_literal, (void *)req);
 	if (r < 0)
 		return sk_fail_errno(err, -r, "cannot start the redactor");
-	for (size_t i = 0; i < s->env.n_secrets; i++) {
-		const char *v = s->env.secrets[i].value;
-		if ((r = sk_redact_literals_add(lits, s->env.secrets[i].label, v, strlen(v))) < 0) {
-			sk_fail_errno(err, -r, "cannot register a secret for redaction");
-			break;
-		}
-	}
-	for (size_t i = 0; r >= 0 && i < s->env.n_secret_files; i++)
-		r = sk_redact_literals_add_file(lits, "secret-file", s->env.secret_files[i], err);
+	_cleanup_free_ char *extra_rules = NULL;
+	r = sk_profile_redact_inputs(&s->env, lits, &extra_rules, err);
 	sk_redact_config rc;
 	sk_redact_config_init(&rc);
 	rc.literals = lits;
 	rc.disabled_rules = (const char *const *)s->env.disabled_rules;
+	rc.extra_rules = extra_rules;
+	rc.extra_rules_origin = s->profile->source;
 	if (r >= 0)
 		r = sk_redactor_build(&rc, &s->redactor, err);
 	sk_redact_literals_free(lits);

@@ -121,8 +121,11 @@ typedef struct form_vec {
 static int add_form(void *ctx, const uint8_t *bytes, size_t len)
 {
 	form_vec *fv = ctx;
-	if (len < SK_REDACT_LITERAL_MIN)
-		return 0;
+	size_t nul = 0;
+	while (nul < len && bytes[nul] == '\0')
+		nul++;
+	if (len < SK_REDACT_LITERAL_MIN || nul == len)
+		return 0;   /* too short, or only NUL bytes (which the engine cannot take) */
 	if (fv->n == fv->cap) {
 		size_t cap = fv->cap ? fv->cap * 2 : 256;
 		form *v = realloc(fv->v, cap * sizeof(*v));
@@ -152,7 +155,7 @@ static int cmp_form(const void *a, const void *b)
 
 static void dedupe(form_vec *fv)
 {
-	qsort(fv->v, fv->n, sizeof(form), cmp_form);
+	sk_sort(fv->v, fv->n, sizeof(form), cmp_form);
 	size_t k = 0;
 	for (size_t i = 0; i < fv->n; i++) {
 		if (k && fv->v[k - 1].len == fv->v[i].len &&
@@ -177,8 +180,13 @@ static int compile_forms(sk_redactor *r, const form_vec *fv, sk_error *err)
 	if (!exprs || !lens || !flags || !ids || !r->lit_len || !r->lit_name)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		exprs[i] = (const char *)fv->v[i].bytes;
-		lens[i] = fv->v[i].len;
+		/* The engine refuses a literal that starts with NUL: match the rest,
+		 * and still replace the whole length (at worst a few bytes more). */
+		size_t lead = 0;
+		while (lead + 1 < fv->v[i].len && fv->v[i].bytes[lead] == '\0')
+			lead++;
+		exprs[i] = (const char *)fv->v[i].bytes + lead;
+		lens[i] = fv->v[i].len - lead;
 		ids[i] = (unsigned)i;
 		r->lit_len[i] = fv->v[i].len;
 		r->lit_name[i] = fv->v[i].name;

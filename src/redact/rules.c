@@ -180,9 +180,20 @@ int rx_rules_parse(rx_ruleset *rs, const char *text, size_t len, const char *ori
 	return 0;
 }
 
+static bool listed_before(const char *const *first, const char *const *at)
+{
+	for (; first < at; first++)
+		if (!strcmp(*first, *at))
+			return true;
+	return false;
+}
+
 int rx_rules_disable(rx_ruleset *rs, const char *const *names, sk_error *err)
 {
+	const char *const *first = names;
 	for (; names && *names; names++) {
+		if (listed_before(first, names))
+			continue;
 		size_t kept = 0;
 		bool found = false;
 		for (size_t i = 0; i < rs->n; i++) {

@@ -313,7 +313,7 @@ static int pattern_match(sk_redact_stream *s, const rx_match *m)
 static int handle_matches(sk_redact_stream *s)
 {
 	if (s->nm > 1)
-		qsort(s->m, s->nm, sizeof(*s->m), cmp_match);
+		sk_sort(s->m, s->nm, sizeof(*s->m), cmp_match);
 	int e = 0;
 	for (size_t i = 0; i < s->nm && e == 0; i++) {
 		const rx_match *m = &s->m[i];

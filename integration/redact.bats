@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# stockade redact: the redactor as a filter, judged on what comes out.
+load helpers
+
+setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-redact.XXXXXX")
+	export XDG_CACHE_HOME="$TMP/cache"
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+@test "redact: shipped rules replace a token, the rest passes" {
+	run sh -c "printf 'ok ghp_%s done\n' abcdefghijklmnopqrstuvwxyz0123456789 | '$STOCKADE' redact"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok [REDACTED:github-pat] done" ]
+}
+
+@test "redact: a literal file's values and their base64 are removed" {
+	printf 'API_KEY=Zq8xv3Kp1mWn7Tb2\n' > "$TMP/secrets.env"
+	b64=$(printf 'xx Zq8xv3Kp1mWn7Tb2 yy' | base64)
+	run sh -c "printf 'a Zq8xv3Kp1mWn7Tb2 b %s\n' '$b64' | '$STOCKADE' redact --no-rules --literals '$TMP/secrets.env'"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *Zq8xv3Kp1mWn7Tb2* ]]
+	[[ "$output" == "a [REDACTED:literal] b "* ]]
+	[[ "$output" != *"$(printf 'Zq8xv3Kp1mWn7Tb2' | base64 | cut -c3-12)"* ]]
+}
+
+@test "redact: a short literal is refused with a warning, not redacted" {
+	run sh -c "echo 'v abc123' | SHORTV=abc123 '$STOCKADE' redact --no-rules --literal-env SHORTV 2>&1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shorter than 8 bytes"* ]]
+	[[ "$output" == *"v abc123"* ]]
+}
+
+@test "redact: counts as JSON on stderr" {
+	run sh -c "printf 'AKIAIOSFODNN7EXAMPLE\n' | '$STOCKADE' redact --json-counts 2>&1 >/dev/null"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"total":1,"rules":{"aws-access-key-id":1}}' ]
+}
+
+@test "redact: a bad rules file is an error with file:line, exit 125" {
+	printf '# x\npattern broken (abc\n' > "$TMP/bad.rules"
+	run sh -c "echo hi | '$STOCKADE' redact --rules '$TMP/bad.rules' 2>&1"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"bad.rules:2: rule 'broken'"* ]]
+}
+
+@test "redact: a private key printed in small writes is removed whole" {
+	key="-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACDm1ZSsT3dGkZr5Yl4s4pLZrq9tJ6u6xT2Q3c1PvHcVbQAAAJg2y8xZNsvM
+-----END OPENSSH PRIVATE KEY-----"
+	printf 'before\n%s\nafter\n' "$key" > "$TMP/key"
+	run sh -c "while IFS= read -r l; do printf '%s\n' \"\$l\"; sleep 0.01; done < '$TMP/key' | '$STOCKADE' redact"
+	[ "$status" -eq 0 ]
+	[ "$output" = "before
+[REDACTED:openssh-private-key]
+after" ]
+}
