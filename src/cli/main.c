@@ -20,6 +20,7 @@ static const struct {
 	{ "regress", sk_cmd_regress, "re-run denied commands live; fail if now allowed" },
 	{ "key", sk_cmd_key, "show or export the receipt signing key" },
 	{ "profile", sk_cmd_profile, "check, show (canonical form, digest) and list profiles" },
+	{ "exec", sk_cmd_exec, "run a command through stockaded's socket" },
 };
 
 static void usage(FILE *f)
