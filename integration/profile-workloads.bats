@@ -99,3 +99,16 @@ socket.create_connection(s.getsockname()); print('loopback ok')" > "$WS/out.txt"
 	[[ "$output" == *"bad.profile:2:"* ]]
 	[ ! -e "$WS/ran" ]
 }
+
+@test "command-line overrides of the profile are part of the receipt" {
+	"$STOCKADE" run --profile default --timeout 7 --net host -- true
+	log="$HOME/.local/state/stockade/receipts.jsonl"
+	line=$(grep '"config":' "$log" | tail -1)
+	[[ "$line" == *'"overridden":["timeout","net"]'* ]]
+	[[ "$line" == *'"timeout_ms":7000'* ]]
+	[[ "$line" == *'"net":"host"'* ]]
+	run "$STOCKADE" verify "$log"
+	[ "$status" -eq 0 ]
+	run "$STOCKADE" replay "$log"
+	[ "$status" -eq 0 ]
+}

@@ -100,6 +100,8 @@ typedef struct sk_receipt {
 	const char *profile_text;        /* optional: stored in the evidence store */
 	const json_t *decide_event;      /* optional: the event exactly as decide saw it */
 	const json_t *state_view;        /* optional: the session-state view decide saw */
+	const json_t *config;            /* optional: the sandbox settings that applied, and
+					  * which of them the command line overrode */
 	sk_receipt_outcome outcome;
 	sk_receipt_escalation escalation;
 } sk_receipt;

@@ -165,6 +165,8 @@ json_t *sk_receipt_to_json(const sk_receipt *r, sk_error *err)
 		json_t *oc = outcome_json(&r->outcome);
 		rc |= oc ? json_object_set_new(o, "outcome", oc) : -EINVAL;
 	}
+	if (r->config)
+		rc |= json_object_set(o, "config", (json_t *)r->config);
 	if (r->escalation.id) {
 		json_t *e = json_object();
 		rc |= set_str(e, "id", r->escalation.id) | set_str(e, "decision", r->escalation.decision) |

@@ -261,6 +261,29 @@ static void command_event(const sk_request *req, const run_state *s, sk_event *e
 	ev->command.argc = n;
 }
 
+/* The settings that applied, integers only (receipts hold no floats), and
+ * the names of those the command line overrode. */
+static json_t *config_json(const sk_request *req, const run_state *s)
+{
+	const sk_limits *l = &s->cfg.limits;
+	json_t *over = json_array();
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ SK_LIMIT_SET_TIMEOUT, "timeout" }, { SK_LIMIT_SET_MEMORY, "memory" },
+		{ SK_LIMIT_SET_PIDS, "pids" }, { SK_LIMIT_SET_CPU, "cpu" }, { SK_LIMIT_SET_OUTPUT, "output" },
+	};
+	for (size_t i = 0; over && i < SK_ARRAY_LEN(names); i++)
+		if (req->limits_set & names[i].bit)
+			json_array_append_new(over, json_string(names[i].name));
+	if (over && req->net >= 0)
+		json_array_append_new(over, json_string("net"));
+	return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:o*}",
+			 "net", s->cfg.net == SK_NET_HOST ? "host" : "none",
+			 "workspace_readonly", s->cfg.workspace_readonly,
+			 "timeout_ms", (json_int_t)l->timeout_ms, "memory_bytes", (json_int_t)l->memory_bytes,
+			 "pids", (json_int_t)l->pids, "cpu_seconds", (json_int_t)l->cpu_seconds,
+			 "output_bytes", (json_int_t)l->output_bytes, "overridden", over);
+}
+
 static int record(const sk_request *req, run_state *s, const sk_event *ev, const sk_session_view *view,
 		  sk_receipt_kind kind, const sk_receipt_outcome *outcome, sk_receipt_id *id, sk_error *err)
 {
@@ -269,6 +292,7 @@ static int record(const sk_request *req, run_state *s, const sk_event *ev, const
 		snprintf(key, sizeof(key), "cmd:%s", s->exe);
 	const char *paths[] = { req->argv[0], s->exe };
 	json_t *evj = sk_audit_event_json(ev), *viewj = sk_audit_view_json(view);
+	json_t *cfgj = kind == SK_RECEIPT_COMMAND ? config_json(req, s) : NULL;
 	sk_receipt rc = {
 		.kind = kind, .session = req->session, .turn = req->turn,
 		.surface = { .type = "command", .key = key, .paths = paths, .n_paths = 2,
@@ -278,14 +302,15 @@ static int record(const sk_request *req, run_state *s, const sk_event *ev, const
 			   .argv = (const char *const *)req->argv, .argc = ev->command.argc, .cwd = s->cwd },
 		.verdict = sk_action_name(s->verdict.action), .reason = sk_reason_name(s->verdict.reason),
 		.rule = s->verdict.rule_id, .profile_digest = s->digest, .profile_text = s->canonical,
-		.decide_event = evj, .state_view = viewj,
+		.decide_event = evj, .state_view = viewj, .config = cfgj,
 	};
 	if (outcome)
 		rc.outcome = *outcome;
-	int r = evj && viewj ? sk_audit_append(s->log, &rc, id, err)
-			     : sk_fail(err, ENOMEM, "cannot encode the receipt");
+	int r = evj && viewj && (cfgj || kind != SK_RECEIPT_COMMAND)
+		? sk_audit_append(s->log, &rc, id, err) : sk_fail(err, ENOMEM, "cannot encode the receipt");
 	json_decref(evj);
 	json_decref(viewj);
+	json_decref(cfgj);
 	return r;
 }
 
