@@ -22,7 +22,7 @@ PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson libhs
 DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
              libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev \
              libvectorscan-dev check bats bubblewrap firejail util-linux \
-             iproute2 python3 perl git hyperfine clang libclang-rt-14-dev
+             iproute2 python3 perl git hyperfine clang libclang-rt-14-dev nodejs
 
 # Lazily evaluated so that `make deps` works before pkg-config can answer.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -116,6 +116,10 @@ typedef struct sk_receipt_id {
 /* The state directory: `given` if non-NULL, else $XDG_STATE_HOME/stockade,
  * else $HOME/.local/state/stockade.  Writes into buf (size n). */
 int sk_audit_state_dir(const char *given, char *buf, size_t n, sk_error *err);
+/* The state directory a log belongs to: `given` if non-NULL, else the log
+ * itself when it is a directory, else the log file's directory; without a
+ * log, sk_audit_state_dir(NULL). */
+int sk_audit_state_dir_of(const char *given, const char *log, char *dir, size_t n, sk_error *err);
 
 typedef struct sk_audit_key {
 	unsigned char pk[32];

@@ -5,9 +5,7 @@
  * that fails verification; 125: could not run. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "stockade/audit.h"
 #include "stockade/cli.h"
@@ -107,20 +105,6 @@ static bool verify_first(const char *state, char **files, size_t n, const char *
 	return true;
 }
 
-static int state_of(const char *given, int argc, char **argv, char *dir, size_t n, sk_error *err)
-{
-	struct stat st;
-	if (given || argc == 0)
-		return sk_audit_state_dir(given, dir, n, err);
-	snprintf(dir, n, "%s", argv[0]);
-	if (stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", argv[0]);
-	snprintf(dir, n, "%s", dirname(tmp));
-	return 0;
-}
-
 static void print_summary(const sk_replay_result *r, bool diff, bool verified, const char *vwhat,
 			  bool json, json_t *items)
 {
@@ -188,7 +172,7 @@ int sk_cmd_replay(int argc, char **argv)
 		}
 	}
 	char dir[4096];
-	if (state_of(state, argc - optind, argv + optind, dir, sizeof(dir), &err) < 0)
+	if (sk_audit_state_dir_of(state, optind < argc ? argv[optind] : NULL, dir, sizeof(dir), &err) < 0)
 		return sk_cli_error("replay: %s", err.msg);
 	ro.state_dir = dir;
 	_cleanup_profile_ sk_profile *newp = NULL;

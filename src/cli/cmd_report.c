@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "stockade/audit.h"
 #include "stockade/cli.h"
@@ -333,20 +331,6 @@ static int write_atomic(const char *path, int (*fn)(FILE *, const sk_report *), 
 	return 0;
 }
 
-static int state_of(const char *given, int argc, char **argv, char *dir, size_t n, sk_error *err)
-{
-	struct stat st;
-	if (given || argc == 0)
-		return sk_audit_state_dir(given, dir, n, err);
-	snprintf(dir, n, "%s", argv[0]);
-	if (stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", argv[0]);
-	snprintf(dir, n, "%s", dirname(tmp));
-	return 0;
-}
-
 int sk_cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -375,7 +359,7 @@ int sk_cmd_report(int argc, char **argv)
 	if (json && html)
 		return sk_cli_error("report: --json and --html exclude each other");
 	char dir[4096];
-	if (state_of(state, argc - optind, argv + optind, dir, sizeof(dir), &err) < 0)
+	if (sk_audit_state_dir_of(state, optind < argc ? argv[optind] : NULL, dir, sizeof(dir), &err) < 0)
 		return sk_cli_error("report: %s", err.msg);
 	sk_labels labels = { 0 };
 	if (labels_path && sk_labels_load(labels_path, &labels, &err) < 0)
