@@ -118,12 +118,12 @@ static int parse_option(run_options *o, int c, const char *arg)
 	}
 }
 
-static void report_verbose(const sk_request *cfg, const sk_run_result *res)
+static void report_verbose(const sk_request *req, const sk_run_result *res)
 {
-	fprintf(stderr, "stockade: profile %s: %s (%s, rule %s)\n", cfg->profile ? cfg->profile : "default",
+	fprintf(stderr, "stockade: profile %s: %s (%s, rule %s)\n", req->profile ? req->profile : "default",
 		res->verdict, res->reason, res->rule[0] ? res->rule : "-");
 	fprintf(stderr, "stockade: namespaces user mount pid ipc uts cgroup%s; capabilities none; "
-			"no_new_privs; seccomp on\n", cfg->net == SK_NET_HOST ? " (host network)" : " net");
+			"no_new_privs; seccomp on\n", req->net == SK_NET_HOST ? " (host network)" : " net");
 	if (res->landlock_abi)
 		fprintf(stderr, "stockade: landlock ABI %d: writes only in the workspace and private dirs\n",
 			res->landlock_abi);
@@ -135,21 +135,21 @@ static void report_verbose(const sk_request *cfg, const sk_run_result *res)
 		(unsigned long long)res->outcome_receipt);
 }
 
-static void report_outcome(const sk_request *cfg, const sk_run_result *res)
+static void report_outcome(const sk_request *req, const sk_run_result *res)
 {
 	if (res->denied)
-		fprintf(stderr, "stockade: '%s' denied by policy: %s (rule %s)\n", cfg->argv[0], res->reason,
+		fprintf(stderr, "stockade: '%s' denied by policy: %s (rule %s)\n", req->argv[0], res->reason,
 			res->rule[0] ? res->rule : "-");
 	if (res->exec_errno)
-		fprintf(stderr, "stockade: cannot run '%s': %s\n", cfg->argv[0], strerror(res->exec_errno));
+		fprintf(stderr, "stockade: cannot run '%s': %s\n", req->argv[0], strerror(res->exec_errno));
 	if (res->timed_out)
 		fprintf(stderr, "stockade: '%s' timed out after %llu ms; the whole process tree was killed\n",
-			cfg->argv[0], (unsigned long long)(res->duration_ns / 1000000));
+			req->argv[0], (unsigned long long)(res->duration_ns / 1000000));
 	if (res->output_capped)
 		fprintf(stderr, "stockade: '%s' wrote more than %llu bytes of output; it was killed\n",
-			cfg->argv[0], (unsigned long long)res->output_cap);
-	if (cfg->verbose)
-		report_verbose(cfg, res);
+			req->argv[0], (unsigned long long)res->output_cap);
+	if (req->verbose)
+		report_verbose(req, res);
 }
 
 int sk_cmd_run(int argc, char **argv)

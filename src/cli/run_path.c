@@ -210,13 +210,12 @@ static void apply_overrides(const sk_request *req, run_state *s)
 }
 
 /* Limits the profile leaves unset keep the wrapper's defaults. */
-static void default_limits(const sk_request *req, sk_limits *l)
+static void default_limits(sk_limits *l)
 {
 	if (!l->timeout_ms) l->timeout_ms = SK_DEFAULT_TIMEOUT_MS;
 	if (!l->memory_bytes) l->memory_bytes = SK_DEFAULT_MEMORY;
 	if (!l->pids) l->pids = SK_DEFAULT_PIDS;
 	if (!l->output_bytes) l->output_bytes = SK_DEFAULT_OUTPUT;
-	(void)req;
 }
 
 static void warn_literal(void *ctx, const char *msg)
@@ -385,7 +384,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	    (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
-	default_limits(req, &s.cfg.limits);
+	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);
 	s.cfg.argv = req->argv;
 	resolve_exe(req->argv[0], s.cwd, s.envp, s.exe, sizeof(s.exe), &s.exe_st, &s.exe_found);

@@ -69,6 +69,7 @@ typedef struct supervisor {
 	uint64_t deadline_ns;     /* 0 = none */
 	uint64_t read_total;      /* raw bytes read, for the output cap */
 	int relay_error;
+	char buf[65536];          /* one read of either output pipe */
 } supervisor;
 
 static void kill_tree(supervisor *s)
@@ -112,8 +113,7 @@ static void handle_report(supervisor *s)
 
 static void handle_output(supervisor *s, sk_relay *r)
 {
-	static char buf[65536];
-	size_t want = sizeof(buf);
+	size_t want = sizeof(s->buf);
 	uint64_t cap = s->cfg->limits.output_bytes;
 	if (cap) {
 		if (s->read_total >= cap) {
@@ -126,7 +126,7 @@ static void handle_output(supervisor *s, sk_relay *r)
 		if (cap - s->read_total < want)
 			want = (size_t)(cap - s->read_total);
 	}
-	ssize_t n = sk_relay_pump(r, buf, want);
+	ssize_t n = sk_relay_pump(r, s->buf, want);
 	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
