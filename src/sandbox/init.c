@@ -63,6 +63,9 @@ __attribute__((noreturn)) static void run_command(const sk_child_args *a)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Inherited from init; execve resets it anyway, but the supervisor
+	 * must read our memory while our own execve waits for its verdict. */
+	prctl(PR_SET_DUMPABLE, 1);
 	if (sk_rlimits_apply(&cfg->limits) < 0) {
 		sk_report_send(a->report_fd, SK_REPORT_SETUP_FAILED, errno, "cannot set resource limits");
 		_exit(SK_EXIT_INTERNAL);
@@ -142,6 +145,14 @@ void sk_sandbox_init(const sk_child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
 	close(a->sync_fd);
+	/* The id maps are written: from here on the command (same uid, no
+	 * capabilities) must not reach our /proc files, memory or fds — we are
+	 * a copy of the caller, environment and all. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		sk_error err;
+		sk_fail_errno(&err, errno, "cannot make the sandbox init non-dumpable");
+		setup_failed(a, &err);
+	}
 
 	build_world(a);
 	confine(a);
