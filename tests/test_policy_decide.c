@@ -149,10 +149,10 @@ static const row table[] = {
 	{ 3, 0, F, "/home/u/proj/innocent", R, 555, 0, NULL, SK_ACTION_DENY, SK_REASON_FILE_DENIED, "p0:5", 1 },
 	{ 0, 0, F, "/home/u/proj/innocent", R, 555, 0, NULL, SK_ACTION_ALLOW, SK_REASON_FILE_READ_WRITE, "p0:2", 1 },
 	{ 3, 0, F, "/home/u/proj/other", R, 556, 0, NULL, SK_ACTION_ALLOW, SK_REASON_FILE_READ_WRITE, "p0:2", 1 },
-	/* sticky deny: by identity, by content, by path; the chain threshold (3) */
+	/* sticky deny: by identity, by content (a copy joins the original's chain), by path; the chain threshold (3) */
 	{ 0, 1, F, "/home/u/proj/a.c", R, 100, 0, NULL, SK_ACTION_DENY, SK_REASON_STICKY_DENY, "session", 2 },
 	{ 0, 0, F, "/home/u/proj/a.c", R, 100, 0, NULL, SK_ACTION_ALLOW, SK_REASON_FILE_READ_WRITE, "p0:2", 1 },
-	{ 0, 1, F, "/home/u/proj/copy", R, 101, 0, "sha256:abcd", SK_ACTION_DENY, SK_REASON_STICKY_DENY, "session", 1 },
+	{ 0, 1, F, "/home/u/proj/copy", R, 101, 0, "sha256:abcd", SK_ACTION_DENY, SK_REASON_SECRET_CONTENT, "session", 2 },
 	{ 0, 1, F, "/home/u/proj/copy", R, 101, 0, "sha256:ef01", SK_ACTION_ALLOW, SK_REASON_FILE_READ_WRITE, "p0:2", 1 },
 	{ 0, 1, F, "/home/u/.ssh/id_rsa", R, 0, 0, NULL, SK_ACTION_DENY, SK_REASON_FILE_DENIED, "p0:5", 3 },
 	{ 0, 1, F, "/home/u/.ssh/known_hosts", R, 0, 0, NULL, SK_ACTION_ESCALATE, SK_REASON_CHAIN_THRESHOLD, "p0:5", 4 },

@@ -13,6 +13,11 @@ int sk_cmd_regress(int argc, char **argv);
 int sk_cmd_key(int argc, char **argv);
 int sk_cmd_profile(int argc, char **argv);
 int sk_cmd_exec(int argc, char **argv);
+int sk_cmd_session(int argc, char **argv);
+int sk_cmd_approve(int argc, char **argv);
+int sk_cmd_deny(int argc, char **argv);
+int sk_cmd_mcp(int argc, char **argv);
+int sk_cmd_hook(int argc, char **argv);
 
 /* ---- profile -> sandbox configuration (src/cli/profile_apply.c) ---------- */
 #include "stockade/policy.h"
@@ -61,6 +66,9 @@ typedef struct sk_profile_env {
 int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home,
 		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
 void sk_profile_env_free(sk_profile_env *env);
+/* Let a path the profile hides be seen read-only (a surface a human
+ * approved in the session); cfg's fs rules follow. */
+int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err);
 
 /* The profile's secrets as redaction literals, and its own pattern rules
  * as rules-file text (*extra_rules, malloc'd, NULL when none). */
@@ -99,6 +107,7 @@ typedef struct sk_request {
 	sk_limits limits;            /* overrides, where limits_set says so */
 	unsigned limits_set;
 	bool verbose;
+	bool no_supervise;           /* measurement only: no syscall supervision (receipts say so) */
 	int stdout_fd, stderr_fd;
 } sk_request;
 

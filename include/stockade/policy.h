@@ -78,6 +78,7 @@ typedef enum sk_reason {
 	SK_REASON_COMMAND_ALLOW,       /* allow */
 	SK_REASON_COMMAND_DENY,        /* deny */
 	SK_REASON_COMMAND_ESCALATE,    /* escalate */
+	SK_REASON_SECRET_CONTENT,      /* deny: same content (size, SHA-256) as a secret or a denied file */
 	SK_REASON_N
 } sk_reason;
 
@@ -262,6 +263,12 @@ int sk_profile_digest(const sk_profile *p, char out[SK_PROFILE_DIGEST_LEN + 1]);
  * (bare names looked up in path_dirs, a colon list, NULL = a default PATH).
  * Call once, at sandbox start, before decide. */
 int sk_profile_bind(sk_profile *p, const char *path_dirs, sk_error *err);
+/* Record one more location of an object after binding (a name the sandbox
+ * hides, found by a scan): decide then knows the object there too. */
+int sk_profile_add_ident(sk_profile *p, uint64_t dev, uint64_t ino, const char *path, sk_error *err);
+/* The locations bound for (dev, ino): up to cap paths into out (arena
+ * strings); returns how many. */
+size_t sk_profile_ident_paths(const sk_profile *p, uint64_t dev, uint64_t ino, const char **out, size_t cap);
 
 /* ---- events, session view, decide (pure) --------------------------------- */
 
@@ -284,9 +291,18 @@ typedef struct sk_file_ref {
 	const char *path;          /* the resolved absolute path (e.g. readlink of /proc/PID/fd/N) */
 	const char *const *via;    /* the spellings it was reached by; recorded, never decided on */
 	size_t n_via;
+	/* Other paths where the same object is known to live (hard links,
+	 * hidden names), supplied by whoever saw it; decided like the path,
+	 * and recorded, so replay needs no live binding. */
+	const char *const *aliases;
+	size_t n_aliases;
 	bool has_identity;
 	uint64_t dev, ino;
 	const char *fingerprint;   /* "sha256:HEX" of the content when known, else NULL */
+	/* On a file system the sandbox itself made (its tmpfs, its /proc,
+	 * its device nodes): not the host's, so no profile rule is about it;
+	 * only the session (a sticky denial, a secret's content) still is. */
+	bool sandbox_private;
 } sk_file_ref;
 
 typedef enum sk_net_family { SK_NET_FAMILY_INET4 = 4, SK_NET_FAMILY_INET6 = 6, SK_NET_FAMILY_UNIX = 1 } sk_net_family;

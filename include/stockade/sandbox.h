@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stockade/policy.h"
 #include "stockade/redact.h"
 #include "stockade/util.h"
 
@@ -71,6 +72,61 @@ typedef struct sk_limits {
 	uint64_t nofile;         /* open files; 0 = inherit */
 } sk_limits;
 
+/* ---- supervision: opens, execs and connects decided by identity --------- */
+
+/* A name the sandbox hides (an empty stand-in is mounted there), and the
+ * real object behind it: an open of the stand-in is decided as an attempt
+ * on the real object. */
+typedef struct sk_hidden_file {
+	const char *path;
+	uint64_t dev, ino;
+	const char *content;     /* "content:sha256:HEX" of the real file, or NULL */
+	uint64_t size;
+} sk_hidden_file;
+
+/* One event the supervisor saw, handed to the caller (strings point into
+ * a buffer that lives until the callback returns). */
+typedef struct sk_sup_record {
+	sk_event ev;
+	sk_verdict verdict;
+	const char *op;          /* "open", "openat", "openat2", "creat", "execve", "execveat", "connect" */
+	const char *via;         /* the path (or address) as the process gave it */
+	const char *content;     /* content key of the object, when it was hashed */
+	uint64_t size;
+	int pid;                 /* in the sandbox's pid namespace */
+	int error;               /* errno the process got; 0 = the access went ahead */
+} sk_sup_record;
+
+/* What the supervisor counted, for coverage. */
+typedef struct sk_sup_stats {
+	uint64_t events;         /* notifications evaluated */
+	uint64_t opens, execs, connects;
+	uint64_t allowed, denied, escalated;
+	uint64_t unreadable;     /* denied because the process could not be read (fail closed) */
+	uint64_t hashed;         /* files whose content was fingerprinted */
+} sk_sup_stats;
+
+typedef struct sk_supervisor {
+	bool enabled;
+	/* Runs in the sandbox's init, a copy of the caller's memory: decide one
+	 * event.  The callee may keep per-run state (the turn's growing view)
+	 * in its copy of ctx. */
+	sk_verdict (*decide)(void *ctx, sk_event *ev);
+	/* Also in init: an event that is reported (an attempt on a surface);
+	 * the callee grows its view, so the next path to the same surface in
+	 * this very turn meets it sticky. */
+	void (*note)(void *ctx, const sk_event *ev, const sk_verdict *v);
+	void *decide_ctx;
+	/* Runs in the caller for every event that was not plainly allowed, in
+	 * order.  A negative return kills the command (fail closed). */
+	int (*record)(void *ctx, const sk_sup_record *rec, sk_error *err);
+	void *record_ctx;
+	const sk_hidden_file *hidden;   /* sorted by path */
+	size_t n_hidden;
+	const uint64_t *sizes;          /* sorted: sizes of files worth hashing */
+	size_t n_sizes;
+} sk_supervisor;
+
 typedef struct sk_sandbox_config {
 	char *const *argv;          /* the command; argv[0] is looked up in PATH inside */
 	char *const *envp;          /* the command's complete environment */
@@ -95,6 +151,7 @@ typedef struct sk_sandbox_config {
 	 * the child before exec (fail closed). */
 	int (*before_exec)(void *ctx, struct sk_sandbox_config *cfg, sk_error *err);
 	void *before_exec_ctx;
+	sk_supervisor sup;                 /* seccomp user notification; off when !sup.enabled */
 	bool verbose;                      /* report what applied on stderr */
 	int stdout_fd, stderr_fd;          /* where redacted output goes (default 1, 2) */
 } sk_sandbox_config;
@@ -115,6 +172,9 @@ typedef struct sk_run_result {
 	/* Redactions per redactor rule index, stdout and stderr together. */
 	uint64_t redactions[256];
 	size_t n_redactions;
+	sk_sup_stats sup;       /* what the supervisor evaluated */
+	bool escalated;         /* an event escalated: the command was stopped */
+	uint32_t chain;         /* the session chain that escalated (0 = none) */
 	/* Filled by the run path (src/cli/run_path.c). */
 	bool denied;            /* the policy refused the command: it did not run */
 	char verdict[16], reason[48], rule[160];

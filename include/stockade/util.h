@@ -91,4 +91,9 @@ static inline void sk_sort(void *base, size_t n, size_t size, int (*cmp)(const v
 /* mkdir -p, mode applied to created components. */
 int sk_mkdir_p(const char *path, unsigned mode);
 
+/* "content:sha256:HEX" of the first size bytes of fd (read with pread).
+ * -ESTALE when the file is shorter than size. */
+#define SK_FINGERPRINT_LEN (15 + 64)
+int sk_fingerprint_fd(int fd, uint64_t size, char out[SK_FINGERPRINT_LEN + 1]);
+
 #endif

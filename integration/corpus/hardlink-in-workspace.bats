@@ -7,16 +7,16 @@
 # those are hidden too.
 
 bats_require_minimum_version 1.5.0
-load ../helpers
+load corpus
 
 setup() {
-	setup_workspace
+	corpus_setup
 	printf 'API_KEY=%s\n' "$CANARY" > "$WS/.env"
 	ln "$WS/.env" "$WS/notes.txt"
 	mkdir -p "$WS/deep/er"
 	ln "$WS/.env" "$WS/deep/er/data.bin"
 }
-teardown() { teardown_workspace; }
+teardown() { corpus_teardown; }
 
 @test "corpus hardlink: the direct path is refused" {
 	run "$STOCKADE" run -- cat .env
@@ -37,4 +37,14 @@ teardown() { teardown_workspace; }
 	rev_canary=$(printf '%s' "$CANARY" | rev)
 	[[ "$output" != *"$CANARY"* ]]
 	[[ "$output" != *"$rev_canary"* ]]
+}
+
+@test "corpus hardlink: every name of the inode is one retry chain across turns" {
+	turn 'cat .env' 1
+	turn 'cat notes.txt' 1
+	turn 'rev deep/er/data.bin' 1
+	turn '/usr/bin/python3 -c "print(open(\"notes.txt\").read())"' 126
+	assert_no_canary
+	assert_chain "$WS/.env" 4 pending deny,deny,deny,escalate
+	assert_receipted
 }

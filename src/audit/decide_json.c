@@ -52,11 +52,15 @@ static json_t *file_ref_json(const sk_file_ref *f, bool *bad)
 	put_str(o, "path", f->path, bad);
 	if (f->n_via)
 		json_object_set_new(o, "via", strv_json(f->via, f->n_via, bad));
+	if (f->n_aliases)
+		json_object_set_new(o, "aliases", strv_json(f->aliases, f->n_aliases, bad));
 	if (f->has_identity) {
 		put_u64_str(o, "dev", f->dev, bad);
 		put_u64_str(o, "ino", f->ino, bad);
 	}
 	put_str(o, "fingerprint", f->fingerprint, bad);
+	if (f->sandbox_private)
+		json_object_set_new(o, "sandbox_private", json_true());
 	return o;
 }
 

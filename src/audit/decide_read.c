@@ -13,7 +13,7 @@ typedef struct owned {
 	sk_event ev;
 	sk_session_view view;
 	sk_surface_state *states;
-	const char **strv[2];            /* argv / via arrays */
+	const char **strv[3];            /* argv / via / aliases arrays */
 } owned;
 
 static int bad(sk_error *err, const char *what)
@@ -88,16 +88,20 @@ static int get_strv(const json_t *o, const char *key, const char ***out, size_t 
 	return 0;
 }
 
-static int read_file_ref(const json_t *o, sk_file_ref *f, const char ***via, sk_error *err)
+static int read_file_ref(const json_t *o, sk_file_ref *f, const char ***via, const char ***aliases,
+			 sk_error *err)
 {
 	if (!json_is_object(o))
 		return bad(err, "file reference is not an object");
 	int r = get_str(o, "path", &f->path, err);
 	if (r == 0)
 		r = get_strv(o, "via", via, &f->n_via, err);
+	if (r == 0)
+		r = get_strv(o, "aliases", aliases, &f->n_aliases, err);
 	if (r < 0)
 		return r;
 	f->via = *via;
+	f->aliases = *aliases;
 	if (json_object_get(o, "dev") || json_object_get(o, "ino")) {
 		f->has_identity = true;
 		r = get_u64_str(o, "dev", &f->dev, err);
@@ -106,6 +110,7 @@ static int read_file_ref(const json_t *o, sk_file_ref *f, const char ***via, sk_
 		if (r < 0)
 			return r;
 	}
+	f->sandbox_private = json_is_true(json_object_get(o, "sandbox_private"));
 	return get_str(o, "fingerprint", &f->fingerprint, err);
 }
 
@@ -141,14 +146,14 @@ static int read_event(const json_t *o, owned *w, sk_error *err)
 	sk_event *ev = &w->ev;
 	if (!strcmp(kind, "command")) {
 		ev->kind = SK_EVENT_COMMAND;
-		r = read_file_ref(json_object_get(o, "exe"), &ev->command.exe, &w->strv[0], err);
+		r = read_file_ref(json_object_get(o, "exe"), &ev->command.exe, &w->strv[0], &w->strv[2], err);
 		if (r == 0)
 			r = get_strv(o, "argv", &w->strv[1], &ev->command.argc, err);
 		ev->command.argv = w->strv[1];
 	} else if (!strcmp(kind, "file")) {
 		int64_t access = 0;
 		ev->kind = SK_EVENT_FILE;
-		r = read_file_ref(json_object_get(o, "file"), &ev->file.file, &w->strv[0], err);
+		r = read_file_ref(json_object_get(o, "file"), &ev->file.file, &w->strv[0], &w->strv[2], err);
 		if (r == 0)
 			r = get_int(o, "access", 0, 0xffff, &access, err);
 		ev->file.access = (unsigned)access;
@@ -211,6 +216,7 @@ static void owned_free(owned *w)
 	free(w->states);
 	free(w->strv[0]);
 	free(w->strv[1]);
+	free(w->strv[2]);
 	free(w);
 }
 

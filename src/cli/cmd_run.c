@@ -7,6 +7,7 @@
 
 #include "stockade/cli.h"
 #include "stockade/sandbox.h"
+#include "stockade/session.h"
 
 extern char **environ;
 
@@ -25,6 +26,9 @@ static const char usage_text[] =
 	"  -c STRING             run STRING with /bin/sh -c\n"
 	"      --profile P       profile NAME or FILE (default: default); see stockade-profile(5)\n"
 	"      --state-dir DIR   receipts and keys (default: $XDG_STATE_HOME/stockade)\n"
+	"      --session ID      a turn of session ID (default: $STOCKADE_SESSION): denials stay\n"
+	"                        sticky across turns, retry chains grow and escalate\n"
+	"      --no-supervise    do not supervise opens, execs and connects (for measurement)\n"
 	"      --net MODE        none (private namespace, loopback only) or host; overrides the profile\n"
 	"      --timeout DUR     wall-clock limit: 30, 1.5, 500ms, 2m, 1h; 0 = none (default 15m)\n"
 	"      --memory SIZE     memory limit: 512M, 2G; 0 = none (default 4G)\n"
@@ -46,7 +50,8 @@ typedef struct run_options {
 	const char *shell_string;
 } run_options;
 
-enum { OPT_NET = 256, OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_CPU, OPT_OUTPUT, OPT_PROFILE, OPT_STATE };
+enum { OPT_NET = 256, OPT_TIMEOUT, OPT_MEMORY, OPT_PIDS, OPT_CPU, OPT_OUTPUT, OPT_PROFILE, OPT_STATE,
+       OPT_SESSION, OPT_NO_SUPERVISE };
 
 static const struct option long_options[] = {
 	{ "workspace", required_argument, NULL, 'w' },
@@ -58,6 +63,8 @@ static const struct option long_options[] = {
 	{ "output-cap", required_argument, NULL, OPT_OUTPUT },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "session", required_argument, NULL, OPT_SESSION },
+	{ "no-supervise", no_argument, NULL, OPT_NO_SUPERVISE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -81,6 +88,12 @@ static int parse_option(run_options *o, int c, const char *arg)
 	case 'v': req->verbose = true; return 0;
 	case OPT_PROFILE: req->profile = arg; return 0;
 	case OPT_STATE: req->state_dir = arg; return 0;
+	case OPT_SESSION:
+		if (!sk_session_id_valid(arg))
+			return bad_value("--session", arg, "1 to 128 of A-Z a-z 0-9 . _ : -, not starting with . or -");
+		req->session = arg;
+		return 0;
+	case OPT_NO_SUPERVISE: req->no_supervise = true; return 0;
 	case OPT_NET:
 		if (!strcmp(arg, "none") || !strcmp(arg, "loopback"))
 			req->net = SK_NET_NONE;
@@ -137,7 +150,14 @@ static void report_verbose(const sk_request *req, const sk_run_result *res)
 
 static void report_outcome(const sk_request *req, const sk_run_result *res)
 {
-	if (res->denied)
+	if (res->escalated && req->session)
+		fprintf(stderr, "stockade: escalated: retry chain %u of session %s awaits a human decision; "
+			"the command was stopped.  Decide with: stockade approve %s %u | stockade deny %s %u\n",
+			res->chain, req->session, req->session, res->chain, req->session, res->chain);
+	else if (res->escalated)
+		fprintf(stderr, "stockade: escalated: '%s' needs a human decision (%s); it was stopped.  "
+			"Run it in a session (--session ID) to have it decided\n", req->argv[0], res->reason);
+	else if (res->denied)
 		fprintf(stderr, "stockade: '%s' denied by policy: %s (rule %s)\n", req->argv[0], res->reason,
 			res->rule[0] ? res->rule : "-");
 	if (res->exec_errno)
@@ -157,6 +177,11 @@ int sk_cmd_run(int argc, char **argv)
 	run_options o = { 0 };
 	sk_request_init(&o.req);
 	o.req.environ = environ;
+	o.req.session = getenv("STOCKADE_SESSION");
+	if (o.req.session && !*o.req.session)
+		o.req.session = NULL;
+	if (o.req.session && !sk_session_id_valid(o.req.session))
+		return sk_cli_error("run: invalid STOCKADE_SESSION '%s': use 1 to 128 of A-Z a-z 0-9 . _ : -", o.req.session);
 	int c;
 	opterr = 0;
 	optind = 1;

@@ -20,7 +20,12 @@ static const struct {
 	{ "regress", sk_cmd_regress, "re-run denied commands live; fail if now allowed" },
 	{ "key", sk_cmd_key, "show or export the receipt signing key" },
 	{ "profile", sk_cmd_profile, "check, show (canonical form, digest) and list profiles" },
+	{ "session", sk_cmd_session, "a session's retry chains, attempts and pending escalations" },
+	{ "approve", sk_cmd_approve, "approve an escalated retry chain of a session" },
+	{ "deny", sk_cmd_deny, "deny an escalated retry chain of a session" },
 	{ "exec", sk_cmd_exec, "run a command through stockaded's socket" },
+	{ "mcp", sk_cmd_mcp, "an MCP server on stdio whose tools run commands in the sandbox" },
+	{ "hook", sk_cmd_hook, "agent hooks (claude-code) that route shell commands through stockade" },
 };
 
 static void usage(FILE *f)

@@ -342,6 +342,58 @@ static void sort_parents_first(sk_profile_env *e)
 	}
 }
 
+/* A command the profile refuses is also taken out of the mount tree (an
+ * empty stand-in over its executable): the kernel then refuses it too,
+ * with no window between a decision and an exec. */
+static int apply_commands(applier *a)
+{
+	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	for (size_t i = 0; i < a->p->n_rules; i++) {
+		const sk_rule *r = &a->p->rules[i];
+		if (r->cls != SK_CLASS_COMMAND || r->action == SK_ACTION_ALLOW)
+			continue;
+		char real[PATH_MAX];
+		int rc = 0;
+		if (r->path_kind == SK_PATH_PREFIX && r->resolved)
+			rc = add_fs(a, r->resolved, SK_FILE_HIDDEN, false);
+		for (size_t d = 0; rc == 0 && r->path_kind == SK_PATH_NAME && !strpbrk(r->arg, "*?[") &&
+				   d < SK_ARRAY_LEN(dirs); d++) {
+			char cand[PATH_MAX];
+			struct stat st;
+			if (snprintf(cand, sizeof(cand), "%s/%s", dirs[d], r->arg) < (int)sizeof(cand) &&
+			    stat(cand, &st) == 0 && S_ISREG(st.st_mode) && realpath(cand, real))
+				rc = add_fs(a, real, SK_FILE_HIDDEN, false);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err)
+{
+	for (size_t i = 0; i < env->n_fs; i++)
+		if (!strcmp(env->fs[i].path, path)) {
+			env->fs[i].access = SK_FS_RO;
+			return 0;
+		}
+	sk_fs_rule *fs = realloc(env->fs, (env->n_fs + 2) * sizeof(*fs));
+	if (fs)
+		env->fs = fs;
+	char **owned = fs ? realloc(env->owned, (env->n_owned + 1) * sizeof(*owned)) : NULL;
+	if (owned)
+		env->owned = owned;
+	char *copy = owned ? strdup(path) : NULL;
+	if (!copy)
+		return sk_fail(err, ENOMEM, "out of memory");
+	env->owned[env->n_owned++] = copy;
+	env->fs[env->n_fs++] = (sk_fs_rule){ .path = copy, .access = SK_FS_RO, .optional = true };
+	sort_parents_first(env);
+	cfg->fs = env->fs;
+	cfg->n_fs = env->n_fs;
+	return 0;
+}
+
 static void fill_config(const sk_profile *p, const sk_profile_env *e, const char *home, sk_sandbox_config *cfg)
 {
 	cfg->fs = e->fs;
@@ -372,6 +424,8 @@ int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home
 	for (size_t i = 0; rc == 0 && i < p->n_rules; i++)
 		if (p->rules[i].cls == SK_CLASS_FILE)
 			rc = apply_file_rule(&a, &p->rules[i], home, cfg);
+	if (rc == 0)
+		rc = apply_commands(&a);
 	if (rc == 0)
 		rc = sk_profile_hide_links(env, cfg->workspace, hide_link, &a);
 	if (rc == 0)

@@ -13,6 +13,7 @@
 #include "stockade/policy.h"
 #include "stockade/redact.h"
 #include "stockade/sandbox.h"
+#include "run_internal.h"
 
 void sk_request_init(sk_request *req)
 {
@@ -64,26 +65,9 @@ static void resolve_exe(const char *name, const char *cwd, char *const *envp, ch
 	}
 }
 
-/* Everything one run holds; released by run_state_free. */
-typedef struct run_state {
-	sk_profile *profile;
-	char digest[SK_PROFILE_DIGEST_LEN + 1];
-	char *canonical;
-	sk_audit_log *log;
-	sk_redactor *redactor;
-	sk_profile_env env;
-	char **envp;
-	char home_env[PATH_MAX + 8];
-	sk_sandbox_config cfg;
-	char workspace[PATH_MAX], cwd[PATH_MAX], home[PATH_MAX];
-	char exe[PATH_MAX];
-	struct stat exe_st;
-	bool exe_found;
-	sk_verdict verdict;
-} run_state;
-
 static void run_state_free(run_state *s)
 {
+	sk_run_session_free(s);
 	sk_profile_env_free(&s->env);
 	free(s->envp);
 	sk_redactor_free(s->redactor);
@@ -168,6 +152,13 @@ static int load_profile(const sk_request *req, run_state *s, sk_error *err)
 		return r;
 	if ((r = sk_profile_bind(s->profile, NULL, err)) < 0)
 		return r;
+	/* --net overrides the profile for the mount of the network and for the
+	 * decisions on connects alike; the digest is of the profile that was
+	 * in force, so replay agrees. */
+	if (req->net >= 0) {
+		s->profile->net.value = req->net == SK_NET_HOST ? SK_NETP_HOST : SK_NETP_NONE;
+		s->profile->net.id = "command-line";
+	}
 	size_t len;
 	if ((r = sk_profile_canonical(s->profile, &s->canonical, &len)) < 0 ||
 	    (r = sk_profile_digest(s->profile, s->digest)) < 0)
@@ -239,10 +230,28 @@ static int build_redactor(const sk_request *req, run_state *s, sk_error *err)
 	rc.disabled_rules = (const char *const *)s->env.disabled_rules;
 	rc.extra_rules = extra_rules;
 	rc.extra_rules_origin = s->profile->source;
+	for (size_t i = 0; r >= 0 && i < s->n_extra_files; i++)
+		r = sk_redact_literals_add_file(lits, "denied-file", s->extra_files[i], err);
 	if (r >= 0)
 		r = sk_redactor_build(&rc, &s->redactor, err);
 	sk_redact_literals_free(lits);
 	return r < 0 ? r : 0;
+}
+
+/* The part of the session view the command's decision read. */
+static sk_session_view command_view(run_state *s, const sk_event *ev, sk_surface_state *slot)
+{
+	char key[SK_SURFACE_KEY_MAX];
+	sk_session_view v = { 0 };
+	if (sk_surface_key(ev, key, sizeof(key)) >= 0) {
+		const sk_surface_state *st = sk_session_view_find(&s->view, key);
+		if (st) {
+			*slot = *st;   /* a copy: the view grows (and moves) during the run */
+			v.v = slot;
+			v.n = 1;
+		}
+	}
+	return v;
 }
 
 static void command_event(const sk_request *req, const run_state *s, sk_event *ev)
@@ -388,22 +397,33 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	apply_overrides(req, &s);
 	s.cfg.argv = req->argv;
 	resolve_exe(req->argv[0], s.cwd, s.envp, s.exe, sizeof(s.exe), &s.exe_st, &s.exe_found);
+	if ((r = sk_run_session_begin(req, &s, err)) < 0 || (r = sk_run_session_prepare(req, &s, err)) < 0)
+		goto out;
 
 	sk_event ev;
-	sk_session_view view = { 0 };
 	command_event(req, &s, &ev);
-	s.verdict = sk_decide(s.profile, &view, &ev);
+	s.verdict = sk_decide(s.profile, &s.view, &ev);
+	sk_surface_state slot;
+	sk_session_view view = command_view(&s, &ev, &slot);
 	sk_receipt_id id;
 	if ((r = open_log(req, &s, err)) < 0)
 		goto out;
 	if (s.verdict.action != SK_ACTION_ALLOW) {
-		if ((r = record(req, &s, &ev, &view, SK_RECEIPT_COMMAND, NULL, &id, err)) < 0)
+		json_t *cfgj = config_json(req, &s);
+		r = cfgj ? sk_run_record_attempt(req, &s, &ev, &s.verdict, "execve", req->argv[0], NULL, 0,
+						 SK_RECEIPT_COMMAND, cfgj, &id.seq, err)
+			 : sk_fail(err, ENOMEM, "out of memory");
+		json_decref(cfgj);
+		if (r < 0)
 			goto out;
 		res->denied = true;
+		res->escalated = s.verdict.action == SK_ACTION_ESCALATE;
+		res->chain = s.escalated_chain;
 		res->exit_code = SK_EXIT_CANNOT_EXEC;
 		fill_decision(res, &s, id.seq);
 		goto out;
 	}
+	sk_run_supervise(req, &s);
 	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
 	s.cfg.before_exec = before_exec;
 	s.cfg.before_exec_ctx = &bx;
@@ -417,6 +437,14 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 		goto out;
 	}
 	fill_decision(res, &s, bx.command_seq);
+	if (res->escalated) {
+		/* An attempt inside escalated: the command was stopped there. */
+		res->denied = true;
+		res->chain = s.escalated_chain;
+		res->exit_code = SK_EXIT_CANNOT_EXEC;
+		snprintf(res->verdict, sizeof(res->verdict), "escalate");
+		snprintf(res->reason, sizeof(res->reason), "%s", "chain_threshold");
+	}
 	sk_receipt_redaction reds[64];
 	sk_receipt_outcome oc = {
 		.present = true, .exit_status = res->exit_code, .duration_ms = res->duration_ns / 1000000,
@@ -426,6 +454,8 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	r = record(req, &s, &ev, &view, SK_RECEIPT_OUTCOME, &oc, &id, err);
 	if (r == 0)
 		res->outcome_receipt = id.seq;
+	if (r == 0)
+		r = sk_run_session_end(req, &s, res, err);
 out:
 	run_state_free(&s);
 	return r;

@@ -116,6 +116,41 @@ static int cmp_ident(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+int sk_profile_add_ident(sk_profile *p, uint64_t dev, uint64_t ino, const char *path, sk_error *err)
+{
+	const char *copy = sk_arena_strdup(p->arena, path);
+	sk_ident *n = copy ? realloc(p->idents, (p->n_idents + 1) * sizeof(*n)) : NULL;
+	if (!n)
+		return sk_fail(err, ENOMEM, "out of memory");
+	p->idents = n;
+	/* Keep the array sorted: insert in place. */
+	sk_ident id = { dev, ino, copy };
+	size_t i = p->n_idents;
+	while (i > 0 && cmp_ident(&p->idents[i - 1], &id) > 0) {
+		p->idents[i] = p->idents[i - 1];
+		i--;
+	}
+	p->idents[i] = id;
+	p->n_idents++;
+	return 0;
+}
+
+size_t sk_profile_ident_paths(const sk_profile *p, uint64_t dev, uint64_t ino, const char **out, size_t cap)
+{
+	size_t lo = 0, hi = p->n_idents, n = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const sk_ident *m = &p->idents[mid];
+		if (m->dev < dev || (m->dev == dev && m->ino < ino))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->n_idents && n < cap && p->idents[lo].dev == dev && p->idents[lo].ino == ino; lo++)
+		out[n++] = p->idents[lo].path;
+	return n;
+}
+
 int sk_profile_bind(sk_profile *p, const char *path_dirs, sk_error *err)
 {
 	if (p->bound)

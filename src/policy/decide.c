@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #define SESSION_ID "session"
+#define SANDBOX_ID "sandbox"
 enum { SPEC_IDENT = 1 << 30, SPEC_PATTERN = 1 << 20, MAX_LOCATIONS = 9 };
 
 static int rank(sk_action a)
@@ -118,6 +119,9 @@ static size_t locations(const sk_profile *p, const sk_file_ref *f, const char **
 {
 	size_t n = 0;
 	out[n++] = f->path;
+	for (size_t i = 0; i < f->n_aliases && n < MAX_LOCATIONS; i++)
+		if (f->aliases[i] && f->aliases[i][0] == '/')
+			out[n++] = f->aliases[i];
 	if (!f->has_identity || !p->n_idents)
 		return n;
 	size_t lo = 0, hi = p->n_idents;
@@ -170,6 +174,8 @@ static sk_verdict decide_file(const sk_profile *p, const sk_file_ref *f, unsigne
 {
 	if (!valid_file(f))
 		return invalid;
+	if (f->sandbox_private)
+		return verdict(SK_ACTION_ALLOW, SK_REASON_FILE_TMPFS, SANDBOX_ID);
 	const char *where[MAX_LOCATIONS];
 	size_t n = locations(p, f, where);
 	sk_verdict v = file_verdict_at(p, where[0], access);
@@ -408,8 +414,17 @@ sk_verdict sk_decide(const sk_profile *p, const sk_session_view *session, const 
 	bool sticky = st && st->denied;
 	char ckey[SK_SURFACE_KEY_MAX];
 	if (!sticky && sk_surface_content_key(ev, ckey, sizeof(ckey)) > 0) {
+		/* A copy: the chain is the original's. */
 		const sk_surface_state *cst = find_state(session, ckey);
-		sticky = cst && cst->denied;
+		if (cst && cst->denied && !cst->approved) {
+			uint32_t b = cst->attempts > before ? cst->attempts : before;
+			v.chain = b == UINT32_MAX ? b : b + 1;
+			if (v.action != SK_ACTION_DENY) {
+				v.action = SK_ACTION_DENY;
+				v.reason = SK_REASON_SECRET_CONTENT;
+				v.rule_id = SESSION_ID;
+			}
+		}
 	}
 	if (sticky && v.action != SK_ACTION_DENY) {
 		v.action = SK_ACTION_DENY;

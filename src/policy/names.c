@@ -35,6 +35,7 @@ static const char *const reason_names[SK_REASON_N] = {
 	[SK_REASON_COMMAND_ALLOW] = "command_allow",
 	[SK_REASON_COMMAND_DENY] = "command_deny",
 	[SK_REASON_COMMAND_ESCALATE] = "command_escalate",
+	[SK_REASON_SECRET_CONTENT] = "secret_content",
 };
 
 const char *sk_reason_name(sk_reason r)

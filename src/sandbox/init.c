@@ -8,6 +8,8 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -52,7 +54,78 @@ static int exec_in_path(char *const *argv, char *const *envp)
 	return saved;
 }
 
-__attribute__((noreturn)) static void run_command(const sk_child_args *a)
+/* The supervision listener crosses from the command to init. */
+static int send_fd(int sock, int fd)
+{
+	char c = 'L';
+	struct iovec iov = { &c, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u = { 0 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	struct cmsghdr *h = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (!h || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+/* Whatever else the caller left open is no business of the supervisor,
+ * and must not be reachable through it: close all but keep[] and 0-2. */
+static void keep_only(const int keep[4])
+{
+	int sorted[4];
+	memcpy(sorted, keep, sizeof(sorted));
+	for (int i = 1; i < 4; i++)
+		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+			int t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	unsigned from = 3;
+	for (int i = 0; i < 4; i++) {
+		if (sorted[i] < (int)from)
+			continue;
+		if ((unsigned)sorted[i] > from)
+			close_range(from, (unsigned)sorted[i] - 1, 0);
+		from = (unsigned)sorted[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+/* The command's own last step before exec: put itself under supervision
+ * and hand the listener to init. */
+static void supervise_self(const sk_child_args *a, const sk_bpf_program *notify, int sock)
+{
+	sk_error err = { 0 };
+	int listener = sk_seccomp_load_notify(notify, &err);
+	if (listener < 0)
+		setup_failed(a, &err);
+	if (send_fd(sock, listener) < 0) {
+		sk_fail_errno(&err, errno, "cannot hand the supervision listener to init");
+		setup_failed(a, &err);
+	}
+	close(listener);
+	close(sock);
+}
+
+__attribute__((noreturn)) static void run_command(const sk_child_args *a, const sk_bpf_program *notify, int sock)
 {
 	const sk_sandbox_config *cfg = a->cfg;
 	if (dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0)
@@ -75,6 +148,8 @@ __attribute__((noreturn)) static void run_command(const sk_child_args *a)
 		sk_report_send(a->report_fd, SK_REPORT_SETUP_FAILED, errno, "cannot enter the working directory");
 		_exit(SK_EXIT_INTERNAL);
 	}
+	if (notify->insns)
+		supervise_self(a, notify, sock);
 	int e = exec_in_path(cfg->argv, cfg->envp);
 	sk_report_send(a->report_fd, SK_REPORT_EXEC_FAILED, e, cfg->argv[0]);
 	_exit(e == ENOENT ? SK_EXIT_NOT_FOUND : SK_EXIT_CANNOT_EXEC);
@@ -96,11 +171,11 @@ static void build_world(const sk_child_args *a)
 		setup_failed(a, &err);
 }
 
-static void confine(const sk_child_args *a)
+static void confine(const sk_child_args *a, sk_bpf_program *notify)
 {
 	sk_error err = { 0 };
 	sk_bpf_program prog;
-	if (sk_seccomp_receive(a->bpf_fd, &prog, &err) < 0)
+	if (sk_seccomp_receive(a->bpf_fd, &prog, notify, &err) < 0)
 		setup_failed(a, &err);
 	close(a->bpf_fd);
 	if (sk_caps_drop_all(&err) < 0)
@@ -155,7 +230,8 @@ void sk_sandbox_init(const sk_child_args *a)
 	}
 
 	build_world(a);
-	confine(a);
+	sk_bpf_program notify = { 0 };
+	confine(a, &notify);
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -168,15 +244,47 @@ void sk_sandbox_init(const sk_child_args *a)
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	int pair[2] = { -1, -1 };
+	sk_error err;
+	if (notify.insns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		sk_fail_errno(&err, errno, "cannot make the supervision channel");
+		setup_failed(a, &err);
+	}
 	pid_t cmd = fork();
 	if (cmd < 0) {
-		sk_error err;
 		sk_fail_errno(&err, errno, "cannot fork the command");
 		setup_failed(a, &err);
 	}
-	if (cmd == 0)
-		run_command(a);
+	if (cmd == 0) {
+		if (a->event_fd >= 0)
+			close(a->event_fd);
+		if (pair[0] >= 0)
+			close(pair[0]);
+		run_command(a, &notify, pair[1]);
+	}
 	close(a->stdout_fd);
 	close(a->stderr_fd);
-	reap(a, cmd, &set);
+	if (!notify.insns)
+		reap(a, cmd, &set);
+	close(pair[1]);
+	int listener = recv_fd(pair[0]);
+	close(pair[0]);
+	/* Our own stdio is the caller's: nothing may reach it through us. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; null >= 0 && fd < 3; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
+	if (listener < 0)
+		reap(a, cmd, &set);   /* the command failed before it could be supervised; it says why */
+	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	keep_only((int[]){ a->report_fd, a->event_fd, listener, sig_fd });
+	int status = 0;
+	if (sig_fd < 0 || sk_broker_run(a->cfg, listener, a->event_fd, sig_fd, a->report_fd, cmd, &status) < 0) {
+		kill(-1, SIGKILL);
+		sk_report_send(a->report_fd, SK_REPORT_SETUP_FAILED, EIO, "the supervisor failed");
+		_exit(SK_EXIT_INTERNAL);
+	}
+	sk_report_send(a->report_fd, SK_REPORT_EXITED, status, NULL);
+	_exit(0);
 }

@@ -52,8 +52,14 @@ typedef struct sk_bpf_program {
 	void *insns;
 	size_t len;     /* bytes */
 } sk_bpf_program;
-int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_error *err);
+/* The confinement filter, then (when supervision is on) the notification
+ * filter; notify->insns stays NULL when none was sent. */
+int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_bpf_program *notify, sk_error *err);
 int sk_seccomp_load(const sk_bpf_program *prog, sk_error *err);
+/* The supervision filter: open/creat/openat/openat2/execve/execveat/connect
+ * go to the listener.  Load returns the listener fd. */
+int sk_seccomp_build_notify(scmp_filter_ctx *out, sk_error *err);
+int sk_seccomp_load_notify(const sk_bpf_program *prog, sk_error *err);
 
 /* limits.c: resource bounds.  Cgroups where they can be had (root with v1
  * or a delegated v2 subtree), rlimits always. */
@@ -89,7 +95,22 @@ typedef struct sk_child_args {
 	int report_fd;     /* child -> parent: sk_report messages */
 	int stdout_fd, stderr_fd;   /* write ends of the relay pipes */
 	const char *const *rw_paths; size_t n_rw;
+	int event_fd;      /* child -> parent: supervision records (SOCK_SEQPACKET), -1 = off */
 } sk_child_args;
+
+/* broker.c: the supervisor inside the sandbox (runs in init).  Answers
+ * every notification of listener until the command is gone; reports on
+ * event_fd.  Returns when SIGCHLD says the command exited (its status in
+ * *status) — signals from sig_fd are forwarded to cmd. */
+int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int sig_fd, int report_fd,
+		  pid_t cmd, int *status);
+/* broker_wire.c: records over the SOCK_SEQPACKET pair. */
+enum { SK_WIRE_MAX = 16384 };
+int sk_wire_send_record(int fd, const sk_sup_record *rec);
+int sk_wire_send_stats(int fd, const sk_sup_stats *st);
+/* Decode one message: 1 = a record (rec points into buf), 2 = stats, <0 bad. */
+int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **aliases, size_t max_aliases,
+		   sk_sup_stats *st);
 __attribute__((noreturn)) void sk_sandbox_init(const sk_child_args *a);
 
 #endif

@@ -258,7 +258,11 @@ int sk_mount_plan_apply(const sk_mount_plan *plan, uint64_t tmpfs_bytes, sk_erro
 		r = sk_fail_errno(err, errno, "cannot mount the new root");
 		goto out;
 	}
-	int fd = open(NEWROOT "/.stockade-empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0000);
+	/* The stand-in of every hidden file: empty, on a noexec mount, but
+	 * looking executable, so that a shell tries to exec a hidden command
+	 * (and the supervisor sees, refuses and records the attempt) instead
+	 * of refusing it quietly after a stat. */
+	int fd = open(NEWROOT "/.stockade-empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0555);
 	if (fd >= 0)
 		close(fd);
 	for (size_t i = 0; r == 0 && i < plan->n; i++)

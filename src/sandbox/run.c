@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -62,13 +63,15 @@ static int validate(const sk_sandbox_config *cfg, sk_error *err)
 typedef struct supervisor {
 	const sk_sandbox_config *cfg;
 	sk_run_result *res;
-	int pidfd, report_fd, sig_fd;
+	int pidfd, report_fd, sig_fd, event_fd;
 	sk_relay out, errr;
 	bool reaped, got_exit, setup_failed;
 	sk_report setup_report;
 	uint64_t deadline_ns;     /* 0 = none */
 	uint64_t read_total;      /* raw bytes read, for the output cap */
 	int relay_error;
+	int record_error;         /* the caller could not record an event: fail closed */
+	sk_error record_err;
 	char buf[65536];          /* one read of either output pipe */
 } supervisor;
 
@@ -140,6 +143,34 @@ static void handle_output(supervisor *s, sk_relay *r)
 	s->read_total += (uint64_t)n;
 }
 
+/* One supervision record from the sandbox: to the caller, in order. */
+static void handle_event(supervisor *s)
+{
+	char buf[SK_WIRE_MAX];
+	ssize_t n = recv(s->event_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(s->event_fd);
+		s->event_fd = -1;
+		return;
+	}
+	sk_sup_record rec;
+	const char *aliases[8];
+	int kind = sk_wire_decode(buf, (size_t)n, &rec, aliases, SK_ARRAY_LEN(aliases), &s->res->sup);
+	if (kind != 1)
+		return;
+	if (rec.verdict.action == SK_ACTION_ESCALATE)
+		s->res->escalated = true;
+	sk_error err = { 0 };
+	if (!s->record_error && s->cfg->sup.record &&
+	    s->cfg->sup.record(s->cfg->sup.record_ctx, &rec, &err) < 0) {
+		s->record_error = err.code ? err.code : EIO;
+		s->record_err = err;
+		kill_tree(s);
+	}
+}
+
 static void handle_signal(supervisor *s)
 {
 	struct signalfd_siginfo si;
@@ -167,15 +198,16 @@ static int poll_timeout(const supervisor *s)
 
 static void supervise(supervisor *s)
 {
-	while (!s->reaped || s->out.in_fd >= 0 || s->errr.in_fd >= 0 || s->report_fd >= 0) {
-		struct pollfd p[5] = {
+	while (!s->reaped || s->out.in_fd >= 0 || s->errr.in_fd >= 0 || s->report_fd >= 0 || s->event_fd >= 0) {
+		struct pollfd p[6] = {
 			{ .fd = s->out.in_fd, .events = POLLIN },
 			{ .fd = s->errr.in_fd, .events = POLLIN },
 			{ .fd = s->report_fd, .events = POLLIN },
 			{ .fd = s->reaped ? -1 : s->pidfd, .events = POLLIN },
 			{ .fd = s->sig_fd, .events = POLLIN },
+			{ .fd = s->event_fd, .events = POLLIN },
 		};
-		int n = poll(p, 5, poll_timeout(s));
+		int n = poll(p, 6, poll_timeout(s));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (s->deadline_ns && sk_now_ns() >= s->deadline_ns) {
@@ -195,6 +227,8 @@ static void supervise(supervisor *s)
 			handle_exit(s);
 		if (p[4].revents)
 			handle_signal(s);
+		if (p[5].revents)
+			handle_event(s);
 	}
 }
 
@@ -217,7 +251,7 @@ static void finish_result(const supervisor *s, sk_run_result *res)
 }
 
 typedef struct resources {
-	int out[2], errp[2], sync[2], report[2], bpf[2];
+	int out[2], errp[2], sync[2], report[2], bpf[2], ev[2];
 	int sig_fd, pidfd;
 	sigset_t old_mask;
 	bool mask_set;
@@ -228,7 +262,7 @@ typedef struct resources {
 
 static void release(resources *rs)
 {
-	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf };
+	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf, rs->ev };
 	for (size_t i = 0; i < SK_ARRAY_LEN(fds); i++)
 		for (int j = 0; j < 2; j++)
 			if (fds[i][j] >= 0)
@@ -245,12 +279,14 @@ static void release(resources *rs)
 	sk_cgroup_destroy(&rs->cg);
 }
 
-static int make_pipes(resources *rs, sk_error *err)
+static int make_pipes(const sk_sandbox_config *cfg, resources *rs, sk_error *err)
 {
 	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf };
 	for (size_t i = 0; i < SK_ARRAY_LEN(fds); i++)
 		if (pipe2(fds[i], O_CLOEXEC) < 0)
 			return sk_fail_errno(err, errno, "pipe");
+	if (cfg->sup.enabled && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rs->ev) < 0)
+		return sk_fail_errno(err, errno, "socketpair");
 	return 0;
 }
 
@@ -285,11 +321,13 @@ static void start_child(const sk_sandbox_config *cfg, resources *rs, const char 
 	close(rs->report[0]);
 	close(rs->bpf[1]);
 	close(rs->sig_fd);
+	if (rs->ev[0] >= 0)
+		close(rs->ev[0]);
 	sk_child_args a = {
 		.cfg = cfg, .plan = &rs->plan, .bpf_fd = rs->bpf[0],
 		.sync_fd = rs->sync[0], .report_fd = rs->report[1],
 		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1],
-		.rw_paths = rw, .n_rw = n_rw,
+		.rw_paths = rw, .n_rw = n_rw, .event_fd = rs->ev[1],
 	};
 	sk_sandbox_init(&a);
 }
@@ -309,12 +347,12 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	ensure_std_fds();
 	uint64_t start = sk_now_ns();
 	resources rs = { .out = { -1, -1 }, .errp = { -1, -1 }, .sync = { -1, -1 },
-			 .report = { -1, -1 }, .bpf = { -1, -1 }, .sig_fd = -1, .pidfd = -1 };
+			 .report = { -1, -1 }, .bpf = { -1, -1 }, .ev = { -1, -1 }, .sig_fd = -1, .pidfd = -1 };
 	const char *rw[64];
 	size_t n_rw = writable_paths(cfg, rw, SK_ARRAY_LEN(rw));
 
 	if ((r = sk_mount_plan_build(cfg, &rs.plan, err)) < 0 ||
-	    (r = make_pipes(&rs, err)) < 0 || (r = block_signals(&rs, err)) < 0)
+	    (r = make_pipes(cfg, &rs, err)) < 0 || (r = block_signals(&rs, err)) < 0)
 		goto out;
 	sk_cgroup_create(&cfg->limits, &rs.cg);
 	snprintf(res->limits_how, sizeof(res->limits_how), "%s", rs.cg.how);
@@ -335,10 +373,15 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	close(rs.sync[0]); rs.sync[0] = -1;
 	close(rs.report[1]); rs.report[1] = -1;
 	close(rs.bpf[0]); rs.bpf[0] = -1;
+	if (rs.ev[1] >= 0) {
+		close(rs.ev[1]);
+		rs.ev[1] = -1;
+	}
 
 	supervisor s = { .cfg = cfg, .res = res, .pidfd = rs.pidfd, .report_fd = rs.report[0],
-			 .sig_fd = rs.sig_fd };
+			 .sig_fd = rs.sig_fd, .event_fd = rs.ev[0] };
 	rs.report[0] = -1;
+	rs.ev[0] = -1;
 	if ((r = sk_userns_map(pid, getuid(), getgid(), err)) < 0 ||
 	    (rs.cg.n && (r = sk_cgroup_attach(&rs.cg, pid)) < 0 &&
 	     (r = sk_fail_errno(err, -r, "cannot move the sandbox into its cgroup")) < 0)) {
@@ -346,6 +389,8 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 		waitid((idtype_t)P_PIDFD, (id_t)rs.pidfd, &(siginfo_t){ 0 }, WEXITED);
 		if (s.report_fd >= 0)
 			close(s.report_fd);
+		if (s.event_fd >= 0)
+			close(s.event_fd);
 		goto out;
 	}
 	if (sk_write_all(rs.sync[1], "g", 1) < 0) {
@@ -386,6 +431,11 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	}
 	if (r < 0)
 		goto out;
+	if (s.record_error) {
+		r = sk_fail(err, s.record_error, "cannot record a supervised event (%s); the command was stopped",
+			    s.record_err.msg);
+		goto out;
+	}
 	finish_result(&s, res);
 	if (!s.got_exit && !res->timed_out && !res->output_capped)
 		r = sk_fail(err, EIO, "the sandbox ended without reporting the command's status");

@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+
+#define SK_BPF_MAX (BPF_MAXINSNS * sizeof(struct sock_filter))
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -192,6 +195,10 @@ int sk_seccomp_build(const sk_sandbox_config *cfg, scmp_filter_ctx *out, sk_erro
 	for (size_t i = 0; i < SK_ARRAY_LEN(denies); i++) {
 		if (listed(denies[i].name, cfg->allow_syscalls, cfg->n_allow_syscalls))
 			continue;
+		/* The supervisor (init) reads the command's memory; the command
+		 * gets this rule in its own, stacked filter instead. */
+		if (cfg->sup.enabled && !strcmp(denies[i].name, "process_vm_readv"))
+			continue;
 		int (*add)(scmp_filter_ctx) = NULL;
 		for (size_t j = 0; j < SK_ARRAY_LEN(conditional); j++)
 			if (!strcmp(conditional[j].name, denies[i].name))
@@ -215,47 +222,135 @@ fail:
 	return sk_fail_errno(err, -r, "cannot build the seccomp filter");
 }
 
+/* The syscalls the supervisor decides by identity (seccomp user
+ * notification): everything that opens a file, runs one or dials out. */
+static const char *const supervised[] = {
+	"open", "creat", "openat", "openat2", "execve", "execveat", "connect",
+};
+
+int sk_seccomp_build_notify(scmp_filter_ctx *out, sk_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+	if (!ctx)
+		return sk_fail(err, ENOMEM, "cannot create the seccomp filter");
+	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
+		goto fail;
+	if ((r = seccomp_rule_add(ctx, EPERM_ACT, SCMP_SYS(process_vm_readv), 0)) < 0)
+		goto fail;
+	for (size_t i = 0; i < SK_ARRAY_LEN(supervised); i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(supervised[i]), 0)) < 0 &&
+		    r != -EEXIST && r != -EDOM)
+			goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return sk_fail_errno(err, -r, "cannot build the supervision filter");
+}
+
+/* One program on the pipe: its length (u32 bytes), then the BPF. */
+static int export_one(scmp_filter_ctx ctx, int fd, sk_error *err)
+{
+	_cleanup_close_ int mem = memfd_create("stockade-bpf", MFD_CLOEXEC);
+	int r = mem < 0 ? -errno : seccomp_export_bpf(ctx, mem);
+	if (r < 0)
+		return sk_fail_errno(err, -r, "cannot export the seccomp filter");
+	off_t len = lseek(mem, 0, SEEK_END);
+	if (len <= 0 || (size_t)len > SK_BPF_MAX)
+		return sk_fail(err, EPROTO, "seccomp filter of %lld bytes", (long long)len);
+	_cleanup_free_ char *buf = malloc((size_t)len + 4);
+	if (!buf)
+		return sk_fail(err, ENOMEM, "out of memory");
+	uint32_t n = (uint32_t)len;
+	memcpy(buf, &n, 4);
+	if (pread(mem, buf + 4, (size_t)len, 0) != len || sk_write_all(fd, buf, (size_t)len + 4) < 0)
+		return sk_fail_errno(err, errno ? errno : EIO, "cannot hand the seccomp filter to the sandbox");
+	return 0;
+}
+
 int sk_seccomp_send(const sk_sandbox_config *cfg, int fd, sk_error *err)
 {
 	scmp_filter_ctx ctx;
 	int r = sk_seccomp_build(cfg, &ctx, err);
 	if (r < 0)
 		return r;
-	r = seccomp_export_bpf(ctx, fd);
+	r = export_one(ctx, fd, err);
 	seccomp_release(ctx);
-	return r < 0 ? sk_fail_errno(err, -r, "cannot hand the seccomp filter to the sandbox") : 0;
+	if (r < 0 || !cfg->sup.enabled)
+		return r;
+	if ((r = sk_seccomp_build_notify(&ctx, err)) < 0)
+		return r;
+	r = export_one(ctx, fd, err);
+	seccomp_release(ctx);
+	return r;
 }
 
-#define SK_BPF_MAX (BPF_MAXINSNS * sizeof(struct sock_filter))
-
-int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_error *err)
+static int read_full(int fd, void *buf, size_t len)
 {
-	char *buf = malloc(SK_BPF_MAX);
-	size_t len = 0;
-	if (!buf)
-		return sk_fail(err, ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t n = read(fd, buf + len, SK_BPF_MAX - len);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			free(buf);
-			return sk_fail_errno(err, errno, "cannot read the seccomp filter");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == SK_BPF_MAX)
-			break;
+		if (n <= 0)
+			return n < 0 ? -errno : (int)got;
+		got += (size_t)n;
 	}
-	if (len == 0 || len % sizeof(struct sock_filter)) {
-		free(buf);
+	return (int)got;
+}
+
+/* One program, or none (*prog zeroed) when the pipe ends first. */
+static int receive_one(int fd, sk_bpf_program *prog, sk_error *err)
+{
+	memset(prog, 0, sizeof(*prog));
+	uint32_t len;
+	int n = read_full(fd, &len, 4);
+	if (n == 0)
+		return 0;
+	if (n != 4 || len == 0 || len > SK_BPF_MAX || len % sizeof(struct sock_filter))
 		/* Fail closed: no filter, no command. */
-		return sk_fail(err, EPROTO, "no valid seccomp filter arrived (%zu bytes)", len);
+		return sk_fail(err, EPROTO, "no valid seccomp filter arrived");
+	char *buf = malloc(len);
+	if (!buf)
+		return sk_fail(err, ENOMEM, "out of memory");
+	if (read_full(fd, buf, len) != (int)len) {
+		free(buf);
+		return sk_fail(err, EPROTO, "the seccomp filter arrived cut short");
 	}
 	prog->insns = buf;
 	prog->len = len;
 	return 0;
+}
+
+int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_bpf_program *notify, sk_error *err)
+{
+	int r = receive_one(fd, prog, err);
+	if (r == 0 && !prog->insns)
+		r = sk_fail(err, EPROTO, "no seccomp filter arrived");
+	if (r == 0)
+		r = receive_one(fd, notify, err);
+	if (r < 0) {
+		free(prog->insns);
+		prog->insns = NULL;
+	}
+	return r;
+}
+
+int sk_seccomp_load_notify(const sk_bpf_program *prog, sk_error *err)
+{
+	struct sock_fprog fp = {
+		.len = (unsigned short)(prog->len / sizeof(struct sock_filter)),
+		.filter = prog->insns,
+	};
+	/* Killable waits: a signal cannot interrupt an open we already made. */
+	int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+	if (fd < 0)
+		return sk_fail_errno(err, errno, "cannot load the supervision filter");
+	return fd;
 }
 
 int sk_seccomp_load(const sk_bpf_program *prog, sk_error *err)

@@ -1,0 +1,73 @@
+/* The state of one run, shared by the files of the run path
+ * (run_path.c: decide-record-run; run_session.c: sessions and supervision). */
+#ifndef STOCKADE_CLI_RUN_INTERNAL_H
+#define STOCKADE_CLI_RUN_INTERNAL_H
+
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "stockade/audit.h"
+#include "stockade/cli.h"
+#include "stockade/policy.h"
+#include "stockade/redact.h"
+#include "stockade/sandbox.h"
+#include "stockade/session.h"
+
+enum { RUN_MAX_ALIASES = 8 };
+
+/* A file whose content is a secret (or was denied): copies of it are
+ * recognised by this fingerprint. */
+typedef struct run_fingerprint {
+	uint64_t dev, ino, size;
+	char key[SK_FINGERPRINT_LEN + 1];
+} run_fingerprint;
+
+/* Everything one run holds; released by run_state_free. */
+typedef struct run_state {
+	sk_profile *profile;
+	char digest[SK_PROFILE_DIGEST_LEN + 1];
+	char *canonical;
+	sk_audit_log *log;
+	sk_redactor *redactor;
+	sk_profile_env env;
+	char **envp;
+	char home_env[PATH_MAX + 8];
+	sk_sandbox_config cfg;
+	char workspace[PATH_MAX], cwd[PATH_MAX], home[PATH_MAX];
+	char exe[PATH_MAX];
+	struct stat exe_st;
+	bool exe_found;
+	sk_verdict verdict;
+	/* sessions and supervision (run_session.c) */
+	char state_dir[PATH_MAX];
+	sk_session *session;         /* NULL without a session */
+	uint32_t turn;
+	sk_session_view view;        /* what decide sees; grows with every recorded attempt */
+	run_fingerprint *fps;
+	size_t n_fps;
+	uint64_t *sizes;
+	size_t n_sizes;
+	sk_hidden_file *hidden;
+	size_t n_hidden;
+	char **extra_files;          /* denied files of the session: redaction literals */
+	size_t n_extra_files;
+	const sk_request *req;       /* for the supervisor's record callback */
+	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
+	uint32_t escalated_chain;    /* the chain that escalated this turn, 0 = none */
+	bool denied_this_turn;
+} run_state;
+
+/* run_session.c */
+int sk_run_session_begin(const sk_request *req, run_state *s, sk_error *err);
+/* Fingerprints, the hidden table, approvals and the view: after the
+ * profile is applied, before the command is decided. */
+int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err);
+/* Record one attempt (receipt, then session journal) and grow the view. */
+int sk_run_record_attempt(const sk_request *req, run_state *s, const sk_event *ev, const sk_verdict *v,
+			  const char *op, const char *via, const char *content, uint64_t size,
+			  sk_receipt_kind kind, const json_t *config, uint64_t *receipt_seq, sk_error *err);
+void sk_run_supervise(const sk_request *req, run_state *s);
+int sk_run_session_end(const sk_request *req, run_state *s, const sk_run_result *res, sk_error *err);
+void sk_run_session_free(run_state *s);
+
+#endif

@@ -1,0 +1,464 @@
+/* The supervisor inside the sandbox.  It runs in the sandbox's init, in the
+ * same mount namespace, Landlock domain and uid as the command, and answers
+ * the seccomp notifications of every process of the command's tree:
+ *   open/creat/openat/openat2  opened here, decided on the object opened,
+ *                              that object handed over (broker_open.c);
+ *   execve/execveat            decided on the executable the path resolves
+ *                              to, then let through (see docs: a rename
+ *                              race between decision and exec remains; the
+ *                              profile's denied commands are also hidden
+ *                              by the mount tree, which has no such race);
+ *   connect                    decided on the address (loopback of a
+ *                              private network is not a surface).
+ * Every event that is not plainly allowed goes to the caller as a record;
+ * an escalation stops the command. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "broker.h"
+
+void broker_respond(broker *b, int64_t val, int error, uint32_t flags)
+{
+	memset(b->resp, 0, b->resp_size);
+	b->resp->id = b->req->id;
+	b->resp->val = val;
+	b->resp->error = error ? -error : 0;
+	b->resp->flags = flags;
+	/* ENOENT: the process went away meanwhile; nothing to answer. */
+	ioctl(b->listener, SECCOMP_IOCTL_NOTIF_SEND, b->resp);
+}
+
+void broker_report(broker *b, sk_sup_record *rec)
+{
+	rec->pid = (int)b->req->pid;
+	if (b->cfg->sup.note)
+		b->cfg->sup.note(b->cfg->sup.decide_ctx, &rec->ev, &rec->verdict);
+	if (b->event_fd >= 0 && sk_wire_send_record(b->event_fd, rec) < 0) {
+		/* Nobody can record it: stop everything (fail closed). */
+		kill(-1, SIGKILL);
+	}
+}
+
+void broker_after_verdict(broker *b, const sk_verdict *v)
+{
+	b->stats.events++;
+	if (v->action == SK_ACTION_ALLOW) {
+		b->stats.allowed++;
+		return;
+	}
+	if (v->action == SK_ACTION_DENY) {
+		b->stats.denied++;
+		return;
+	}
+	/* An escalation: the command does not go on until a human answers. */
+	b->stats.escalated++;
+	b->escalated = true;
+	kill(-1, SIGKILL);
+}
+
+static const sk_hidden_file *hidden_at(const broker *b, const char *path)
+{
+	size_t lo = 0, hi = b->cfg->sup.n_hidden;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->cfg->sup.hidden[mid].path, path);
+		if (c == 0)
+			return &b->cfg->sup.hidden[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool size_wanted(const broker *b, uint64_t size)
+{
+	size_t lo = 0, hi = b->cfg->sup.n_sizes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t m = b->cfg->sup.sizes[mid];
+		if (m == size)
+			return true;
+		if (m < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Made by the sandbox: its tmpfs mounts, its /proc, a device node, a pipe
+ * or socket (no host file content behind any of them). */
+static bool is_private(const broker *b, const struct stat *st)
+{
+	if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+		return true;
+	for (size_t i = 0; i < b->n_private; i++)
+		if (b->private_devs[i] == (uint64_t)st->st_dev)
+			return true;
+	return false;
+}
+
+/* The file ref of what was reached: the stand-in of a hidden name is the
+ * real object behind it. */
+static void fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *missing, char *content,
+		     uint64_t *size, int fd, unsigned access)
+{
+	f->path = r ? r->path : missing;
+	const sk_hidden_file *h = hidden_at(b, f->path);
+	if (h) {
+		f->has_identity = true;
+		f->dev = h->dev;
+		f->ino = h->ino;
+		if (h->content) {
+			snprintf(content, SK_FINGERPRINT_LEN + 1, "%s", h->content);
+			*size = h->size;
+		}
+	} else if (r) {
+		f->has_identity = true;
+		f->dev = (uint64_t)r->st.st_dev;
+		f->ino = (uint64_t)r->st.st_ino;
+		f->sandbox_private = is_private(b, &r->st);
+		if (fd >= 0 && S_ISREG(r->st.st_mode) && (access & SK_ACCESS_READ) &&
+		    size_wanted(b, (uint64_t)r->st.st_size) &&
+		    sk_fingerprint_fd(fd, (uint64_t)r->st.st_size, content) == 0) {
+			*size = (uint64_t)r->st.st_size;
+			b->stats.hashed++;
+		}
+	}
+	if (content[0])
+		f->fingerprint = content + 8;   /* past "content:" */
+}
+
+static bool reportable(const sk_verdict *v)
+{
+	return v->action != SK_ACTION_ALLOW || v->reason == SK_REASON_APPROVED;
+}
+
+/* A failed access the kernel refused for a reason that is no surface: a
+ * name under a hidden directory (HOME) that a tool probes, a write on the
+ * read-only system.  Secrets and denied files are attempts; these are not. */
+static bool mere_refusal(const sk_verdict *v, int error)
+{
+	return error && v->action == SK_ACTION_DENY &&
+	       (v->reason == SK_REASON_FILE_HIDDEN || v->reason == SK_REASON_FILE_WRITE_READ_ONLY);
+}
+
+sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
+			      const char *missing_path, unsigned access, int fd, int error)
+{
+	char content[SK_FINGERPRINT_LEN + 1] = "";
+	uint64_t size = 0;
+	const char *vias[1] = { via };
+	sk_event ev = { .kind = SK_EVENT_FILE };
+	ev.file.access = access;
+	ev.file.file.via = vias;
+	ev.file.file.n_via = 1;
+	fill_ref(b, &ev.file.file, r, missing_path, content, &size, fd, access);
+	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+	if (reportable(&v) && !mere_refusal(&v, r ? 0 : error)) {
+		sk_sup_record rec = { .ev = ev, .verdict = v, .op = op, .via = via,
+				      .content = content[0] ? content : NULL, .size = size,
+				      .error = v.action == SK_ACTION_ALLOW ? error : (error ? error : EACCES) };
+		broker_report(b, &rec);
+	}
+	return v;
+}
+
+/* execve/execveat: the executable the path resolves to. */
+static void handle_exec(broker *b, bool at)
+{
+	const __u64 *a = b->req->data.args;
+	char via[BROKER_PATH_MAX], path[BROKER_PATH_MAX + 64];
+	int r = broker_read_string(b, at ? a[1] : a[0], via, sizeof(via));
+	if (r < 0 || !broker_still_valid(b)) {
+		b->stats.unreadable += r == -EPERM;
+		broker_respond(b, 0, r == -EPERM ? EACCES : r < 0 ? -r : ESRCH, 0);
+		return;
+	}
+	b->stats.execs++;
+	int dirfd_arg = at ? (int)a[0] : AT_FDCWD, flags = at ? (int)a[4] : 0, dfd;
+	if (at && !via[0] && (flags & AT_EMPTY_PATH))
+		snprintf(via, sizeof(via), "/proc/self/fd/%d", dirfd_arg);
+	if (broker_prepare(b, dirfd_arg, via, path, sizeof(path), &dfd) < 0) {
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* the kernel fails it alike */
+		return;
+	}
+	int fd = openat(dfd, path, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
+	if (dfd >= 0)
+		close(dfd);
+	resolved res = { 0 };
+	if (fd < 0 || broker_describe(b, fd, &res) < 0 || !S_ISREG(res.st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		/* Nothing executable there: the kernel refuses it the same way. */
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return;
+	}
+	close(fd);
+	char content[SK_FINGERPRINT_LEN + 1] = "";
+	uint64_t size = 0;
+	sk_event ev = { .kind = SK_EVENT_COMMAND };
+	const char *vias[1] = { via };
+	ev.command.exe.via = vias;
+	ev.command.exe.n_via = 1;
+	fill_ref(b, &ev.command.exe, &res, NULL, content, &size, -1, 0);
+	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+	if (reportable(&v)) {
+		sk_sup_record rec = { .ev = ev, .verdict = v, .op = at ? "execveat" : "execve", .via = via,
+				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
+		broker_report(b, &rec);
+	}
+	if (v.action == SK_ACTION_ALLOW)
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else
+		broker_respond(b, 0, EACCES, 0);
+	broker_after_verdict(b, &v);
+}
+
+static bool loopback(const sk_event *ev)
+{
+	static const uint8_t v6[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *x = ev->connect.addr;
+	return ev->connect.family == SK_NET_FAMILY_INET4 ? x[0] == 127
+	       : !memcmp(x, v6, 16) || (!memcmp(x, mapped, 12) && x[12] == 127);
+}
+
+static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t len)
+{
+	size_t plen = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+	if (plen == 0 || sun->sun_path[0] == '\0') {
+		/* Unnamed or abstract: scoped to the sandbox by its own network
+		 * namespace (and Landlock >= 6); on the host network, refused. */
+		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
+		if (!b->private_net) {
+			sk_event ev = { .kind = SK_EVENT_CONNECT };
+			ev.connect.family = SK_NET_FAMILY_UNIX;
+			v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+			sk_sup_record rec = { .ev = ev, .verdict = v, .op = "connect", .via = "@abstract",
+					      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
+			if (reportable(&v))
+				broker_report(b, &rec);
+		}
+		broker_respond(b, 0, v.action == SK_ACTION_ALLOW ? 0 : EACCES,
+			       v.action == SK_ACTION_ALLOW ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
+		broker_after_verdict(b, &v);
+		return;
+	}
+	char via[sizeof(sun->sun_path) + 1], path[BROKER_PATH_MAX + 64];
+	memcpy(via, sun->sun_path, plen < sizeof(sun->sun_path) ? plen : sizeof(sun->sun_path));
+	via[plen < sizeof(sun->sun_path) ? plen : sizeof(sun->sun_path)] = '\0';
+	int dfd;
+	if (broker_prepare(b, AT_FDCWD, via, path, sizeof(path), &dfd) < 0) {
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return;
+	}
+	int fd = openat(dfd, path, O_PATH | O_CLOEXEC);
+	resolved res = { 0 };
+	char missing[BROKER_PATH_MAX];
+	bool have = fd >= 0 && broker_describe(b, fd, &res) == 0;
+	if (!have)
+		broker_name_missing(dfd, path, missing, sizeof(missing));
+	if (dfd >= 0)
+		close(dfd);
+	sk_verdict v = broker_decide_file(b, "connect", via, have ? &res : NULL, have ? NULL : missing,
+					  SK_ACCESS_WRITE, -1, 0);
+	if (fd >= 0)
+		close(fd);
+	broker_respond(b, 0, v.action == SK_ACTION_ALLOW ? 0 : EACCES,
+		       v.action == SK_ACTION_ALLOW ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
+	broker_after_verdict(b, &v);
+}
+
+static void handle_connect(broker *b)
+{
+	const __u64 *a = b->req->data.args;
+	struct sockaddr_storage ss = { 0 };
+	size_t len = (size_t)a[2] < sizeof(ss) ? (size_t)a[2] : sizeof(ss);
+	struct iovec l = { &ss, len }, r = { (void *)(uintptr_t)a[1], len };
+	if (len < sizeof(sa_family_t) || process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0) != (ssize_t)len ||
+	    !broker_still_valid(b)) {
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* the kernel refuses bad input */
+		return;
+	}
+	b->stats.connects++;
+	sk_event ev = { .kind = SK_EVENT_CONNECT };
+	char via[INET6_ADDRSTRLEN + 16];
+	if (ss.ss_family == AF_UNIX) {
+		handle_connect_unix(b, (const struct sockaddr_un *)&ss, len);
+		return;
+	} else if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		ev.connect.family = SK_NET_FAMILY_INET4;
+		memcpy(ev.connect.addr, &in->sin_addr, 4);
+		ev.connect.port = ntohs(in->sin_port);
+		inet_ntop(AF_INET, &in->sin_addr, via, sizeof(via));
+	} else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		ev.connect.family = SK_NET_FAMILY_INET6;
+		memcpy(ev.connect.addr, &in6->sin6_addr, 16);
+		ev.connect.port = ntohs(in6->sin6_port);
+		inet_ntop(AF_INET6, &in6->sin6_addr, via, sizeof(via));
+	} else {
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return;
+	}
+	snprintf(via + strlen(via), sizeof(via) - strlen(via), ":%u", ev.connect.port);
+	sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
+	if (!(b->private_net && loopback(&ev))) {
+		v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+		if (reportable(&v)) {
+			sk_sup_record rec = { .ev = ev, .verdict = v, .op = "connect", .via = via,
+					      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
+			broker_report(b, &rec);
+		}
+	}
+	if (v.action == SK_ACTION_ALLOW)
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else
+		broker_respond(b, 0, EACCES, 0);
+	broker_after_verdict(b, &v);
+}
+
+static int kind_of(uint32_t arch, int nr)
+{
+	if (arch == AUDIT_ARCH_X86_64)
+		switch (nr) {
+		case 2: return K_OPEN;
+		case 85: return K_CREAT;
+		case 257: return K_OPENAT;
+		case 437: return K_OPENAT2;
+		case 59: return K_EXECVE;
+		case 322: return K_EXECVEAT;
+		case 42: return K_CONNECT;
+		}
+	if (arch == AUDIT_ARCH_I386)
+		switch (nr) {
+		case 5: return K_OPEN;
+		case 8: return K_CREAT;
+		case 295: return K_OPENAT;
+		case 437: return K_OPENAT2;
+		case 11: return K_EXECVE;
+		case 358: return K_EXECVEAT;
+		case 362: return K_CONNECT;
+		}
+	return 0;
+}
+
+static void handle_one(broker *b)
+{
+	memset(b->req, 0, b->req_size);
+	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_RECV, b->req) < 0)
+		return;   /* EINTR, or the process died before we read it */
+	int k = kind_of(b->req->data.arch, b->req->data.nr);
+	switch (k) {
+	case K_OPEN: case K_CREAT: case K_OPENAT: case K_OPENAT2:
+		broker_handle_open(b, k);
+		break;
+	case K_EXECVE: case K_EXECVEAT:
+		handle_exec(b, k == K_EXECVEAT);
+		break;
+	case K_CONNECT:
+		handle_connect(b);
+		break;
+	default:
+		/* The filter sends nothing else; refuse what we do not know. */
+		broker_respond(b, 0, ENOSYS, 0);
+	}
+}
+
+/* Init keeps only these fds (the rest were closed): none may be handed
+ * to the command, whatever path leads to them. */
+static void remember_own_fds(broker *b, const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n && b->n_own < BROKER_MAX_OWN; i++) {
+		struct stat st;
+		if (fds[i] >= 0 && fstat(fds[i], &st) == 0) {
+			b->own[b->n_own].dev = (uint64_t)st.st_dev;
+			b->own[b->n_own].ino = (uint64_t)st.st_ino;
+			b->n_own++;
+		}
+	}
+}
+
+/* The file systems the sandbox made for itself. */
+static void remember_private(broker *b)
+{
+	const char *paths[] = { "/", "/tmp", "/var/tmp", "/run", "/dev", "/dev/shm", "/dev/pts", "/proc",
+				b->cfg->home };
+	for (size_t i = 0; i < SK_ARRAY_LEN(paths) && b->n_private < BROKER_MAX_PRIVATE; i++) {
+		struct stat st;
+		if (paths[i] && stat(paths[i], &st) == 0)
+			b->private_devs[b->n_private++] = (uint64_t)st.st_dev;
+	}
+}
+
+int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int sig_fd, int report_fd, pid_t cmd,
+		  int *status)
+{
+	struct seccomp_notif_sizes sizes;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return -errno;
+	broker b = { .cfg = cfg, .listener = listener, .event_fd = event_fd,
+		     .req_size = sizes.seccomp_notif, .resp_size = sizes.seccomp_notif_resp,
+		     .private_net = cfg->net == SK_NET_NONE };
+	b.req = calloc(1, b.req_size < sizeof(*b.req) ? sizeof(*b.req) : b.req_size);
+	b.resp = calloc(1, b.resp_size < sizeof(*b.resp) ? sizeof(*b.resp) : b.resp_size);
+	if (!b.req || !b.resp)
+		return -ENOMEM;
+	const int own[] = { listener, event_fd, sig_fd, report_fd };
+	remember_own_fds(&b, own, SK_ARRAY_LEN(own));
+	remember_private(&b);
+	struct stat st;
+	if (stat("/.stockade-empty", &st) == 0) {
+		b.empty_dev = (uint64_t)st.st_dev;
+		b.empty_ino = (uint64_t)st.st_ino;
+	}
+	bool done = false;
+	while (!done) {
+		struct pollfd p[2] = { { .fd = listener, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents & POLLIN)
+			handle_one(&b);
+		else if (p[0].revents & (POLLHUP | POLLERR))
+			listener = -1;   /* no process left under the filter */
+		if (!(p[1].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			kill(cmd, (int)si.ssi_signo);
+			continue;
+		}
+		pid_t w;
+		int st_w;
+		while ((w = waitpid(-1, &st_w, WNOHANG)) > 0)
+			if (w == cmd) {
+				*status = st_w;
+				done = true;
+			}
+	}
+	if (event_fd >= 0)
+		sk_wire_send_stats(event_fd, &b.stats);
+	free(b.req);
+	free(b.resp);
+	return done ? 0 : -EIO;
+}

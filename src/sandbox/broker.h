@@ -1,0 +1,58 @@
+/* Private to the broker files (broker.c, broker_open.c). */
+#ifndef STOCKADE_SANDBOX_BROKER_H
+#define STOCKADE_SANDBOX_BROKER_H
+
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+enum { BROKER_PATH_MAX = 4096, BROKER_MAX_OWN = 32, BROKER_MAX_PRIVATE = 16 };
+
+typedef struct broker {
+	const sk_sandbox_config *cfg;
+	int listener, event_fd;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	size_t req_size, resp_size;
+	sk_sup_stats stats;
+	struct { uint64_t dev, ino; } own[BROKER_MAX_OWN];   /* our own fds: never handed out */
+	size_t n_own;
+	uint64_t empty_dev, empty_ino;   /* the hidden-file stand-in */
+	uint64_t private_devs[BROKER_MAX_PRIVATE];
+	size_t n_private;
+	bool private_net;
+	bool escalated;
+} broker;
+
+/* What one supervised access resolved to. */
+typedef struct resolved {
+	char path[BROKER_PATH_MAX];      /* as the kernel names the object */
+	struct stat st;
+	bool has_object;
+} resolved;
+
+/* broker_open.c */
+int broker_read_string(broker *b, uint64_t addr, char *buf, size_t cap);
+bool broker_still_valid(broker *b);
+/* The path as the broker must open it for the thread tid (/proc/self and
+ * /dev/fd rewritten; relative paths get a directory fd in *dfd). */
+int broker_prepare(broker *b, int dirfd_arg, const char *path, char *out, size_t cap, int *dfd);
+/* Fill r from an fd the broker opened; -EACCES when it is one of ours. */
+int broker_describe(broker *b, int fd, resolved *r);
+/* Best-effort name of what a failed access aimed at (for the record). */
+void broker_name_missing(int dfd, const char *path, char *out, size_t cap);
+/* Decide the file event for r / path and report it; the verdict. */
+sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
+			      const char *missing_path, unsigned access, int fd, int error);
+void broker_handle_open(broker *b, int nr_kind);
+
+/* broker.c */
+void broker_respond(broker *b, int64_t val, int error, uint32_t flags);
+void broker_report(broker *b, sk_sup_record *rec);
+void broker_after_verdict(broker *b, const sk_verdict *v);
+
+enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT };
+
+#endif

@@ -1,0 +1,362 @@
+/* The broker's file side: read the path a process gave, open it for the
+ * process, exactly as the process would (its cwd or dirfd, its flags, the
+ * same mount namespace, Landlock domain and uid), decide on the object
+ * that open returned, and hand that very object over (SECCOMP_ADDFD).
+ * Nothing is opened twice: what is decided is what the process gets. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "broker.h"
+
+/* Read a NUL-terminated string, one page at a time so that a string at the
+ * end of a mapping still reads. */
+int broker_read_string(broker *b, uint64_t addr, char *buf, size_t cap)
+{
+	pid_t pid = (pid_t)b->req->pid;
+	size_t got = 0;
+	while (got + 1 < cap) {
+		uint64_t at = addr + got;
+		size_t chunk = 4096 - (size_t)(at & 4095);
+		if (chunk > cap - 1 - got)
+			chunk = cap - 1 - got;
+		struct iovec l = { buf + got, chunk }, r = { (void *)(uintptr_t)at, chunk };
+		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			return got ? -ENAMETOOLONG : (n < 0 ? -errno : -EFAULT);
+		if (memchr(buf + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
+bool broker_still_valid(broker *b)
+{
+	return ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &b->req->id) == 0;
+}
+
+static bool has_prefix(const char *s, const char *p, const char **rest)
+{
+	size_t n = strlen(p);
+	if (strncmp(s, p, n) || (s[n] && s[n] != '/'))
+		return false;
+	*rest = s + n;
+	return true;
+}
+
+/* /proc/1 is the broker (the sandbox's init): opened by the broker it
+ * would be opened as itself, past the non-dumpable guard that keeps the
+ * command out.  Refuse the spelling (with //, /./ folded); the object
+ * checks in broker_describe catch the routes through symlinks. */
+static bool names_broker(const char *path)
+{
+	char norm[64] = "";
+	size_t n = 0;
+	for (const char *p = path; *p && n + 1 < sizeof(norm); p++) {
+		if (*p == '/' && (p[1] == '/' || (p[1] == '.' && (p[2] == '/' || !p[2]))))
+			continue;
+		norm[n++] = *p;
+	}
+	norm[n] = '\0';
+	const char *rest;
+	return has_prefix(norm, "/proc/1", &rest);
+}
+
+/* /proc/self names the broker when the broker resolves it: rewrite it, and
+ * the /dev links into it, to name the process that asked. */
+int broker_prepare(broker *b, int dirfd_arg, const char *path, char *out, size_t cap, int *dfd)
+{
+	pid_t tid = (pid_t)b->req->pid;
+	const char *rest;
+	int n;
+	*dfd = AT_FDCWD;
+	if (has_prefix(path, "/proc/self", &rest))
+		n = snprintf(out, cap, "/proc/%d%s", tid, rest);
+	else if (has_prefix(path, "/proc/thread-self", &rest))
+		n = snprintf(out, cap, "/proc/%d/task/%d%s", tid, tid, rest);
+	else if (has_prefix(path, "/dev/fd", &rest))
+		n = snprintf(out, cap, "/proc/%d/fd%s", tid, rest);
+	else if (!strcmp(path, "/dev/stdin") || !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr"))
+		n = snprintf(out, cap, "/proc/%d/fd/%d", tid, path[5] == 'i' ? 0 : path[8] == 'o' ? 1 : 2);
+	else
+		n = snprintf(out, cap, "%s", path);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	if (names_broker(out))
+		return -EACCES;
+	if (out[0] == '/')
+		return 0;
+	char dir[64];
+	if (dirfd_arg == AT_FDCWD)
+		snprintf(dir, sizeof(dir), "/proc/%d/cwd", tid);
+	else if (dirfd_arg >= 0)
+		snprintf(dir, sizeof(dir), "/proc/%d/fd/%d", tid, dirfd_arg);
+	else
+		return -EBADF;
+	*dfd = open(dir, O_PATH | O_CLOEXEC);
+	return *dfd < 0 ? (errno == ENOENT ? -EBADF : -errno) : 0;
+}
+
+int broker_describe(broker *b, int fd, resolved *r)
+{
+	if (fstat(fd, &r->st) < 0)
+		return -errno;
+	for (size_t i = 0; i < b->n_own; i++)
+		if (b->own[i].dev == (uint64_t)r->st.st_dev && b->own[i].ino == (uint64_t)r->st.st_ino)
+			return -EACCES;
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, r->path, sizeof(r->path) - 1);
+	if (n < 0)
+		return -errno;
+	r->path[n] = '\0';
+	/* Our own /proc entries (reached through a link to /proc/self). */
+	const char *rest;
+	if (has_prefix(r->path, "/proc/1", &rest))
+		return -EACCES;
+	r->has_object = true;
+	return 0;
+}
+
+/* Join, collapse . and .., follow symlinks where they exist: the name a
+ * failed access aimed at.  Only for the record: the error stands. */
+void broker_name_missing(int dfd, const char *path, char *out, size_t cap)
+{
+	char work[2 * BROKER_PATH_MAX], cur[BROKER_PATH_MAX] = "";
+	size_t cl = 0;
+	if (path[0] != '/' && dfd >= 0) {
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd);
+		ssize_t n = readlink(link, cur, sizeof(cur) - 1);
+		cl = n > 0 ? (size_t)n : 0;
+		cur[cl] = '\0';
+		if (cl == 1)
+			cl = 0;   /* "/" */
+	}
+	snprintf(work, sizeof(work), "%s", path);
+	int links = 0;
+	char *p = work;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		if (len == 1 && p[0] == '.') {
+			p = end;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(cur, '/');
+			cl = slash ? (size_t)(slash - cur) : 0;
+			cur[cl] = '\0';
+			p = end;
+			continue;
+		}
+		if (cl + 1 + len >= sizeof(cur))
+			break;
+		cur[cl] = '/';
+		memcpy(cur + cl + 1, p, len);
+		cur[cl + 1 + len] = '\0';
+		char target[BROKER_PATH_MAX];
+		ssize_t n = links < 40 ? readlink(cur, target, sizeof(target) - 1) : -1;
+		if (n > 0) {
+			target[n] = '\0';
+			links++;
+			char rest[2 * BROKER_PATH_MAX];
+			snprintf(rest, sizeof(rest), "%s/%s", target, end);
+			snprintf(work, sizeof(work), "%s", rest);
+			p = work;
+			if (target[0] == '/')
+				cl = 0;
+			cur[cl] = '\0';
+			continue;
+		}
+		cl += 1 + len;
+		p = end;
+	}
+	snprintf(out, cap, "%s", cl ? cur : "/");
+}
+
+static int child_umask(pid_t tid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 022;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	const char *u = strstr(buf, "\nUmask:");
+	return u ? (int)strtol(u + 7, NULL, 8) & 0777 : 022;
+}
+
+/* Flags the legacy open calls accept, as openat2 (which refuses unknown
+ * bits) must see them. */
+static uint64_t legacy_flags(uint64_t f)
+{
+	const uint64_t known = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+			       O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
+			       O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE;
+	f &= known;
+	if (f & O_PATH)
+		f &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	return f;
+}
+
+static unsigned access_of(uint64_t flags)
+{
+	if (flags & O_PATH)
+		return SK_ACCESS_READ;
+	unsigned a = 0;
+	int acc = (int)(flags & O_ACCMODE);
+	if (acc == O_RDONLY || acc == O_RDWR)
+		a |= SK_ACCESS_READ;
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE)
+		a |= SK_ACCESS_WRITE;
+	return a ? a : SK_ACCESS_READ;
+}
+
+static bool attributable(int e)
+{
+	return e == ENOENT || e == EACCES || e == EPERM || e == ENOTDIR || e == ELOOP || e == EROFS || e == EISDIR;
+}
+
+static const char *op_name(int kind)
+{
+	return kind == K_OPEN ? "open" : kind == K_CREAT ? "creat" : kind == K_OPENAT ? "openat" : "openat2";
+}
+
+/* Arguments of the four open calls, as one openat2. */
+static int open_args(broker *b, int kind, int *dirfd, uint64_t *path_addr, struct open_how *how)
+{
+	const __u64 *a = b->req->data.args;
+	memset(how, 0, sizeof(*how));
+	*dirfd = AT_FDCWD;
+	switch (kind) {
+	case K_OPEN:
+		*path_addr = a[0];
+		how->flags = legacy_flags(a[1]);
+		how->mode = a[2];
+		break;
+	case K_CREAT:
+		*path_addr = a[0];
+		how->flags = O_CREAT | O_WRONLY | O_TRUNC;
+		how->mode = a[1];
+		break;
+	case K_OPENAT:
+		*dirfd = (int)a[0];
+		*path_addr = a[1];
+		how->flags = legacy_flags(a[2]);
+		how->mode = a[3];
+		break;
+	default: {
+		size_t size = (size_t)a[3];
+		if (size < 24 || size > 4096)
+			return -EINVAL;
+		struct iovec l = { how, sizeof(*how) }, r = { (void *)(uintptr_t)a[2], sizeof(*how) };
+		if (process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(*how))
+			return -EFAULT;
+		*dirfd = (int)a[0];
+		*path_addr = a[1];
+	}
+	}
+	if (!(how->flags & (O_CREAT | O_TMPFILE)) && kind != K_OPENAT2)
+		how->mode = 0;
+	how->mode &= 07777;
+	return 0;
+}
+
+static void give_fd(broker *b, int fd, uint64_t flags)
+{
+	struct seccomp_notif_addfd add = {
+		.id = b->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
+		.newfd_flags = (uint32_t)(flags & O_CLOEXEC),
+	};
+	/* On failure the process was interrupted or died: nothing to answer. */
+	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 && errno != ENOENT)
+		broker_respond(b, 0, errno, 0);
+}
+
+void broker_handle_open(broker *b, int kind)
+{
+	struct open_how how;
+	uint64_t addr;
+	int dirfd_arg, r = open_args(b, kind, &dirfd_arg, &addr, &how);
+	char via[BROKER_PATH_MAX], path[BROKER_PATH_MAX + 64];
+	if (r == 0)
+		r = broker_read_string(b, addr, via, sizeof(via));
+	if (r < 0 || !broker_still_valid(b)) {
+		b->stats.unreadable += r == -EPERM || r == -ESRCH;
+		broker_respond(b, 0, r == -EPERM ? EACCES : r < 0 ? -r : ESRCH, 0);
+		return;
+	}
+	b->stats.opens++;
+	int dfd;
+	if ((r = broker_prepare(b, dirfd_arg, via, path, sizeof(path), &dfd)) < 0) {
+		broker_respond(b, 0, -r, 0);
+		return;
+	}
+	uint64_t asked = how.flags;
+	struct open_how mine = how;
+	mine.flags = (asked & ~(uint64_t)O_TRUNC) | O_CLOEXEC;
+	if (!(asked & O_PATH))
+		mine.flags |= O_NOCTTY | O_NONBLOCK;   /* a FIFO must not block the broker */
+	if (asked & (O_CREAT | O_TMPFILE))
+		mine.mode &= ~(uint64_t)child_umask((pid_t)b->req->pid);
+	int fd = (int)syscall(SYS_openat2, dfd, path, &mine, sizeof(mine));
+	int e = fd < 0 ? errno : 0;
+	resolved res = { 0 };
+	if (fd >= 0 && (r = broker_describe(b, fd, &res)) < 0) {
+		close(fd);
+		fd = -1;
+		e = -r;
+	}
+	if (fd >= 0 && S_ISFIFO(res.st.st_mode) && !(asked & (O_NONBLOCK | O_PATH))) {
+		/* Opening it for real would block until the other end comes:
+		 * decide on its identity, then let the kernel open it. */
+		close(fd);
+		sk_verdict v = broker_decide_file(b, op_name(kind), via, &res, NULL, access_of(asked), -1, 0);
+		if (dfd >= 0)
+			close(dfd);
+		if (v.action == SK_ACTION_ALLOW)
+			broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		else
+			broker_respond(b, 0, EACCES, 0);
+		broker_after_verdict(b, &v);
+		return;
+	}
+	char missing[BROKER_PATH_MAX];
+	bool attribute = fd < 0 && attributable(e);
+	if (attribute)
+		broker_name_missing(dfd, path, missing, sizeof(missing));
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0 && !attribute) {
+		broker_respond(b, 0, e, 0);
+		return;
+	}
+	if (fd >= 0 && !(asked & (O_NONBLOCK | O_PATH)))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	sk_verdict v = broker_decide_file(b, op_name(kind), via, fd >= 0 ? &res : NULL, attribute ? missing : NULL,
+					  access_of(asked), fd, e);
+	if (fd < 0) {
+		broker_respond(b, 0, e, 0);
+	} else if (v.action != SK_ACTION_ALLOW) {
+		broker_respond(b, 0, EACCES, 0);
+	} else if ((asked & O_TRUNC) && S_ISREG(res.st.st_mode) && ftruncate(fd, 0) < 0) {
+		broker_respond(b, 0, errno, 0);
+	} else {
+		give_fd(b, fd, asked);
+	}
+	if (fd >= 0)
+		close(fd);
+	broker_after_verdict(b, &v);
+}
