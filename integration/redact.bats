@@ -59,3 +59,34 @@ QyNTUxOQAAACDm1ZSsT3dGkZr5Yl4s4pLZrq9tJ6u6xT2Q3c1PvHcVbQAAAJg2y8xZNsvM
 [REDACTED:openssh-private-key]
 after" ]
 }
+
+# Bytes are held back only while they can still be part of a match: an
+# interactive tool that prints a line and then waits is seen at once.
+@test "redact: a complete line without a secret goes out while the producer waits" {
+	"$STOCKADE" redact < /dev/null   # compile the rules into the cache first
+	start=$(date +%s%N)
+	sh -c "(echo hello; sleep 2; echo 'bye ghp_abcdefghijklmnopqrstuvwxyz0123456789') | '$STOCKADE' redact" |
+		while IFS= read -r line; do
+			echo "$(( ($(date +%s%N) - start) / 1000000 )) $line"
+		done > "$TMP/seen"
+	cat "$TMP/seen"
+	[ "$(sed -n 1p "$TMP/seen" | cut -d' ' -f2-)" = "hello" ]
+	[ "$(sed -n 2p "$TMP/seen" | cut -d' ' -f2-)" = "bye [REDACTED:github-pat]" ]
+	hello_ms=$(sed -n 1p "$TMP/seen" | cut -d' ' -f1)
+	bye_ms=$(sed -n 2p "$TMP/seen" | cut -d' ' -f1)
+	[ "$hello_ms" -lt 1000 ]
+	[ "$bye_ms" -ge 2000 ]
+}
+
+# ... and the beginning of a secret is not: nothing of it shows early.
+@test "redact: the beginning of a token waits for the rest, however long it takes" {
+	"$STOCKADE" redact < /dev/null
+	sh -c "(printf 'key ghp_abcdefghij'; sleep 1; printf 'klmnopqrstuvwxyz0123456789 end\n') | '$STOCKADE' redact" \
+		> "$TMP/out" &
+	pid=$!
+	sleep 0.5
+	early=$(cat "$TMP/out")
+	wait "$pid"
+	[ -z "$early" ]
+	[ "$(cat "$TMP/out")" = "key [REDACTED:github-pat] end" ]
+}

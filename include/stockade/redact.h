@@ -23,15 +23,17 @@
  * Matching: the named pattern rules (profiles/redact.rules, format in
  * docs/redact.md) run in one Vectorscan streaming database with leftmost
  * start of match; it is cached on disk keyed by the digest of the rules.
- * Literals run in a second streaming database compiled for each redactor
- * (never written to disk: a serialized literal database holds the secrets).
+ * Literals are indexed for each redactor (never written to disk) and
+ * matched by sampling aligned pieces (no compilation, see litscan.c).
  * Every literal is also matched as base64 (three alignments, standard and
  * URL-safe, padded and not), hex (lower, upper), URL- and JSON-escaped.
  *
- * Streaming: a stream holds back at most sk_redactor_window() bytes — the
- * longest match any rule or literal form can make before its start is
- * known — and releases everything at sk_redact_finish().  The output for
- * any chunking of the input equals the output for the whole input at once.
+ * Streaming: a stream holds back only bytes that can still be part of a
+ * match — when every rule stays within a line, an unfinished line and
+ * anything from the first byte that may begin a literal form — and never
+ * more than sk_redactor_window() bytes; sk_redact_finish() releases the
+ * rest.  The output for any chunking of the input equals the output for
+ * the whole input at once.
  * Overlapping and adjacent matches merge into one replacement, named after
  * the rule of the leftmost match (ties: the rule listed first; literals
  * after the pattern rules).

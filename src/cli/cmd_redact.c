@@ -1,4 +1,5 @@
 /* stockade redact — the output redactor as a filter, stdin to stdout. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 
 extern char **environ;
 
-#define READ_SIZE (256u << 10)
+#define READ_SIZE (1u << 20)
 
 static void usage(FILE *f)
 {
@@ -124,6 +125,8 @@ static int filter(const sk_redactor *r, const struct opts *o)
 	int e = sk_redact_stream_new(r, stdout_sink, NULL, &s);
 	if (e < 0)
 		return sk_cli_error("redact: %s", strerror(-e));
+	/* A larger pipe means fewer, larger reads (best effort). */
+	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, (int)READ_SIZE);
 	_cleanup_free_ char *buf = malloc(READ_SIZE);
 	if (!buf) {
 		sk_redact_stream_free(s);

@@ -61,6 +61,14 @@ static int name_rules(sk_redactor *r)
 	return 0;
 }
 
+static bool rules_line_bounded(const rx_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (!rx_regex_line_bounded(rs->v[i].regex))
+			return false;
+	return true;
+}
+
 static int patterns(sk_redactor *r, const sk_redact_config *cfg, sk_error *err)
 {
 	if (r->rules.n == 0)
@@ -125,7 +133,7 @@ static int add_form(void *ctx, const uint8_t *bytes, size_t len)
 	while (nul < len && bytes[nul] == '\0')
 		nul++;
 	if (len < SK_REDACT_LITERAL_MIN || nul == len)
-		return 0;   /* too short, or only NUL bytes (which the engine cannot take) */
+		return 0;   /* too short, or only NUL bytes (would mangle binary output) */
 	if (fv->n == fv->cap) {
 		size_t cap = fv->cap ? fv->cap * 2 : 256;
 		form *v = realloc(fv->v, cap * sizeof(*v));
@@ -168,44 +176,25 @@ static void dedupe(form_vec *fv)
 	fv->n = k;
 }
 
-static int compile_forms(sk_redactor *r, const form_vec *fv, sk_error *err)
+static int index_forms(sk_redactor *r, const form_vec *fv)
 {
 	size_t n = fv->n;
-	_cleanup_free_ const char **exprs = calloc(n, sizeof(*exprs));
-	_cleanup_free_ size_t *lens = calloc(n, sizeof(*lens));
-	_cleanup_free_ unsigned *flags = calloc(n, sizeof(*flags));
-	_cleanup_free_ unsigned *ids = calloc(n, sizeof(*ids));
-	r->lit_len = calloc(n, sizeof(*r->lit_len));
-	r->lit_name = calloc(n, sizeof(*r->lit_name));
-	if (!exprs || !lens || !flags || !ids || !r->lit_len || !r->lit_name)
+	_cleanup_free_ const uint8_t **bytes = calloc(n + 1, sizeof(*bytes));
+	_cleanup_free_ uint32_t *lens = calloc(n + 1, sizeof(*lens));
+	_cleanup_free_ uint32_t *names = calloc(n + 1, sizeof(*names));
+	if (!bytes || !lens || !names)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		/* The engine refuses a literal that starts with NUL: match the rest,
-		 * and still replace the whole length (at worst a few bytes more). */
-		size_t lead = 0;
-		while (lead + 1 < fv->v[i].len && fv->v[i].bytes[lead] == '\0')
-			lead++;
-		exprs[i] = (const char *)fv->v[i].bytes + lead;
-		lens[i] = fv->v[i].len - lead;
-		ids[i] = (unsigned)i;
-		r->lit_len[i] = fv->v[i].len;
-		r->lit_name[i] = fv->v[i].name;
+		bytes[i] = fv->v[i].bytes;
+		lens[i] = fv->v[i].len;
+		names[i] = fv->v[i].name;
 		if (fv->v[i].len > r->window)
 			r->window = fv->v[i].len;
 	}
-	r->n_forms = n;
-	hs_compile_error_t *ce = NULL;
-	if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)n, HS_MODE_STREAM, NULL,
-				 &r->lit_db, &ce) != HS_SUCCESS) {
-		int e = sk_fail(err, EINVAL, "cannot compile the redaction literals: %s",
-				ce ? ce->message : "unknown error");
-		hs_free_compile_error(ce);
-		return e;
-	}
-	return 0;
+	return rx_litset_new(&r->lits, bytes, lens, names, n);
 }
 
-static int literals(sk_redactor *r, const sk_redact_literals *lits, sk_error *err)
+static int literals(sk_redactor *r, const sk_redact_literals *lits)
 {
 	size_t n_items, n_labels;
 	const rx_literal *items = rx_literals_items(lits, &n_items);
@@ -229,7 +218,7 @@ static int literals(sk_redactor *r, const sk_redact_literals *lits, sk_error *er
 		dedupe(&fv);
 		r->info.n_literals = n_items;
 		r->info.n_literal_forms = fv.n;
-		e = compile_forms(r, &fv, err);
+		e = index_forms(r, &fv);
 	}
 	for (size_t i = 0; i < fv.n; i++)
 		free(fv.v[i].bytes);
@@ -276,7 +265,7 @@ static int replacements(sk_redactor *r, const char *tmpl)
 
 static int scratch(sk_redactor *r)
 {
-	hs_database_t *dbs[] = { r->pat.stream_db, r->pat.prefix_db, r->lit_db };
+	hs_database_t *dbs[] = { r->pat.stream_db, r->pat.prefix_db };
 	for (size_t i = 0; i < SK_ARRAY_LEN(dbs); i++)
 		if (dbs[i] && hs_alloc_scratch(dbs[i], &r->scratch) != HS_SUCCESS)
 			return -ENOMEM;
@@ -295,11 +284,13 @@ int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *
 	if (e == 0)
 		e = name_rules(r);
 	if (e == 0)
+		r->lines_bounded = rules_line_bounded(&r->rules);
+	if (e == 0)
 		e = patterns(r, cfg, err);
 	if (e == 0)
 		e = window_for_rules(r, err);
 	if (e == 0)
-		e = literals(r, cfg->literals, err);
+		e = literals(r, cfg->literals);
 	if (e == 0)
 		e = replacements(r, cfg->replacement);
 	if (e == 0)
@@ -323,7 +314,7 @@ void sk_redactor_free(sk_redactor *r)
 	if (!r)
 		return;
 	rx_patterns_free(&r->pat);
-	hs_free_database(r->lit_db);
+	rx_litset_free(r->lits);
 	hs_free_scratch(r->scratch);
 	for (size_t i = 0; i < r->n_names; i++) {
 		free(r->names[i]);
@@ -333,8 +324,6 @@ void sk_redactor_free(sk_redactor *r)
 	free(r->names);
 	free(r->repl);
 	free(r->repl_len);
-	free(r->lit_len);
-	free(r->lit_name);
 	rx_rules_free(&r->rules);
 	free(r);
 }

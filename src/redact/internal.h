@@ -64,6 +64,31 @@ typedef struct rx_literal {
 const rx_literal *rx_literals_items(const sk_redact_literals *l, size_t *n);
 const char *const *rx_literals_labels(const sk_redact_literals *l, size_t *n);
 
+/* litscan.c: the literal forms, matched by sampling aligned pieces. */
+typedef struct rx_litset rx_litset;
+/* A candidate: form f may start at stream offset `start` (to be verified). */
+typedef void (*rx_lit_cand_fn)(void *ctx, uint32_t form, uint64_t start);
+int rx_litset_new(rx_litset **out, const uint8_t *const *forms, const uint32_t *lens,
+		  const uint32_t *names, size_t n);
+void rx_litset_free(rx_litset *ls);
+size_t rx_litset_count(const rx_litset *ls);
+size_t rx_litset_max_len(const rx_litset *ls);
+const uint8_t *rx_litset_form(const rx_litset *ls, uint32_t f, uint32_t *len, uint32_t *name);
+/* Probe the sampled offsets from *next (advanced) while the bytes at them
+ * are in buf (which holds the stream from buf_pos up to end); `final`
+ * probes the last few offsets that only short forms can use. */
+void rx_litset_scan(const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos, uint64_t end,
+		    bool final, uint64_t *next, rx_lit_cand_fn fn, void *ctx);
+/* false: the bytes p[0..avail) at stream offset q (the last bytes fed)
+ * are neither the beginning of a form nor a whole form that the scan
+ * (now at `next`) has still to report. */
+bool rx_litset_live(const rx_litset *ls, const uint8_t *p, size_t avail, uint64_t q,
+		    uint64_t next);
+
+/* linebound.c: true when no match of the regex can contain a newline, so
+ * that a stream may release every byte up to the last newline it saw. */
+bool rx_regex_line_bounded(const char *regex);
+
 /* values.c: the values inside a secret file's content. */
 typedef int (*rx_value_fn)(void *ctx, const char *value, size_t len);
 int rx_content_values(const char *data, size_t len, rx_value_fn fn, void *ctx);
@@ -105,15 +130,13 @@ int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns 
 struct sk_redactor {
 	rx_ruleset rules;
 	rx_patterns pat;
-	hs_database_t *lit_db;
+	rx_litset *lits;           /* literal forms, or NULL */
+	bool lines_bounded;        /* no rule can match across a newline */
 	hs_scratch_t *scratch;     /* prototype: each stream clones it */
 	char **names;              /* rule names, then literal labels */
 	size_t n_names, n_rule_names;
 	char **repl;               /* the replacement text per name */
 	size_t *repl_len;
-	uint32_t *lit_len;         /* per literal form: its length */
-	uint32_t *lit_name;        /* per literal form: its name index */
-	size_t n_forms;
 	size_t window;
 	size_t block_max;
 	sk_redact_info info;

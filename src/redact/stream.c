@@ -1,19 +1,25 @@
 /* The streaming redactor.
  *
  * Input is taken in slices; each slice is appended to the pending buffer
- * and scanned by the pattern stream and the literal stream, which report
- * match ends.  A literal's start is its end minus its length; a pattern
- * match's start is found in the pending buffer by that rule's block-mode
- * leftmost-start database, once per run of consecutive ends (the ends of
- * one growing match such as a long token share its start).  Matches
- * become ranges; ranges of one rule that overlap are merged.  Bytes older
- * than the window (T - window, T = bytes fed so far) can no longer be the
- * start of a future match, so they are final: they are emitted raw, or as
- * one replacement per run of overlapping/adjacent ranges.
+ * and scanned by the pattern stream (Vectorscan, match ends) and by the
+ * literal set (sampled pieces, verified here: see litscan.c).  A literal's
+ * start is known; a pattern match's start is found in the pending buffer
+ * by that rule's block-mode leftmost-start database, once per run of
+ * consecutive ends (the ends of one growing match such as a long token
+ * share its start).  Matches become ranges; ranges of one rule that
+ * overlap are merged.  Bytes that can no longer be part of a future match
+ * are final: they are emitted raw, or as one replacement per run of
+ * overlapping/adjacent ranges.
+ *
+ * Which bytes are final (flush_limit): everything older than the window
+ * (T - window, T = bytes fed so far); and, when no rule can match across
+ * a newline, everything up to the last newline, except from the first
+ * byte that may begin a literal form.  So a line without the beginning of
+ * a secret goes out as soon as it is complete.
  *
  * Why the output does not depend on the chunking: a byte at p is decided
- * only once every match starting at or before p is known (its first end is
- * within the window), and every decision is a function of those matches.
+ * only once every match that could cover it is known, and every decision
+ * is a function of those matches.
  */
 #include <string.h>
 
@@ -30,6 +36,11 @@ typedef struct rx_match {
 	bool lit;
 } rx_match;
 
+typedef struct rx_deferred {
+	uint64_t start;
+	uint32_t form;
+} rx_deferred;
+
 typedef struct rx_range {
 	uint64_t s, e;
 	uint32_t name;
@@ -40,8 +51,13 @@ struct sk_redact_stream {
 	const sk_redactor *r;
 	sk_redact_sink sink;
 	void *sink_ctx;
-	hs_stream_t *pat_st, *lit_st;
+	hs_stream_t *pat_st;
 	hs_scratch_t *scratch;
+
+	uint64_t line_start;   /* just after the last newline fed (0: none yet) */
+	uint64_t lit_next;     /* next sampled offset to probe for literals */
+	rx_deferred *dfr;      /* literal candidates waiting for their last bytes */
+	size_t n_dfr, cap_dfr;
 
 	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
 	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
@@ -68,6 +84,12 @@ struct sk_redact_stream {
 	int error;
 	bool finished;
 };
+
+/* The byte at stream offset x (x >= base - head). */
+static const uint8_t *at(const sk_redact_stream *s, uint64_t x)
+{
+	return s->buf + (size_t)((uint64_t)s->head + x - s->base);
+}
 
 /* ---- matches ---- */
 
@@ -99,17 +121,6 @@ static int on_pattern(unsigned id, unsigned long long from, unsigned long long t
 {
 	sk_redact_stream *s = ctx;
 	int e = push_match(s, from, to, id, false);
-	if (e < 0)
-		s->error = e;
-	return e < 0;
-}
-
-static int on_literal(unsigned id, unsigned long long from, unsigned long long to,
-		      unsigned flags, void *ctx)
-{
-	sk_redact_stream *s = ctx;
-	uint64_t len = s->r->lit_len[id];
-	int e = push_match(s, to >= len ? to - len : 0, to, id, true);
 	if (e < 0)
 		s->error = e;
 	return e < 0;
@@ -173,11 +184,6 @@ static int on_prefix(unsigned id, unsigned long long from, unsigned long long to
 	return 0;
 }
 
-/* The byte at stream offset x (x >= base - head). */
-static const uint8_t *at(const sk_redact_stream *s, uint64_t x)
-{
-	return s->buf + (size_t)((uint64_t)s->head + x - s->base);
-}
 
 /* Where the secret starts in a match [from, to) of a rule with kept context. */
 static uint64_t secret_start(sk_redact_stream *s, unsigned id, uint64_t from, uint64_t to)
@@ -317,7 +323,7 @@ static int handle_matches(sk_redact_stream *s)
 	int e = 0;
 	for (size_t i = 0; i < s->nm && e == 0; i++) {
 		const rx_match *m = &s->m[i];
-		e = m->lit ? add_range(s, m->s, m->e, s->r->lit_name[m->id], false) : pattern_match(s, m);
+		e = m->lit ? add_range(s, m->s, m->e, m->id, false) : pattern_match(s, m);
 	}
 	s->nm = 0;
 	return e;
@@ -429,6 +435,87 @@ static int emit_until(sk_redact_stream *s, uint64_t limit)
 	return 0;
 }
 
+/* ---- literals ---- */
+
+static void defer(sk_redact_stream *s, uint32_t form, uint64_t start)
+{
+	if (s->n_dfr == s->cap_dfr) {
+		size_t cap = s->cap_dfr ? s->cap_dfr * 2 : 16;
+		rx_deferred *v = realloc(s->dfr, cap * sizeof(*v));
+		if (!v) {
+			s->error = -ENOMEM;
+			return;
+		}
+		s->dfr = v;
+		s->cap_dfr = cap;
+	}
+	s->dfr[s->n_dfr++] = (rx_deferred){ .start = start, .form = form };
+}
+
+/* 1: matched, 0: cannot match, -1: matches so far, bytes missing. */
+static int verify(sk_redact_stream *s, uint32_t f, uint64_t start)
+{
+	uint32_t len, name;
+	const uint8_t *form = rx_litset_form(s->r->lits, f, &len, &name);
+	uint64_t have = s->total - start;
+	if (have >= len) {
+		if (memcmp(at(s, start), form, len))
+			return 0;
+		int e = push_match(s, start, start + len, name, true);
+		if (e < 0)
+			s->error = e;
+		return 1;
+	}
+	return memcmp(at(s, start), form, (size_t)have) ? 0 : -1;
+}
+
+static void on_candidate(void *ctx, uint32_t form, uint64_t start)
+{
+	sk_redact_stream *s = ctx;
+	/* Bytes before the buffer were released: no form was live there. */
+	if (start < s->base - s->head)
+		return;
+	if (verify(s, form, start) < 0)
+		defer(s, form, start);
+}
+
+static int scan_literals(sk_redact_stream *s, bool final)
+{
+	const rx_litset *ls = s->r->lits;
+	if (!ls)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_dfr; i++)
+		if (verify(s, s->dfr[i].form, s->dfr[i].start) < 0 && !final)
+			s->dfr[k++] = s->dfr[i];
+	s->n_dfr = k;
+	uint64_t oldest = s->base - s->head;
+	rx_litset_scan(ls, s->buf, oldest, s->total, final, &s->lit_next, on_candidate, s);
+	return s->error;
+}
+
+/* Where the final bytes end (see the top of the file). */
+static uint64_t flush_limit(const sk_redact_stream *s)
+{
+	const sk_redactor *r = s->r;
+	uint64_t lim = s->total > r->window ? s->total - r->window : 0;
+	if (!r->lines_bounded)
+		return lim;
+	uint64_t from = s->base > lim ? s->base : lim;
+	uint64_t safe = s->total;
+	if (r->rules.n > 0)
+		safe = s->line_start > from ? s->line_start : from;
+	if (r->lits) {
+		/* a form is at most max_len long, and is probed within 16 bytes of its end */
+		uint64_t longest = rx_litset_max_len(r->lits) + 16;
+		uint64_t q = s->total > longest ? s->total - longest : 0;
+		for (q = q > from ? q : from; q < safe; q++)
+			if (rx_litset_live(r->lits, at(s, q), (size_t)(s->total - q), q, s->lit_next))
+				safe = q;
+	}
+	return safe > lim ? safe : lim;
+}
+
 /* ---- feeding ---- */
 
 static int make_room(sk_redact_stream *s, size_t n)
@@ -468,14 +555,15 @@ static int feed_slice(sk_redact_stream *s, const uint8_t *p, size_t n)
 		return e;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
-	if ((e = scan(s, s->pat_st, p, n, on_pattern)) < 0 ||
-	    (e = scan(s, s->lit_st, p, n, on_literal)) < 0)
+	const uint8_t *nl = memrchr(p, '\n', n);
+	if (nl)
+		s->line_start = s->total + (uint64_t)(nl - p) + 1;
+	if ((e = scan(s, s->pat_st, p, n, on_pattern)) < 0)
 		return e;
 	s->total += n;
-	if ((e = handle_matches(s)) < 0)
+	if ((e = scan_literals(s, false)) < 0 || (e = handle_matches(s)) < 0)
 		return e;
-	uint64_t w = s->r->window;
-	return s->total > w ? emit_until(s, s->total - w) : 0;
+	return emit_until(s, flush_limit(s));
 }
 
 int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len)
@@ -519,7 +607,7 @@ int sk_redact_finish(sk_redact_stream *s)
 	s->finished = true;
 	int e = close_stream(s, &s->pat_st, on_pattern);
 	if (e == 0)
-		e = close_stream(s, &s->lit_st, on_literal);
+		e = scan_literals(s, true);
 	if (e == 0)
 		e = handle_matches(s);
 	if (e == 0)
@@ -556,8 +644,6 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
 		e = -ENOMEM;
-	if (e == 0 && r->lit_db && hs_open_stream(r->lit_db, 0, &s->lit_st) != HS_SUCCESS)
-		e = -ENOMEM;
 	if (e < 0) {
 		sk_redact_stream_free(s);
 		return e;
@@ -572,14 +658,13 @@ void sk_redact_stream_free(sk_redact_stream *s)
 		return;
 	if (s->pat_st)
 		hs_close_stream(s->pat_st, NULL, NULL, NULL);
-	if (s->lit_st)
-		hs_close_stream(s->lit_st, NULL, NULL, NULL);
 	hs_free_scratch(s->scratch);
 	free(s->som_ready);
 	free(s->run_end);
 	free(s->run_start);
 	free(s->buf);
 	free(s->m);
+	free(s->dfr);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);

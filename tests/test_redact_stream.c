@@ -1,0 +1,461 @@
+/* Property and latency tests of the streaming redactor (src/redact/):
+ *  - random secret sets in random encodings inside random data, fed in
+ *    random chunkings from 1 byte to 64 KiB: no secret nor any encoded
+ *    form of it survives, and the streamed output equals the redaction of
+ *    the whole input at once (seeded, a few hundred rounds);
+ *  - a stream holds back only what can still become a match: a complete
+ *    line without the beginning of a secret goes out at once. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stockade/redact.h"
+
+static char cache_dir[] = "/tmp/stockade-test-redact-stream-XXXXXX";
+
+typedef struct buf {
+	char *p;
+	size_t len, cap;
+} buf;
+
+static void buf_put(buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_str(buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+static int buf_sink(void *ctx, const void *p, size_t n)
+{
+	buf_put(ctx, p, n);
+	return 0;
+}
+
+static uint64_t rng;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* ---- independent encoders ---- */
+
+static const char B64_STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char B64_URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void b64(const uint8_t *in, size_t n, bool url, bool pad, buf *out)
+{
+	const char *al = url ? B64_URL : B64_STD;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		char q[4] = { al[v >> 18 & 63], al[v >> 12 & 63], al[v >> 6 & 63], al[v & 63] };
+		size_t k = n - i >= 3 ? 4 : n - i == 2 ? 3 : 2;
+		buf_put(out, q, k);
+		for (; pad && k < 4; k++)
+			buf_put(out, "=", 1);
+	}
+}
+
+static void hex(const uint8_t *in, size_t n, bool upper, buf *out)
+{
+	const char *d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		char h[2] = { d[in[i] >> 4], d[in[i] & 15] };
+		buf_put(out, h, 2);
+	}
+}
+
+static void url(const uint8_t *in, size_t n, buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = in[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			buf_put(out, &c, 1);
+		} else {
+			char e[4];
+			snprintf(e, sizeof(e), "%%%02X", c);
+			buf_put(out, e, 3);
+		}
+	}
+}
+
+/* JSON string content, non-ASCII bytes left as they are. */
+static void json(const uint8_t *in, size_t n, buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = in[i];
+		char e[8];
+		if (c == '"' || c == '\\') {
+			snprintf(e, sizeof(e), "\\%c", c);
+			buf_str(out, e);
+		} else if (c == '\n') {
+			buf_str(out, "\\n");
+		} else if (c < 0x20 || c == 0x7F) {
+			const char *named = c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b" :
+					    c == '\f' ? "\\f" : NULL;
+			if (named) {
+				buf_str(out, named);
+			} else {
+				snprintf(e, sizeof(e), "\\u%04x", c);
+				buf_str(out, e);
+			}
+		} else {
+			buf_put(out, &c, 1);
+		}
+	}
+}
+
+/* The base64 characters that depend only on the secret, at one alignment. */
+static void b64_core(const uint8_t *sec, size_t n, unsigned align, bool url_safe, buf *out)
+{
+	uint8_t raw[256] = { 0 };
+	memcpy(raw + align, sec, n);
+	buf all = { 0 };
+	b64(raw, align + n, url_safe, false, &all);
+	size_t first = (8 * align + 5) / 6, end = 8 * (align + n) / 6;
+	buf_put(out, all.p + first, end - first);
+	free(all.p);
+}
+
+/* ---- the property ---- */
+
+typedef struct secret {
+	uint8_t v[64];
+	size_t n;
+} secret;
+
+static void random_secret(secret *s)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	s->n = 8 + rnd() % 57;
+	unsigned kind = rnd() % 4;
+	for (size_t i = 0; i < s->n; i++) {
+		if (kind < 2)
+			s->v[i] = (uint8_t)al[rnd() % 62];
+		else if (kind == 2)
+			s->v[i] = (uint8_t)(0x20 + rnd() % 95);   /* printable, with / + % " \ */
+		else
+			s->v[i] = (uint8_t)(1 + rnd() % 255);     /* any byte but NUL */
+	}
+}
+
+static void random_piece(buf *in, const secret *secs, size_t n_secs)
+{
+	const secret *sec = &secs[rnd() % n_secs];
+	static const char *const lines[] = {
+		"src/redact/stream.c:412:9: warning: unused variable 'x' [-Wunused-variable]\n",
+		"{\"id\": 4211, \"sha\": \"3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39\", \"ok\": true}\n",
+		"PATH=/usr/local/bin:/usr/bin\nHOME=/home/u\n",
+		"SGVsbG8sIFdvcmxkIQ==\n",
+		"\n",
+		"token: ",
+		"password=",
+	};
+	switch (rnd() % 12) {
+	case 0: case 1: {   /* random bytes */
+		for (size_t k = rnd() % 400; k > 0; k--) {
+			char c = (char)rnd();
+			buf_put(in, &c, 1);
+		}
+		break;
+	}
+	case 2: case 3:
+		buf_str(in, lines[rnd() % SK_ARRAY_LEN(lines)]);
+		break;
+	case 4:
+		buf_put(in, sec->v, sec->n);
+		break;
+	case 5: {
+		uint8_t raw[128];
+		size_t pre = rnd() % 3, post = rnd() % 5;
+		for (size_t k = 0; k < pre; k++)
+			raw[k] = (uint8_t)rnd();
+		memcpy(raw + pre, sec->v, sec->n);
+		for (size_t k = 0; k < post; k++)
+			raw[pre + sec->n + k] = (uint8_t)rnd();
+		b64(raw, pre + sec->n + post, rnd() & 1, rnd() & 1, in);
+		break;
+	}
+	case 6:
+		hex(sec->v, sec->n, rnd() & 1, in);
+		break;
+	case 7:
+		url(sec->v, sec->n, in);
+		break;
+	case 8:
+		buf_str(in, "{\"value\": \"");
+		json(sec->v, sec->n, in);
+		buf_str(in, "\"}\n");
+		break;
+	case 9: {
+		static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+		char t[41] = "ghp_";
+		for (int k = 4; k < 40; k++)
+			t[k] = al[rnd() % 62];
+		buf_put(in, t, 40);
+		buf_str(in, rnd() & 1 ? "\n" : " ");
+		break;
+	}
+	default: {   /* text around a secret on one line */
+		buf_str(in, "export API_KEY=");
+		buf_put(in, sec->v, sec->n);
+		buf_str(in, "; echo done\n");
+	}
+	}
+}
+
+static sk_redactor *build(const char *rules, const sk_redact_literals *lits, const char *extra)
+{
+	sk_redact_config cfg;
+	sk_error err = { 0 };
+	sk_redactor *r = NULL;
+	sk_redact_config_init(&cfg);
+	cfg.rules_path = rules;
+	cfg.extra_rules = extra;
+	cfg.literals = lits;
+	cfg.cache_dir = cache_dir;
+	ck_assert_msg(sk_redactor_build(&cfg, &r, &err) == 0, "build: %s", err.msg);
+	return r;
+}
+
+static void streamed(const sk_redactor *r, const buf *in, size_t max, buf *out)
+{
+	sk_redact_stream *s;
+	ck_assert_int_eq(sk_redact_stream_new(r, buf_sink, out, &s), 0);
+	for (size_t off = 0; off < in->len;) {
+		size_t n = 1 + rnd() % max;
+		if (n > in->len - off)
+			n = in->len - off;
+		ck_assert_int_eq(sk_redact_feed(s, in->p + off, n), 0);
+		off += n;
+	}
+	ck_assert_int_eq(sk_redact_finish(s), 0);
+	sk_redact_stream_free(s);
+}
+
+static void assert_absent_round(const buf *out, const buf *form, const char *what, size_t i, int round)
+{
+	ck_assert_msg(!memmem(out->p, out->len, form->p, form->len),
+		      "round %d: secret %zu survived as %s", round, i, what);
+}
+
+static void assert_no_form_survives(const buf *out, const secret *sec, size_t i, int round)
+{
+	buf f = { 0 };
+	buf_put(&f, sec->v, sec->n);
+	assert_absent_round(out, &f, "raw", i, round);
+	for (int upper = 0; upper < 2; upper++) {
+		f.len = 0;
+		hex(sec->v, sec->n, upper, &f);
+		assert_absent_round(out, &f, "hex", i, round);
+	}
+	for (unsigned align = 0; align < 3; align++)
+		for (int u = 0; u < 2; u++) {
+			f.len = 0;
+			b64_core(sec->v, sec->n, align, u, &f);
+			assert_absent_round(out, &f, "base64", i, round);
+		}
+	f.len = 0;
+	url(sec->v, sec->n, &f);
+	assert_absent_round(out, &f, "url", i, round);
+	f.len = 0;
+	json(sec->v, sec->n, &f);
+	assert_absent_round(out, &f, "json", i, round);
+	free(f.p);
+}
+
+#define ROUNDS_PER_TEST 5
+
+static void property_round(int round)
+{
+	rng = 0x5EEDF00DULL * (uint64_t)(round + 1) ^ 0x9E3779B97F4A7C15ULL;
+	secret secs[6];
+	size_t n_secs = 1 + rnd() % 6;
+	sk_redact_literals *l;
+	ck_assert_int_eq(sk_redact_literals_new(&l, NULL, NULL), 0);
+	for (size_t i = 0; i < n_secs; i++) {
+		random_secret(&secs[i]);
+		ck_assert_int_ge(sk_redact_literals_add(l, NULL, secs[i].v, secs[i].n), 0);
+	}
+	sk_redactor *r = build(rnd() % 3 ? "profiles/redact.rules" : "", l, NULL);
+	sk_redact_literals_free(l);
+	buf in = { 0 };
+	size_t target = 500 + rnd() % 12000;
+	while (in.len < target)
+		random_piece(&in, secs, n_secs);
+
+	buf whole = { 0 };
+	char *w;
+	ck_assert_int_eq(sk_redact_buffer(r, in.p, in.len, &w, &whole.len, NULL), 0);
+	whole.p = w;
+	for (size_t i = 0; i < n_secs; i++)
+		assert_no_form_survives(&whole, &secs[i], i, round);
+	for (int k = 0; k < 2; k++) {
+		size_t max = (size_t)1 << (rnd() % 17);   /* 1 byte .. 64 KiB */
+		buf out = { 0 };
+		streamed(r, &in, max, &out);
+		ck_assert_msg(out.len == whole.len && !memcmp(out.p, whole.p, whole.len),
+			      "round %d: chunks of at most %zu bytes give another output", round, max);
+		free(out.p);
+	}
+	free(whole.p);
+	free(in.p);
+	sk_redactor_free(r);
+}
+
+START_TEST(test_property_random_chunkings)
+{
+	for (int k = 0; k < ROUNDS_PER_TEST; k++)
+		property_round(_i * ROUNDS_PER_TEST + k);
+}
+END_TEST
+
+/* ---- what is held back ---- */
+
+typedef struct fixture {
+	sk_redactor *r;
+	sk_redact_stream *s;
+	buf out;
+} fixture;
+
+static void open_stream(fixture *f, const char *rules, const char *literal, const char *extra)
+{
+	sk_redact_literals *l;
+	ck_assert_int_eq(sk_redact_literals_new(&l, NULL, NULL), 0);
+	if (literal)
+		ck_assert_int_eq(sk_redact_literals_add(l, NULL, literal, strlen(literal)), 1);
+	f->r = build(rules, l, extra);
+	sk_redact_literals_free(l);
+	f->out = (buf){ 0 };
+	ck_assert_int_eq(sk_redact_stream_new(f->r, buf_sink, &f->out, &f->s), 0);
+}
+
+static void feed(fixture *f, const char *text)
+{
+	ck_assert_int_eq(sk_redact_feed(f->s, text, strlen(text)), 0);
+}
+
+static const char *out_str(fixture *f)
+{
+	return f->out.p ? f->out.p : "";
+}
+
+static void close_stream(fixture *f)
+{
+	sk_redact_stream_free(f->s);
+	sk_redactor_free(f->r);
+	free(f->out.p);
+}
+
+/* A complete line goes out at once; an unfinished one waits. */
+START_TEST(test_line_released_at_once)
+{
+	fixture f;
+	open_stream(&f, "profiles/redact.rules", "Zq8xv3Kp1mWn7Tb2", NULL);
+	feed(&f, "hello\n");
+	ck_assert_str_eq(out_str(&f), "hello\n");
+	feed(&f, "compiling x.c ... ");
+	ck_assert_str_eq(out_str(&f), "hello\n");   /* could still become "password=..." */
+	feed(&f, "ok\nnext ghp_");
+	ck_assert_str_eq(out_str(&f), "hello\ncompiling x.c ... ok\n");
+	feed(&f, "abcdefghijklmnopqrstuvwxyz0123456789\n");
+	ck_assert_str_eq(out_str(&f), "hello\ncompiling x.c ... ok\nnext [REDACTED:github-pat]\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	close_stream(&f);
+}
+END_TEST
+
+/* With literals only, bytes go out up to the first one that may begin a
+ * literal (in any of its forms). */
+START_TEST(test_literal_prefix_held)
+{
+	fixture f;
+	open_stream(&f, "", "Zq8xv3Kp1mWn7Tb2", NULL);
+	feed(&f, "abc Zq8x");
+	ck_assert_str_eq(out_str(&f), "abc ");
+	feed(&f, "v3Kp1mW");
+	ck_assert_str_eq(out_str(&f), "abc ");
+	feed(&f, "n7Tb2 and more");
+	ck_assert_str_eq(out_str(&f), "abc [REDACTED:literal] and more");
+	feed(&f, " Zq8xv3Kp-not-it");
+	ck_assert_str_eq(out_str(&f), "abc [REDACTED:literal] and more Zq8xv3Kp-not-it");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	close_stream(&f);
+}
+END_TEST
+
+/* A rule that can match across lines makes the stream keep its window. */
+START_TEST(test_multiline_rule_keeps_window)
+{
+	fixture f;
+	open_stream(&f, "", NULL, "pattern two-lines user\\s+pass=(?#secret)\\S{8,}\n");
+	feed(&f, "hello\nuser\n");
+	ck_assert_str_eq(out_str(&f), "");
+	feed(&f, "pass=abcdefghij\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	ck_assert_str_eq(out_str(&f), "hello\nuser\npass=[REDACTED:two-lines]\n");
+	close_stream(&f);
+}
+END_TEST
+
+/* A literal that spans lines (a secret file's whole content) is still
+ * held while it may be coming, rules or not. */
+START_TEST(test_multiline_literal_held)
+{
+	fixture f;
+	open_stream(&f, "profiles/redact.rules", "line-one-secret\nline-two-secret\n", NULL);
+	feed(&f, "cat key\nline-one-secret\n");
+	ck_assert_str_eq(out_str(&f), "cat key\n");
+	feed(&f, "line-two-secret\ndone\n");
+	ck_assert_str_eq(out_str(&f), "cat key\n[REDACTED:literal]done\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	close_stream(&f);
+}
+END_TEST
+
+static void remove_cache(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", cache_dir);
+}
+
+int main(void)
+{
+	if (!mkdtemp(cache_dir))
+		return 1;
+	Suite *s = suite_create("redact_stream");
+	TCase *tc = tcase_create("stream");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_line_released_at_once);
+	tcase_add_test(tc, test_literal_prefix_held);
+	tcase_add_test(tc, test_multiline_rule_keeps_window);
+	tcase_add_test(tc, test_multiline_literal_held);
+	tcase_add_loop_test(tc, test_property_random_chunkings, 0, 300 / ROUNDS_PER_TEST);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_cache();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
