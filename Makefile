@@ -22,7 +22,8 @@ PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson libhs
 DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
              libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev \
              libvectorscan-dev check bats bubblewrap firejail util-linux \
-             iproute2 python3 perl git hyperfine clang libclang-rt-14-dev nodejs
+             iproute2 python3 perl git hyperfine busybox clang libclang-rt-14-dev nodejs chromium \
+             debhelper dpkg-dev fakeroot lintian systemd
 
 # Lazily evaluated so that `make deps` works before pkg-config can answer.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -126,10 +127,16 @@ install: all
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/stockade $(DESTDIR)$(BINDIR)/stockade
 	$(if $(DMN_SRC),install -d $(DESTDIR)$(SBINDIR) && install -m 0755 $(BUILD)/stockaded $(DESTDIR)$(SBINDIR)/stockaded)
-	for f in profiles/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(SYSCONFDIR)/stockade/profiles/ || true; done
+	for f in profiles/*; do [ -f "$$f" ] && case $$f in *.rules) ;; *) install -m 0644 "$$f" $(DESTDIR)$(SYSCONFDIR)/stockade/profiles/ ;; esac || true; done
+	for f in profiles/*.rules; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/ || true; done
 	for f in docs/*.1; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for f in docs/*.5; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in docs/*.8; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
+
+# stockade_$(VERSION)_<arch>.deb in $(BUILD)/deb/, built by dpkg-buildpackage
+# from a copy of the tree (packaging/build-deb.sh; DEB_BUILD_OPTIONS applies).
+deb:
+	@sh packaging/build-deb.sh $(BUILD)/deb $(VERSION)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stockade $(DESTDIR)$(SBINDIR)/stockaded
@@ -146,6 +153,7 @@ help:
 	@echo "make bench        spawn latency and more, side by side with bubblewrap and firejail"
 	@echo "make fuzz         fuzz targets for a bounded time"
 	@echo "make install      install under PREFIX=$(PREFIX)"
+	@echo "make deb          the Debian package in $(BUILD)/deb/ (dpkg-buildpackage)"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DMN_OBJ:.o=.d) $(TEST_BIN:=.d)
 .SECONDARY:

@@ -62,3 +62,24 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == "$LOG:1: bad signature" ]]
 }
+
+@test "node: a log written by real stockade runs verifies independently, and tampering is caught" {
+	R=$BATS_TEST_TMPDIR/runs
+	mkdir -p "$BATS_TEST_TMPDIR/ws"
+	cd "$BATS_TEST_TMPDIR/ws"
+	printf 'token=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n' >t.txt
+	"$STOCKADE_BIN" run --state-dir "$R" -- true
+	"$STOCKADE_BIN" run --state-dir "$R" -- sudo true 2>/dev/null || [ $? -eq 126 ]
+	"$STOCKADE_BIN" run --state-dir "$R" -- cat t.txt >/dev/null
+	"$STOCKADE_BIN" run --state-dir "$R" -- sh -c 'echo é€😀; exit 2' >/dev/null || [ $? -eq 2 ]
+	"$STOCKADE_BIN" key export --state-dir "$R" --out "$BATS_TEST_TMPDIR/runs.pem"
+	n=$(wc -l <"$R/receipts.jsonl")
+	[ "$n" -ge 7 ]
+	run node "$NODE_DIR/verify.js" "$BATS_TEST_TMPDIR/runs.pem" "$R/receipts.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok $n" ]
+	sed -i '3s/"verdict":"[a-z]*"/"verdict":"allow"/; 3s/"reason":"command_deny"/"reason":"command_allow"/' "$R/receipts.jsonl"
+	run node "$NODE_DIR/verify.js" "$BATS_TEST_TMPDIR/runs.pem" "$R/receipts.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$R/receipts.jsonl:3: hash mismatch" ]]
+}

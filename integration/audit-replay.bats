@@ -173,3 +173,51 @@ seqs_of() {
 	[ "$(echo "$output" | jq .evidence_completeness.ratio)" = 1 ]
 	[ "$(echo "$output" | jq .evaluation_coverage.commands)" -ge 3 ]
 }
+
+@test "replay: the integration corpus's log replays at 100%; a changed profile gives exactly the expected diff" {
+	# the corpus cases (integration/corpus/*.bats) record into one state
+	# directory, and a few runs with denials are added to them
+	export XDG_STATE_HOME=$T/corpus-state
+	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	bats --tap "$ROOT"/integration/corpus/*.bats >"$T/corpus.tap" 2>&1 || true
+	mkdir -p "$T/ws"
+	cd "$T/ws"
+	echo hello >note.txt
+	"$STOCKADE_BIN" run -- cat note.txt >/dev/null
+	"$STOCKADE_BIN" run -- su -c true 2>/dev/null || [ $? -eq 126 ]
+	"$STOCKADE_BIN" run -- sh -c 'cat note.txt; exit 4' >/dev/null || [ $? -eq 4 ]
+	"$STOCKADE_BIN" run -- cat note.txt >/dev/null
+	"$STOCKADE_BIN" run -- su 2>/dev/null || [ $? -eq 126 ]
+	L=$XDG_STATE_HOME/stockade
+	corpus=$(grep -c '^ok ' "$T/corpus.tap")
+	[ "$corpus" -ge 1 ]
+	total=$(jq -s 'map(select(.decide.event)) | length' "$L/receipts.jsonl")
+	[ "$total" -ge 16 ]
+	run "$STOCKADE_BIN" replay "$L"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"verified: ok"* ]]
+	[[ "$output" == *"replay pass rate: 100.00% ($total/$total match)"* ]]
+	# the change: su no longer denied, cat denied
+	sed -e '/^command deny su$/d' "$ROOT/profiles/default" >"$T/new.profile"
+	echo 'command deny cat' >>"$T/new.profile"
+	# what must change, read from the log itself: every receipt of a cat
+	# (allowed, now denied) and of a su (denied, now allowed), nothing else
+	want=$(jq -r 'select(.decide.event.kind == "command")
+		| (.decide.event.exe.path // "" | split("/") | last) as $exe
+		| select(($exe == "cat" and .verdict == "allow") or ($exe == "su" and .verdict == "deny"))
+		| "\(.seq) \(if .verdict == "allow" then "allow -> deny" else "deny -> allow" end)"' "$L/receipts.jsonl")
+	[ "$(echo "$want" | grep -c 'allow -> deny')" -ge 4 ]
+	[ "$(echo "$want" | grep -c 'deny -> allow')" -eq 2 ]
+	run "$STOCKADE_BIN" replay --profile "$T/new.profile" "$L"
+	[ "$status" -eq 0 ]
+	got=$(echo "$output" | sed -n 's/^change seq=\([0-9]*\) surface=[^ ]* \([a-z]* -> [a-z]*\) .*/\1 \2/p')
+	echo "want: $want"
+	echo "got: $got"
+	[ "$got" = "$want" ]
+	[[ "$output" == *"diff: $(echo "$want" | wc -l) of $total replayed verdicts would change"* ]]
+	# the recorded profile itself changes nothing
+	"$STOCKADE_BIN" profile show default | tail -n +2 >"$T/same.profile"
+	run "$STOCKADE_BIN" replay --profile "$T/same.profile" "$L"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"diff: 0 of $total"* ]]
+}

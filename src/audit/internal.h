@@ -2,6 +2,7 @@
 #ifndef STOCKADE_AUDIT_INTERNAL_H
 #define STOCKADE_AUDIT_INTERNAL_H
 
+#include <sodium.h>
 #include <sys/types.h>
 
 #include "stockade/audit.h"
@@ -38,8 +39,29 @@ typedef struct sk_fast_record {
 	char sig[96], key_id[SK_KEY_ID_LEN + 1];
 	bool has_v, has_seq, has_leaf;
 	int64_t v, seq, leaf;
+	/* The "hash" and "sig" members with the comma after them, as offsets
+	 * [at, end) into the line; has_cuts when both are there, in that
+	 * order, and neither is the last member.  The signed body is the line
+	 * without both spans. */
+	bool has_cuts;
+	size_t hash_at, hash_end, sig_at, sig_end;
 } sk_fast_record;
 bool sk_jcs_fast_check(const char *line, size_t len, sk_fast_record *out);
+
+/* SHA-256, streamed (sha256.c): the CPU's SHA instructions where it has
+ * them, else libsodium.  A context may be copied to fork a common prefix. */
+typedef struct sk_sha256_ctx {
+	bool sha_ni;
+	uint32_t h[8];
+	unsigned char buf[64];
+	size_t fill;
+	uint64_t total;
+	crypto_hash_sha256_state sodium;
+} sk_sha256_ctx;
+void sk_sha256_init(sk_sha256_ctx *c);
+void sk_sha256_update(sk_sha256_ctx *c, const void *data, size_t len);
+void sk_sha256_final(sk_sha256_ctx *c, unsigned char out[32]);
+void sk_sha256(const void *data, size_t len, unsigned char out[32]);
 
 /* Path of the newest rotated file in dir ("" if none). */
 int sk_log_newest_rotated(const char *dir, char *out, size_t n);

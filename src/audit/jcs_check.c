@@ -5,14 +5,18 @@
  * sure": anything unusual (escaped keys, deep nesting, a missing member)
  * returns 0 and verify takes the full path, which names the fault. */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
 enum { MAX_DEPTH = 32, MAX_KEY = 256 };
 
 typedef struct scan {
-	const unsigned char *p, *end;
+	const unsigned char *start, *p, *end;
 	sk_fast_record *rec;
+	bool have_hash, have_sig;   /* their spans are recorded */
 } scan;
 
 static bool is_lower_hex(unsigned char c)
@@ -55,6 +59,28 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/* The first byte at or after p that needs a look: '"', '\\', a control
+ * character or a non-ASCII byte.  Sixteen at a time where SSE2 is there
+ * (a signed compare with 0x20 catches both controls and bytes >= 0x80). */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+					   _mm_cmplt_epi8(v, space));
+		int mask = _mm_movemask_epi8(hit);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
+		p++;
+	return p;
+}
+
 /* A canonical string; *raw says it had no escapes (its bytes are its value). */
 static bool scan_string(scan *s, const unsigned char **start, size_t *len, bool *raw)
 {
@@ -64,6 +90,9 @@ static bool scan_string(scan *s, const unsigned char **start, size_t *len, bool 
 	*start = s->p;
 	*raw = true;
 	while (s->p < s->end) {
+		s->p = skip_plain(s->p, s->end);
+		if (s->p >= s->end)
+			break;
 		unsigned char c = *s->p;
 		if (c == '"') {
 			*len = (size_t)(s->p - *start);
@@ -171,6 +200,20 @@ static void keep_member(sk_fast_record *r, const char *key, const unsigned char 
 		r->has_leaf = true, r->leaf = num;
 }
 
+/* A top-level member [at, s->p) followed by a comma: note where "hash" and
+ * "sig" are, comma included, for cutting the signed body out of the line. */
+static void note_cut(scan *s, const char *key, const unsigned char *at)
+{
+	size_t from = (size_t)(at - s->start), to = (size_t)(s->p - s->start) + 1;
+	if (!strcmp(key, "hash")) {
+		s->rec->hash_at = from, s->rec->hash_end = to;
+		s->have_hash = true;
+	} else if (!strcmp(key, "sig")) {
+		s->rec->sig_at = from, s->rec->sig_end = to;
+		s->have_sig = true;
+	}
+}
+
 static bool scan_object(scan *s, int depth)
 {
 	char prev_key[MAX_KEY + 1] = "", key[MAX_KEY + 1];
@@ -181,6 +224,7 @@ static bool scan_object(scan *s, int depth)
 		return true;
 	}
 	for (;;) {
+		const unsigned char *member = s->p;
 		const unsigned char *ks;
 		size_t klen;
 		bool raw;
@@ -202,8 +246,11 @@ static bool scan_object(scan *s, int depth)
 			s->p++;
 			return true;
 		}
-		if (*s->p++ != ',')
+		if (*s->p != ',')
 			return false;
+		if (depth == 0)
+			note_cut(s, key, member);
+		s->p++;
 	}
 }
 
@@ -261,8 +308,12 @@ static bool scan_value(scan *s, int depth, const char *top_key)
 bool sk_jcs_fast_check(const char *line, size_t len, sk_fast_record *out)
 {
 	memset(out, 0, sizeof(*out));
-	scan s = { .p = (const unsigned char *)line, .end = (const unsigned char *)line + len, .rec = out };
+	scan s = { .start = (const unsigned char *)line, .p = (const unsigned char *)line,
+		   .end = (const unsigned char *)line + len, .rec = out };
 	if (len < 2 || line[0] != '{')
 		return false;
-	return scan_object(&s, 0) && s.p == s.end;
+	if (!scan_object(&s, 0) || s.p != s.end)
+		return false;
+	out->has_cuts = s.have_hash && s.have_sig && out->hash_end <= out->sig_at;
+	return true;
 }

@@ -6,17 +6,17 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "stockade/audit.h"
+#include "internal.h"
 
 static void node_hash(const unsigned char l[32], const unsigned char r[32], unsigned char out[32])
 {
-	crypto_hash_sha256_state st;
+	sk_sha256_ctx st;
 	const unsigned char one = 0x01;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &one, 1);
-	crypto_hash_sha256_update(&st, l, 32);
-	crypto_hash_sha256_update(&st, r, 32);
-	crypto_hash_sha256_final(&st, out);
+	sk_sha256_init(&st);
+	sk_sha256_update(&st, &one, 1);
+	sk_sha256_update(&st, l, 32);
+	sk_sha256_update(&st, r, 32);
+	sk_sha256_final(&st, out);
 }
 
 void sk_merkle_init(sk_merkle *m) { memset(m, 0, sizeof(*m)); }
@@ -50,12 +50,12 @@ static int push(sk_merkle *m, const unsigned char h[32], uint64_t size)
 int sk_merkle_add(sk_merkle *m, const unsigned char data[32])
 {
 	unsigned char leaf[32];
-	crypto_hash_sha256_state st;
+	sk_sha256_ctx st;
 	const unsigned char zero = 0x00;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &zero, 1);
-	crypto_hash_sha256_update(&st, data, 32);
-	crypto_hash_sha256_final(&st, leaf);
+	sk_sha256_init(&st);
+	sk_sha256_update(&st, &zero, 1);
+	sk_sha256_update(&st, data, 32);
+	sk_sha256_final(&st, leaf);
 	int r = push(m, leaf, 1);
 	if (r < 0)
 		return r;
@@ -73,7 +73,7 @@ int sk_merkle_add(sk_merkle *m, const unsigned char data[32])
 void sk_merkle_root(const sk_merkle *m, unsigned char root[32])
 {
 	if (m->n == 0) {
-		crypto_hash_sha256(root, (const unsigned char *)"", 0);
+		sk_sha256((const unsigned char *)"", 0, root);
 		return;
 	}
 	memcpy(root, m->frontier[m->n - 1], 32);

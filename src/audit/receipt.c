@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "stockade/audit.h"
+#include "internal.h"
 
 static const char *kind_name(sk_receipt_kind k)
 {
@@ -114,7 +114,7 @@ static int digest_json(const json_t *v, char out[8 + SK_HASH_HEX_LEN], sk_error 
 	if (r < 0)
 		return r;
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)canon, len);
+	sk_sha256((const unsigned char *)canon, len, h);
 	memcpy(out, "sha256:", 7);
 	sk_hex(h, 32, out + 7);
 	return 0;

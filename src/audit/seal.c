@@ -4,7 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "stockade/audit.h"
+#include "internal.h"
 
 int sk_audit_seal(json_t *rec, const sk_audit_key *key, sk_error *err)
 {
@@ -22,7 +22,7 @@ int sk_audit_seal(json_t *rec, const sk_audit_key *key, sk_error *err)
 	unsigned char h[32], sig[64];
 	char hex[SK_HASH_HEX_LEN + 1];
 	char b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
-	crypto_hash_sha256(h, (const unsigned char *)canon, len);
+	sk_sha256((const unsigned char *)canon, len, h);
 	crypto_sign_ed25519_detached(sig, NULL, (const unsigned char *)canon, len, key->sk);
 	sk_hex(h, 32, hex);
 	sodium_bin2base64(b64, sizeof(b64), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
@@ -61,7 +61,7 @@ int sk_audit_check_seal(const json_t *rec, const sk_audit_key *keys, size_t n_ke
 		return sk_fail(err, EBADMSG, "cannot canonicalize: %s", err ? err->msg : "");
 	unsigned char h[32];
 	char hex[SK_HASH_HEX_LEN + 1];
-	crypto_hash_sha256(h, (const unsigned char *)canon, len);
+	sk_sha256((const unsigned char *)canon, len, h);
 	sk_hex(h, 32, hex);
 	if (strcmp(hex, hash))
 		return sk_fail(err, EBADMSG, "hash mismatch: content hashes to %.16s..., record says %.16s...",

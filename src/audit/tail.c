@@ -153,7 +153,7 @@ static int add_lines(sk_merkle *m, char *buf, const char *path, sk_error *err)
 			return -EBADMSG;
 		if (!sk_log_is(rec, "checkpoint")) {
 			unsigned char h[32];
-			crypto_hash_sha256(h, (const unsigned char *)line, len);
+			sk_sha256((const unsigned char *)line, len, h);
 			if (sk_merkle_add(m, h) < 0)
 				return sk_fail(err, ENOMEM, "out of memory");
 		}
@@ -226,7 +226,7 @@ int sk_log_load_tree(int fd, const char *path, sk_merkle *m, sk_error *err)
 void sk_line_hash(const char *line, size_t len, char hex[SK_HASH_HEX_LEN + 1])
 {
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)line, len);
+	sk_sha256((const unsigned char *)line, len, h);
 	sk_hex(h, 32, hex);
 }
 

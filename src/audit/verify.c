@@ -13,12 +13,14 @@
 
 #include "internal.h"
 
+enum { SIG_B64_LEN = 88 };   /* 64 bytes in padded base64 */
+
 typedef struct pending_sig {
 	bool have;
 	uint64_t line;
 	const sk_audit_key *key;
-	unsigned char sig[64];
-	char *body;
+	char sig[96];            /* base64, decoded only when it is checked */
+	char *body;              /* the signed bytes */
 	size_t len, cap;
 } pending_sig;
 
@@ -86,31 +88,54 @@ static int check_checkpoint(vstate *v, const json_t *rec, const char *file, uint
 
 static int check_sig(vstate *v, const pending_sig *p, const char *file)
 {
-	if (crypto_sign_ed25519_verify_detached(p->sig, (const unsigned char *)p->body, p->len,
-						p->key->pk) != 0)
+	unsigned char s[64];
+	size_t slen = 0;
+	if (sodium_base642bin(s, sizeof(s), p->sig, strlen(p->sig), NULL, &slen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) < 0 || slen != 64)
+		return bad(v, file, p->line, "signature is not 64 bytes of base64");
+	if (crypto_sign_ed25519_verify_detached(s, (const unsigned char *)p->body, p->len, p->key->pk) != 0)
 		return bad(v, file, p->line, "bad signature for key %s", p->key->id);
 	return 0;
 }
 
-/* Remember this record's signed bytes as the file's latest record. */
-static int keep_last(vstate *v, uint64_t line, const sk_audit_key *key, const unsigned char sig[64],
-		     size_t len)
+static int grow(char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	char *nb = realloc(*buf, need);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = need;
+	return 0;
+}
+
+/* The signed body of a fast-checked line: the line without the "hash" and
+ * "sig" spans.  out must hold len + 1 bytes. */
+static size_t cut_body(const char *text, size_t len, const sk_fast_record *fr, char *out)
+{
+	size_t a = fr->hash_at, b = fr->sig_at - fr->hash_end, c = len - fr->sig_end;
+	memcpy(out, text, a);
+	memcpy(out + a, text + fr->hash_end, b);
+	memcpy(out + a + b, text + fr->sig_end, c);
+	out[a + b + c] = '\0';
+	return a + b + c;
+}
+
+/* Remember a record's signed bytes as the file's latest record: checked
+ * when it turns out to be the file's last, or when the next link breaks. */
+static pending_sig *keep_last(vstate *v, uint64_t line, const sk_audit_key *key, const char *sig,
+			      size_t body_len)
 {
 	pending_sig *p = &v->last;
-	if (len + 1 > p->cap) {
-		char *nb = realloc(p->body, len + 1);
-		if (!nb)
-			return -ENOMEM;
-		p->body = nb;
-		p->cap = len + 1;
-	}
-	memcpy(p->body, v->body, len + 1);
-	p->len = len;
+	if (grow(&p->body, &p->cap, body_len + 1) < 0)
+		return NULL;
+	p->len = body_len;
 	p->line = line;
 	p->key = key;
-	memcpy(p->sig, sig, 64);
+	snprintf(p->sig, sizeof(p->sig), "%s", sig);
 	p->have = true;
-	return 0;
+	return p;
 }
 
 /* Body hash, key, and the signature when it is due, of a canonical line. */
@@ -135,18 +160,19 @@ static int check_seal_fields(vstate *v, const char *text, size_t len, const char
 	const sk_audit_key *key = find_key(v, kid);
 	if (!key)
 		return bad(v, file, line, "signed by key %s, which is not among the trusted keys", kid);
-	unsigned char s[64];
-	size_t slen = 0;
-	if (sodium_base642bin(s, sizeof(s), sig, strlen(sig), NULL, &slen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) < 0 || slen != 64)
+	if (strlen(sig) != SIG_B64_LEN)
 		return bad(v, file, line, "signature is not 64 bytes of base64");
 	if (anchor || (v->flags & SK_VERIFY_EVERY_SIGNATURE)) {
 		pending_sig now = { .line = line, .key = key, .body = v->body, .len = (size_t)blen };
-		memcpy(now.sig, s, 64);
+		snprintf(now.sig, sizeof(now.sig), "%s", sig);
 		v->last.have = false;
 		return check_sig(v, &now, file);
 	}
-	return keep_last(v, line, key, s, (size_t)blen);
+	pending_sig *p = keep_last(v, line, key, sig, (size_t)blen);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p->body, v->body, (size_t)blen + 1);
+	return 0;
 }
 
 /* Canonical form, then the seal. */
@@ -193,6 +219,48 @@ static int check_links(vstate *v, const json_t *rec, const char *file, uint64_t 
 	return check_link_values(v, (uint64_t)json_integer_value(seqv), prev, file, line);
 }
 
+/* Body hash and line hash of a line whose hash and sig spans are known, in
+ * one pass over the bytes they share: the body is the line up to "hash",
+ * then the line between the spans and after "sig". */
+static int check_seal_cut(vstate *v, const sk_fast_record *fr, const char *text, size_t len,
+			  const char *file, uint64_t line, unsigned char line_hash[32])
+{
+	sk_sha256_ctx body, whole;
+	unsigned char h[32];
+	char hex[SK_HASH_HEX_LEN + 1];
+	sk_sha256_init(&body);
+	sk_sha256_update(&body, text, fr->hash_at);
+	whole = body;
+	sk_sha256_update(&whole, text + fr->hash_at, len - fr->hash_at);
+	sk_sha256_final(&whole, line_hash);
+	sk_sha256_update(&body, text + fr->hash_end, fr->sig_at - fr->hash_end);
+	sk_sha256_update(&body, text + fr->sig_end, len - fr->sig_end);
+	sk_sha256_final(&body, h);
+	sk_hex(h, 32, hex);
+	if (strcmp(hex, fr->hash))
+		return bad(v, file, line, "hash mismatch: content hashes to %.16s..., record says %.16s...", hex,
+			   fr->hash);
+	const sk_audit_key *key = find_key(v, fr->key_id);
+	if (!key)
+		return bad(v, file, line, "signed by key %s, which is not among the trusted keys", fr->key_id);
+	if (strlen(fr->sig) != SIG_B64_LEN)
+		return bad(v, file, line, "signature is not 64 bytes of base64");
+	if (v->flags & SK_VERIFY_EVERY_SIGNATURE) {
+		if (grow(&v->body, &v->body_cap, len + 1) < 0)
+			return -ENOMEM;
+		pending_sig now = { .line = line, .key = key, .body = v->body };
+		now.len = cut_body(text, len, fr, v->body);
+		snprintf(now.sig, sizeof(now.sig), "%s", fr->sig);
+		v->last.have = false;
+		return check_sig(v, &now, file);
+	}
+	pending_sig *p = keep_last(v, line, key, fr->sig, len);
+	if (!p)
+		return -ENOMEM;
+	p->len = cut_body(text, len, fr, p->body);
+	return 0;
+}
+
 /* A receipt (not a checkpoint) whose line jcs_check.c found canonical:
  * the same checks as below without building a JSON tree. */
 static int check_receipt_fast(vstate *v, const sk_fast_record *fr, const char *text, size_t len,
@@ -201,13 +269,17 @@ static int check_receipt_fast(vstate *v, const sk_fast_record *fr, const char *t
 	int r = check_link_values(v, (uint64_t)fr->seq, fr->prev, file, line);
 	if (r)
 		return r;
-	r = check_seal_fields(v, text, len, fr->hash, fr->sig, fr->key_id, file, line, false);
+	unsigned char lh[32];
+	if (fr->has_cuts) {
+		r = check_seal_cut(v, fr, text, len, file, line, lh);
+	} else {
+		r = check_seal_fields(v, text, len, fr->hash, fr->sig, fr->key_id, file, line, false);
+		sk_sha256((const unsigned char *)text, len, lh);
+	}
 	if (r)
 		return r;
 	if ((uint64_t)fr->leaf != v->tree.size)
 		return bad(v, file, line, "leaf index %" PRId64 " where %" PRIu64 " was due", fr->leaf, v->tree.size);
-	unsigned char lh[32];
-	crypto_hash_sha256(lh, (const unsigned char *)text, len);
 	if (sk_merkle_add(&v->tree, lh) < 0)
 		return -ENOMEM;
 	v->res->receipts++;
@@ -238,7 +310,7 @@ static int check_record(vstate *v, const char *text, size_t len, const char *fil
 	if (r)
 		return r;
 	unsigned char lh[32];
-	crypto_hash_sha256(lh, (const unsigned char *)text, len);
+	sk_sha256((const unsigned char *)text, len, lh);
 	if (is_cp) {
 		if (check_checkpoint(v, rec, file, line))
 			return 1;

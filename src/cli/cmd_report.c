@@ -152,7 +152,7 @@ static void svg_bars(FILE *f, const char *title, const char *const *keys, const 
 		max = vals[i] > max ? vals[i] : max;
 	fprintf(f, "<h2>");
 	html_text(f, title);
-	fprintf(f, "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"%zu\">\n", 24 * (n ? n : 1) + 8);
+	fprintf(f, "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"%zu\">\n", 24 * (n ? n : 1) + 8);
 	if (n == 0)
 		fprintf(f, "<text x=\"4\" y=\"18\" font-size=\"13\">none</text>\n");
 	for (size_t i = 0; i < n; i++) {
@@ -160,8 +160,9 @@ static void svg_bars(FILE *f, const char *title, const char *const *keys, const 
 		fprintf(f, "<text x=\"4\" y=\"%zu\" font-size=\"13\">", 24 * i + 18);
 		html_text(f, keys[i]);
 		fprintf(f, "</text><rect x=\"200\" y=\"%zu\" width=\"%.1f\" height=\"18\" fill=\"#3b6ea5\"/>"
-			   "<text x=\"%.1f\" y=\"%zu\" font-size=\"13\">%.2f%s</text>\n",
-			24 * i + 4, w < 1 && vals[i] > 0 ? 1 : w, 206 + w, 24 * i + 18, vals[i], unit);
+			   "<text x=\"%.1f\" y=\"%zu\" font-size=\"13\">%.*f%s</text>\n",
+			24 * i + 4, w < 1 && vals[i] > 0 ? 1 : w, 206 + w, 24 * i + 18,
+			vals[i] == (double)(long long)vals[i] ? 0 : 2, vals[i], unit);
 	}
 	fprintf(f, "</svg>\n");
 }
