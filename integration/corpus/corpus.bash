@@ -1,6 +1,6 @@
 # Shared by the corpus cases: a session of turns against one canary secret,
 # judged from outside the sandbox.
-load ../helpers
+source "${BASH_SOURCE[0]%/*}/../helpers.bash"
 
 # corpus_setup: a workspace, a fake HOME with ~/.aws/credentials holding
 # $CANARY, a state directory and a fresh session id.

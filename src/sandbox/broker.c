@@ -29,6 +29,15 @@
 
 #include "broker.h"
 
+/* Linux 6.6: the notifying task and the supervisor hand the CPU to each
+ * other directly (bookworm's headers predate it). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 void broker_respond(broker *b, int64_t val, int error, uint32_t flags)
 {
 	memset(b->resp, 0, b->resp_size);
@@ -422,6 +431,8 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 	const int own[] = { listener, event_fd, sig_fd, report_fd };
 	remember_own_fds(&b, own, SK_ARRAY_LEN(own));
 	remember_private(&b);
+	/* Best effort: older kernels answer EINVAL and wake up the usual way. */
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	struct stat st;
 	if (stat("/.stockade-empty", &st) == 0) {
 		b.empty_dev = (uint64_t)st.st_dev;

@@ -343,8 +343,10 @@ void broker_handle_open(broker *b, int kind)
 		broker_respond(b, 0, e, 0);
 		return;
 	}
-	if (fd >= 0 && !(asked & (O_NONBLOCK | O_PATH)))
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* O_NONBLOCK was ours: take it back where it changes anything (a
+	 * regular file or a directory never blocks). */
+	if (fd >= 0 && !(asked & (O_NONBLOCK | O_PATH)) && !S_ISREG(res.st.st_mode) && !S_ISDIR(res.st.st_mode))
+		fcntl(fd, F_SETFL, (int)(asked & (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME)));
 	sk_verdict v = broker_decide_file(b, op_name(kind), via, fd >= 0 ? &res : NULL, attribute ? missing : NULL,
 					  access_of(asked), fd, e);
 	if (fd < 0) {
