@@ -24,7 +24,7 @@ teardown() { corpus_teardown; }
 
 @test "corpus proc: cwd and fd links to a workspace secret join its chain" {
 	turn 'cat .env' 1
-	turn 'cat /proc/self/cwd/.env' 1
+	turn 'cat /proc/$$/cwd/.env' 1
 	turn 'exec 3< . && cat /proc/self/fd/3/.env' 1
 	turn 'exec 4< . && cat /dev/fd/4/.env' 126
 	assert_no_canary
