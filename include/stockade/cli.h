@@ -108,6 +108,7 @@ typedef struct sk_request {
 	unsigned limits_set;
 	bool verbose;
 	bool no_supervise;           /* measurement only: no syscall supervision (receipts say so) */
+	bool decide_only;            /* decide and record the command, never start it (hooks) */
 	int stdout_fd, stderr_fd;
 } sk_request;
 
@@ -116,6 +117,19 @@ void sk_request_init(sk_request *req);
  * denial: res->denied, exit 126); a negative errno with err filled when
  * nothing could be run or recorded (fail closed). */
 int sk_run(const sk_request *req, sk_run_result *res, sk_error *err);
+
+/* ---- escalations (src/cli/escalation.c, src/cli/cmd_exec.c) ------------- */
+#include "stockade/session.h"
+
+/* A human's answer to chain `chain` of a session under state_dir, shared by
+ * `stockade approve|deny` and stockaded: the RESOLUTION receipt (with
+ * config.escalation.latency_ms when latency_ms >= 0), then
+ * sk_session_decide.  -ENOENT: no such session or chain. */
+int sk_escalation_resolve(const char *state_dir, const char *session, uint32_t chain, bool approve,
+			  const char *reason, const char *by, int64_t latency_ms, uint64_t *receipt_seq, sk_error *err);
+/* The same through a running stockaded (escalation.decide); sock NULL = the
+ * default socket.  The exit code: 0, or 125 with one line on stderr. */
+int sk_connect_decide(const char *sock, const char *session, uint32_t chain, bool approve, const char *reason);
 
 /* Print "stockade: <msg>" on stderr; returns SK_EXIT_INTERNAL (125). */
 int sk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

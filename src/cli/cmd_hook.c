@@ -163,10 +163,8 @@ static int profile_denies(const hook_opts *o, const char *workspace, char **word
 	return 0;
 }
 
-/* Record the attempt through the run path, in the session: a denied command
- * is decided and receipted there and never started.  Its output (there is
- * none unless a human approved the command in this session meanwhile) goes
- * to memory, never into the hook's answer. */
+/* Record the attempt through the run path, in the session: the command is
+ * decided and receipted there and never started (decide_only). */
 static int record_attempt(const hook_opts *o, const char *session, const char *workspace, const char *cwd,
 			  char **words, sk_run_result *res, sk_error *err)
 {
@@ -184,6 +182,7 @@ static int record_attempt(const hook_opts *o, const char *session, const char *w
 	req.session = session;
 	req.stdout_fd = out;
 	req.stderr_fd = out;
+	req.decide_only = true;   /* even if a human approved it meanwhile */
 	return sk_run(&req, res, err);
 }
 

@@ -423,6 +423,14 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 		fill_decision(res, &s, id.seq);
 		goto out;
 	}
+	if (req->decide_only) {
+		/* Allowed, and recorded as decided: nothing is started. */
+		if ((r = record(req, &s, &ev, &view, SK_RECEIPT_COMMAND, NULL, &id, err)) < 0)
+			goto out;
+		res->exit_code = 0;
+		fill_decision(res, &s, id.seq);
+		goto out;
+	}
 	sk_run_supervise(req, &s);
 	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
 	s.cfg.before_exec = before_exec;
