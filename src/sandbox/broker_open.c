@@ -274,6 +274,27 @@ static int open_args(broker *b, int kind, int *dirfd, uint64_t *path_addr, struc
 	return 0;
 }
 
+/* A name about to be created: decided (and answered, when refused) before
+ * the file exists.  An existing name (O_EXCL) is decided after the open
+ * like any other. */
+static bool create_allowed(broker *b, int kind, const char *via, int dfd, const char *path, uint64_t asked)
+{
+	char name[BROKER_PATH_MAX];
+	broker_name_missing(dfd, path, name, sizeof(name));
+	struct stat st;
+	if (stat(name, &st) == 0)
+		return true;   /* it exists after all (O_EXCL will say so) */
+	sk_verdict v = broker_decide_file(b, op_name(kind), via, NULL, name, access_of(asked), -1, EACCES);
+	/* Allowed; or refused for no surface (a read-only system path): the
+	 * kernel's own open then refuses it the usual way. */
+	if (v.action == SK_ACTION_ALLOW || (v.action == SK_ACTION_DENY && (v.reason == SK_REASON_FILE_HIDDEN ||
+									   v.reason == SK_REASON_FILE_WRITE_READ_ONLY)))
+		return true;
+	broker_respond(b, 0, EACCES, 0);
+	broker_after_verdict(b, &v);
+	return false;
+}
+
 static void give_fd(broker *b, int fd, uint64_t flags)
 {
 	struct seccomp_notif_addfd add = {
@@ -315,7 +336,26 @@ void broker_handle_open(broker *b, int kind)
 		mine.flags |= O_NOCTTY | O_NONBLOCK;   /* a FIFO must not block the broker */
 	if (asked & (O_CREAT | O_TMPFILE))
 		mine.mode &= ~(uint64_t)child_umask((pid_t)b->req->pid);
-	int fd = (int)syscall(SYS_openat2, dfd, path, &mine, sizeof(mine));
+	int fd = -1;
+	if ((asked & O_CREAT) && !(asked & O_EXCL)) {
+		/* Open it if it is there; a new file is decided by its name first,
+		 * so a refused create leaves nothing behind. */
+		struct open_how probe = mine;
+		probe.flags &= ~(uint64_t)O_CREAT;
+		probe.mode = 0;
+		fd = (int)syscall(SYS_openat2, dfd, path, &probe, sizeof(probe));
+		if (fd < 0 && errno == ENOENT && !create_allowed(b, kind, via, dfd, path, asked)) {
+			if (dfd >= 0)
+				close(dfd);
+			return;
+		}
+	} else if (asked & O_CREAT && !create_allowed(b, kind, via, dfd, path, asked)) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	if (fd < 0)
+		fd = (int)syscall(SYS_openat2, dfd, path, &mine, sizeof(mine));
 	int e = fd < 0 ? errno : 0;
 	resolved res = { 0 };
 	if (fd >= 0 && (r = broker_describe(b, fd, &res)) < 0) {
