@@ -236,10 +236,13 @@ static sk_redactor *build(const char *rules, const sk_redact_literals *lits, con
 	return r;
 }
 
-static void streamed(const sk_redactor *r, const buf *in, size_t max, buf *out)
+/* parallel: the pattern scan on a second thread (sk_redact_stream_parallel). */
+static void streamed(const sk_redactor *r, const buf *in, size_t max, bool parallel, buf *out)
 {
 	sk_redact_stream *s;
 	ck_assert_int_eq(sk_redact_stream_new(r, buf_sink, out, &s), 0);
+	if (parallel)
+		ck_assert_int_eq(sk_redact_stream_parallel(s), 0);
 	for (size_t off = 0; off < in->len;) {
 		size_t n = 1 + rnd() % max;
 		if (n > in->len - off)
@@ -308,12 +311,13 @@ static void property_round(int round)
 	whole.p = w;
 	for (size_t i = 0; i < n_secs; i++)
 		assert_no_form_survives(&whole, &secs[i], i, round);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		size_t max = (size_t)1 << (rnd() % 17);   /* 1 byte .. 64 KiB */
 		buf out = { 0 };
-		streamed(r, &in, max, &out);
+		streamed(r, &in, max, k == 2, &out);
 		ck_assert_msg(out.len == whole.len && !memcmp(out.p, whole.p, whole.len),
-			      "round %d: chunks of at most %zu bytes give another output", round, max);
+			      "round %d: chunks of at most %zu bytes%s give another output", round, max,
+			      k == 2 ? " (patterns on a second thread)" : "");
 		free(out.p);
 	}
 	free(whole.p);
@@ -325,6 +329,39 @@ START_TEST(test_property_random_chunkings)
 {
 	for (int k = 0; k < ROUNDS_PER_TEST; k++)
 		property_round(_i * ROUNDS_PER_TEST + k);
+}
+END_TEST
+
+/* Feeds larger than a slice: several hand-overs to the pattern thread per
+ * feed give the output of the single-threaded whole-buffer redaction. */
+START_TEST(test_parallel_large_feeds)
+{
+	rng = 0xB16F00DULL;
+	secret secs[4];
+	sk_redact_literals *l;
+	ck_assert_int_eq(sk_redact_literals_new(&l, NULL, NULL), 0);
+	for (size_t i = 0; i < 4; i++) {
+		random_secret(&secs[i]);
+		ck_assert_int_ge(sk_redact_literals_add(l, NULL, secs[i].v, secs[i].n), 0);
+	}
+	sk_redactor *r = build("profiles/redact.rules", l, NULL);
+	sk_redact_literals_free(l);
+	buf in = { 0 };
+	while (in.len < (3u << 20))
+		random_piece(&in, secs, 4);
+	char *w;
+	size_t wlen;
+	ck_assert_int_eq(sk_redact_buffer(r, in.p, in.len, &w, &wlen, NULL), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_no_form_survives(&(buf){ .p = w, .len = wlen }, &secs[i], i, -1);
+	buf out = { 0 };
+	streamed(r, &in, 2u << 20, true, &out);
+	ck_assert_msg(out.len == wlen && !memcmp(out.p, w, wlen),
+		      "feeds of up to 2 MiB with the patterns on a second thread give another output");
+	free(out.p);
+	free(w);
+	free(in.p);
+	sk_redactor_free(r);
 }
 END_TEST
 
@@ -447,6 +484,7 @@ int main(void)
 	TCase *tc = tcase_create("stream");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_line_released_at_once);
+	tcase_add_test(tc, test_parallel_large_feeds);
 	tcase_add_test(tc, test_literal_prefix_held);
 	tcase_add_test(tc, test_multiline_rule_keeps_window);
 	tcase_add_test(tc, test_multiline_literal_held);

@@ -59,6 +59,15 @@ int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len);
 int sk_redact_finish(sk_redact_stream *s);
 void sk_redact_stream_free(sk_redact_stream *s);
 
+/* Run the pattern scan of this stream on a second thread from now on,
+ * beside the literal matching on the caller's thread; the output is the
+ * same.  For large feeds (a filter reading 1 MiB at a time): each feed
+ * still returns only when both are done, so small feeds gain nothing.
+ * The thread ends in sk_redact_finish() or sk_redact_stream_free(); do
+ * not fork while it runs.  No pattern rules: does nothing.  Returns 0 or
+ * a negative errno (the stream then stays single-threaded). */
+int sk_redact_stream_parallel(sk_redact_stream *s);
+
 void sk_redactor_free(sk_redactor *r);
 
 /* ---- literals ---------------------------------------------------------- */

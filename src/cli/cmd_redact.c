@@ -125,6 +125,9 @@ static int filter(const sk_redactor *r, const struct opts *o)
 	int e = sk_redact_stream_new(r, stdout_sink, NULL, &s);
 	if (e < 0)
 		return sk_cli_error("redact: %s", strerror(-e));
+	/* The patterns on a second thread: a filter feeds large slices (best
+	 * effort: single-threaded otherwise). */
+	(void)sk_redact_stream_parallel(s);
 	/* A larger pipe means fewer, larger reads (best effort). */
 	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, (int)READ_SIZE);
 	_cleanup_free_ char *buf = malloc(READ_SIZE);

@@ -20,12 +20,20 @@
  * Why the output does not depend on the chunking: a byte at p is decided
  * only once every match that could cover it is known, and every decision
  * is a function of those matches.
+ *
+ * With a pattern thread (sk_redact_stream_parallel) only the scanning of a
+ * slice is shared: Vectorscan (and the second half of the literal probes)
+ * there, the first half of the probes here; the pending bytes stay put
+ * until both are done, and the matches are handled here in the same order
+ * as without the thread.
  */
 #include <string.h>
 
 #include "internal.h"
 
 #define SLICE (128u << 10)
+#define SLICE_PARALLEL (512u << 10)   /* fewer hand-overs to the pattern thread */
+#define SPLIT_MIN (64u << 10)         /* the pattern thread takes literal probes from this size */
 #define OUT_FLUSH (64u << 10)
 #define HISTORY 16   /* bytes kept before the emit point: context for \b */
 
@@ -36,10 +44,36 @@ typedef struct rx_match {
 	bool lit;
 } rx_match;
 
+typedef struct rx_mlist {
+	rx_match *v;
+	size_t n, cap;
+} rx_mlist;
+
 typedef struct rx_deferred {
 	uint64_t start;
 	uint32_t form;
 } rx_deferred;
+
+/* The pattern thread (sk_redact_stream_parallel): scans one slice at a
+ * time with the stream's Vectorscan stream and scratch, while the caller's
+ * thread matches the literals of the same slice.  Between jobs the caller's
+ * thread owns everything again (the mutex orders the memory). */
+typedef struct rx_worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const uint8_t *p;
+	size_t n;
+	/* Then the literal probes of [lit_from, lit_to) (lit_to 0: none), in
+	 * the pending bytes buf from stream offset buf_pos; the candidates are
+	 * verified by the caller's thread afterwards, in order. */
+	const uint8_t *buf;
+	uint64_t buf_pos, lit_from, lit_to, lit_next;
+	rx_deferred *cand;
+	size_t n_cand, cap_cand;
+	bool busy, quit;
+	int result;
+} rx_worker;
 
 typedef struct rx_range {
 	uint64_t s, e;
@@ -67,8 +101,11 @@ struct sk_redact_stream {
 	size_t head, len, cap;
 	uint64_t base, total;
 
-	rx_match *m;
-	size_t nm, cap_m;
+	rx_mlist pm;           /* pattern match ends of the slice (the pattern thread's) */
+	int pat_error;         /* set by the pattern callback */
+	rx_mlist lm;           /* literal matches of the slice */
+	rx_worker *worker;     /* the pattern thread, or NULL */
+	size_t slice;
 	rx_range *rg;
 	size_t nr, cap_r;
 
@@ -93,36 +130,38 @@ static const uint8_t *at(const sk_redact_stream *s, uint64_t x)
 
 /* ---- matches ---- */
 
-static int push_match(sk_redact_stream *s, uint64_t from, uint64_t to, unsigned id, bool lit)
+static int mlist_push(rx_mlist *l, rx_match m)
 {
-	if (!lit && s->nm > 0) {
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		rx_match *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = m;
+	return 0;
+}
+
+/* Touches only s->pm and s->pat_error: runs on the pattern thread. */
+static int on_pattern(unsigned id, unsigned long long from, unsigned long long to,
+		      unsigned flags, void *ctx)
+{
+	(void)flags;
+	sk_redact_stream *s = ctx;
+	if (s->pm.n > 0) {
 		/* Consecutive ends of one rule (a growing token): one entry. */
-		rx_match *last = &s->m[s->nm - 1];
-		if (!last->lit && last->id == id && (to == last->e || to == last->e + 1) &&
+		rx_match *last = &s->pm.v[s->pm.n - 1];
+		if (last->id == id && (to == last->e || to == last->e + 1) &&
 		    s->r->rules.v[id].kind == RX_PATTERN) {
 			last->e = to;
 			return 0;
 		}
 	}
-	if (s->nm == s->cap_m) {
-		size_t cap = s->cap_m ? s->cap_m * 2 : 256;
-		rx_match *v = realloc(s->m, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->m = v;
-		s->cap_m = cap;
-	}
-	s->m[s->nm++] = (rx_match){ .s = from, .e = to, .first_e = to, .id = id, .lit = lit };
-	return 0;
-}
-
-static int on_pattern(unsigned id, unsigned long long from, unsigned long long to,
-		      unsigned flags, void *ctx)
-{
-	sk_redact_stream *s = ctx;
-	int e = push_match(s, from, to, id, false);
+	int e = mlist_push(&s->pm, (rx_match){ .s = from, .e = to, .first_e = to, .id = id });
 	if (e < 0)
-		s->error = e;
+		s->pat_error = e;
 	return e < 0;
 }
 
@@ -318,14 +357,20 @@ static int pattern_match(sk_redact_stream *s, const rx_match *m)
 
 static int handle_matches(sk_redact_stream *s)
 {
-	if (s->nm > 1)
-		sk_sort(s->m, s->nm, sizeof(*s->m), cmp_match);
+	/* The pattern ends, then the literals (one list to sort). */
 	int e = 0;
-	for (size_t i = 0; i < s->nm && e == 0; i++) {
-		const rx_match *m = &s->m[i];
-		e = m->lit ? add_range(s, m->s, m->e, m->id, false) : pattern_match(s, m);
-	}
-	s->nm = 0;
+	for (size_t i = 0; i < s->lm.n && e == 0; i++)
+		e = mlist_push(&s->pm, s->lm.v[i]);
+	s->lm.n = 0;
+	if (e < 0)
+		return e;
+	rx_match *m = s->pm.v;
+	size_t n = s->pm.n;
+	if (n > 1)
+		sk_sort(m, n, sizeof(*m), cmp_match);
+	for (size_t i = 0; i < n && e == 0; i++)
+		e = m[i].lit ? add_range(s, m[i].s, m[i].e, m[i].id, false) : pattern_match(s, &m[i]);
+	s->pm.n = 0;
 	return e;
 }
 
@@ -461,7 +506,8 @@ static int verify(sk_redact_stream *s, uint32_t f, uint64_t start)
 	if (have >= len) {
 		if (memcmp(at(s, start), form, len))
 			return 0;
-		int e = push_match(s, start, start + len, name, true);
+		int e = mlist_push(&s->lm, (rx_match){ .s = start, .e = start + len,
+						       .first_e = start + len, .id = name, .lit = true });
 		if (e < 0)
 			s->error = e;
 		return 1;
@@ -479,7 +525,9 @@ static void on_candidate(void *ctx, uint32_t form, uint64_t start)
 		defer(s, form, start);
 }
 
-static int scan_literals(sk_redact_stream *s, bool final)
+/* Verify the deferred candidates, then probe up to `end` (the bytes fed so
+ * far, or an offset divisible by 8 where the pattern thread takes over). */
+static int scan_literals(sk_redact_stream *s, uint64_t end, bool final)
 {
 	const rx_litset *ls = s->r->lits;
 	if (!ls)
@@ -490,7 +538,7 @@ static int scan_literals(sk_redact_stream *s, bool final)
 			s->dfr[k++] = s->dfr[i];
 	s->n_dfr = k;
 	uint64_t oldest = s->base - s->head;
-	rx_litset_scan(ls, s->buf, oldest, s->total, final, &s->lit_next, on_candidate, s);
+	rx_litset_scan(ls, s->buf, oldest, end, final, &s->lit_next, on_candidate, s);
 	return s->error;
 }
 
@@ -537,15 +585,115 @@ static int make_room(sk_redact_stream *s, size_t n)
 	return 0;
 }
 
-static int scan(sk_redact_stream *s, hs_stream_t *st, const uint8_t *p, size_t n,
-		match_event_handler cb)
+/* The pattern scan of one slice (on the pattern thread when there is one). */
+static int scan_patterns(sk_redact_stream *s, const uint8_t *p, size_t n)
 {
-	if (!st)
+	if (!s->pat_st)
 		return 0;
-	hs_error_t he = hs_scan_stream(st, (const char *)p, (unsigned)n, 0, s->scratch, cb, s);
-	if (s->error)
-		return s->error;
+	hs_error_t he = hs_scan_stream(s->pat_st, (const char *)p, (unsigned)n, 0, s->scratch,
+				       on_pattern, s);
+	if (s->pat_error)
+		return s->pat_error;
 	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+/* A literal candidate found on the pattern thread, kept for the caller's
+ * thread (n_cand SIZE_MAX: out of memory). */
+static void worker_candidate(void *ctx, uint32_t form, uint64_t start)
+{
+	rx_worker *w = ctx;
+	if (w->n_cand == SIZE_MAX)
+		return;
+	if (w->n_cand == w->cap_cand) {
+		size_t cap = w->cap_cand ? w->cap_cand * 2 : 64;
+		rx_deferred *v = realloc(w->cand, cap * sizeof(*v));
+		if (!v) {
+			w->n_cand = SIZE_MAX;
+			return;
+		}
+		w->cand = v;
+		w->cap_cand = cap;
+	}
+	w->cand[w->n_cand++] = (rx_deferred){ .start = start, .form = form };
+}
+
+static void *worker_main(void *arg)
+{
+	sk_redact_stream *s = arg;
+	rx_worker *w = s->worker;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		const uint8_t *p = w->p;
+		size_t n = w->n;
+		pthread_mutex_unlock(&w->mu);
+		int e = scan_patterns(s, p, n);
+		if (e == 0 && w->lit_to > w->lit_from) {
+			w->lit_next = w->lit_from;
+			rx_litset_scan(s->r->lits, w->buf, w->buf_pos, w->lit_to, false, &w->lit_next,
+				       worker_candidate, w);
+			if (w->n_cand == SIZE_MAX)
+				e = -ENOMEM;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->result = e;
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void worker_post(rx_worker *w, const uint8_t *p, size_t n)
+{
+	pthread_mutex_lock(&w->mu);
+	w->p = p;
+	w->n = n;
+	w->busy = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int worker_wait(rx_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int e = w->result;
+	pthread_mutex_unlock(&w->mu);
+	return e;
+}
+
+static void worker_stop(sk_redact_stream *s)
+{
+	rx_worker *w = s->worker;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w->cand);
+	free(w);
+	s->worker = NULL;
+}
+
+/* How far the caller's thread probes for literals when the pattern thread
+ * takes the rest: a share that evens out the two threads (the caller's
+ * thread also reads, copies and writes), divisible by 8 so that the two
+ * parts probe the same offsets as one scan.  0: no split. */
+static uint64_t literal_split(const sk_redact_stream *s)
+{
+	uint64_t from = s->lit_next, to = s->total;
+	if (!s->r->lits || to < from + SPLIT_MIN)
+		return 0;
+	return (from + (to - from) / 2) & ~(uint64_t)7;
 }
 
 static int feed_slice(sk_redact_stream *s, const uint8_t *p, size_t n)
@@ -553,15 +701,41 @@ static int feed_slice(sk_redact_stream *s, const uint8_t *p, size_t n)
 	int e = make_room(s, n);
 	if (e < 0)
 		return e;
+	const uint8_t *in = s->buf + s->len;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	const uint8_t *nl = memrchr(p, '\n', n);
 	if (nl)
 		s->line_start = s->total + (uint64_t)(nl - p) + 1;
-	if ((e = scan(s, s->pat_st, p, n, on_pattern)) < 0)
-		return e;
+	/* The pending bytes stay put until both scans are done. */
+	bool threaded = s->worker && s->pat_st;
 	s->total += n;
-	if ((e = scan_literals(s, false)) < 0 || (e = handle_matches(s)) < 0)
+	uint64_t split = threaded ? literal_split(s) : 0;
+	if (threaded) {
+		rx_worker *w = s->worker;
+		w->buf = s->buf;
+		w->buf_pos = s->base - s->head;
+		w->lit_from = split;
+		w->lit_to = split ? s->total : 0;
+		w->n_cand = 0;
+		worker_post(w, in, n);
+	} else if ((e = scan_patterns(s, in, n)) < 0) {
+		return e;
+	}
+	e = scan_literals(s, split ? split : s->total, false);
+	if (threaded) {
+		rx_worker *w = s->worker;
+		int we = worker_wait(w);
+		if (e == 0)
+			e = we;
+		if (e == 0 && split) {
+			for (size_t i = 0; i < w->n_cand; i++)
+				on_candidate(s, w->cand[i].form, w->cand[i].start);
+			s->lit_next = w->lit_next;
+			e = s->error;
+		}
+	}
+	if (e < 0 || (e = handle_matches(s)) < 0)
 		return e;
 	return emit_until(s, flush_limit(s));
 }
@@ -575,7 +749,7 @@ int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	int e = 0;
 	while (len > 0 && e == 0) {
-		size_t n = len < SLICE ? len : SLICE;
+		size_t n = len < s->slice ? len : s->slice;
 		e = feed_slice(s, p, n);
 		p += n;
 		len -= n;
@@ -587,14 +761,14 @@ int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len)
 	return e;
 }
 
-static int close_stream(sk_redact_stream *s, hs_stream_t **st, match_event_handler cb)
+static int close_patterns(sk_redact_stream *s)
 {
-	if (!*st)
+	if (!s->pat_st)
 		return 0;
-	hs_error_t he = hs_close_stream(*st, s->scratch, cb, s);
-	*st = NULL;
-	if (s->error)
-		return s->error;
+	hs_error_t he = hs_close_stream(s->pat_st, s->scratch, on_pattern, s);
+	s->pat_st = NULL;
+	if (s->pat_error)
+		return s->pat_error;
 	return he == HS_SUCCESS ? 0 : -EIO;
 }
 
@@ -605,9 +779,10 @@ int sk_redact_finish(sk_redact_stream *s)
 	if (s->finished)
 		return 0;
 	s->finished = true;
-	int e = close_stream(s, &s->pat_st, on_pattern);
+	worker_stop(s);
+	int e = close_patterns(s);
 	if (e == 0)
-		e = scan_literals(s, true);
+		e = scan_literals(s, s->total, true);
 	if (e == 0)
 		e = handle_matches(s);
 	if (e == 0)
@@ -632,6 +807,7 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 	s->sink_ctx = sink_ctx;
 	s->counts = calloc(r->n_names + 1, sizeof(*s->counts));
 	s->out = malloc(OUT_FLUSH);
+	s->slice = SLICE;
 	s->cap = r->window + SLICE + HISTORY;
 	s->som_ready = calloc(r->rules.n + 1, sizeof(*s->som_ready));
 	s->run_end = malloc((r->rules.n + 1) * sizeof(*s->run_end));
@@ -656,6 +832,7 @@ void sk_redact_stream_free(sk_redact_stream *s)
 {
 	if (!s)
 		return;
+	worker_stop(s);
 	if (s->pat_st)
 		hs_close_stream(s->pat_st, NULL, NULL, NULL);
 	hs_free_scratch(s->scratch);
@@ -663,12 +840,35 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->run_end);
 	free(s->run_start);
 	free(s->buf);
-	free(s->m);
+	free(s->pm.v);
+	free(s->lm.v);
 	free(s->dfr);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);
 	free(s);
+}
+
+int sk_redact_stream_parallel(sk_redact_stream *s)
+{
+	if (s->worker || !s->pat_st || s->finished || s->error)
+		return 0;
+	rx_worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	s->worker = w;
+	int e = pthread_create(&w->thread, NULL, worker_main, s);
+	if (e != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		s->worker = NULL;
+		return -e;
+	}
+	s->slice = SLICE_PARALLEL;
+	return 0;
 }
 
 uint64_t sk_redact_stream_count(const sk_redact_stream *s, size_t i)

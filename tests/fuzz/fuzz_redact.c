@@ -35,10 +35,14 @@ static int sink(void *ctx, const void *p, size_t n)
 	return 0;
 }
 
-static void run(const sk_redactor *r, const uint8_t *in, size_t len, size_t step, out *o)
+/* parallel: the pattern scan on a second thread (sk_redact_stream_parallel). */
+static void run(const sk_redactor *r, const uint8_t *in, size_t len, size_t step, bool parallel,
+		out *o)
 {
 	sk_redact_stream *s;
 	if (sk_redact_stream_new(r, sink, o, &s) < 0)
+		abort();
+	if (parallel && sk_redact_stream_parallel(s) < 0)
 		abort();
 	for (size_t off = 0; off < len;) {
 		size_t n = step ? step : len;
@@ -54,11 +58,11 @@ static void run(const sk_redactor *r, const uint8_t *in, size_t len, size_t step
 	sk_redact_stream_free(s);
 }
 
-static void check(const sk_redactor *r, const uint8_t *in, size_t len, size_t step)
+static void check(const sk_redactor *r, const uint8_t *in, size_t len, size_t step, bool parallel)
 {
 	out whole = { 0 }, parts = { 0 };
-	run(r, in, len, 0, &whole);
-	run(r, in, len, step, &parts);
+	run(r, in, len, 0, false, &whole);
+	run(r, in, len, step, parallel, &parts);
 	if (whole.len != parts.len || (whole.len && memcmp(whole.p, parts.p, whole.len)))
 		abort();
 	free(whole.p);
@@ -105,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sk_redact_literals_free(l);
 		const uint8_t *in = data + 1 + lit_len;
 		size_t len = size - 1 - lit_len;
-		check(r, in, len, step);
+		check(r, in, len, step, false);
 		out o = { 0 };
-		run(r, in, len, step, &o);
+		run(r, in, len, step, false, &o);
 		size_t nul = 0;
 		while (nul < lit_len && lit[nul] == 0)
 			nul++;
@@ -118,6 +122,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(o.p);
 		sk_redactor_free(r);
 	}
-	check(shipped, data + 1, size - 1, step);
+	check(shipped, data + 1, size - 1, step, data[0] & 0x40);
 	return 0;
 }
