@@ -3,6 +3,8 @@
  * verdict reported, the exact diff of a changed profile, sampling. */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_main.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,9 +531,5 @@ static Suite *replay_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(replay_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(replay_suite());
 }

@@ -4,6 +4,8 @@
  * canonical records with the hard cases (escapes, non-ASCII, astral keys,
  * big integers) and on every single-byte change and inserted space. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,9 +111,5 @@ static Suite *jcs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(jcs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(jcs_suite());
 }

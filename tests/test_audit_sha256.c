@@ -4,6 +4,8 @@
  * "hash"/"sig" spans the fast canonical check finds, which cut out of a line
  * must give exactly the signed body sk_audit_body_of() gives. */
 #include <check.h>
+
+#include "check_main.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,9 +132,5 @@ int main(void)
 {
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
-	SRunner *sr = srunner_create(sha_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(sha_suite());
 }

@@ -1,5 +1,7 @@
 /* Unit tests for the mount plan: built as data, asserted here. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,9 +137,5 @@ int main(void)
 	tcase_add_test(tc, test_rejects_bad_paths);
 	tcase_add_test(tc, test_seccomp_table);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

@@ -3,6 +3,8 @@
  * the surface keys decide and the sessions share. */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -334,9 +336,5 @@ int main(void)
 	tcase_add_test(tc, test_decide_null_inputs);
 	tcase_add_test(tc, test_surface_keys);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

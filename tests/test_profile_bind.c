@@ -2,6 +2,8 @@
  * a hard link or a symlinked alternative still gets the original's verdict;
  * the environment is filtered by decide; deny/secret become hidden paths. */
 #include <check.h>
+
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,9 +178,5 @@ int main(void)
 	tcase_add_test(tc, test_symlinked_alternative_keeps_the_name);
 	tcase_add_test(tc, test_apply);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

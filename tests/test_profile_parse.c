@@ -2,6 +2,8 @@
  * includes and include cycles, variables, unknown keys, the canonical form
  * and the digest. */
 #include <check.h>
+
+#include "check_main.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,9 +379,5 @@ int main(void)
 	tcase_add_test(tc, test_coverage);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

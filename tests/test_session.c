@@ -2,6 +2,8 @@
  * by content, decisions, soft blocks), concurrency of two handles, torn and
  * damaged journals, the view decide gets, and decide() on it. */
 #include <check.h>
+
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,9 +270,5 @@ int main(void)
 	tcase_add_test(tc, test_concurrent_writers);
 	tcase_add_test(tc, test_torn_and_damaged);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* Unit tests for src/util: size and duration parsing. */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 
 #include "stockade/util.h"
@@ -76,9 +78,5 @@ int main(void)
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_error_message);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

@@ -157,6 +157,15 @@ static bool reportable(const sk_verdict *v)
 	return v->action != SK_ACTION_ALLOW || v->reason == SK_REASON_APPROVED;
 }
 
+static void answer_continue(broker *b, const sk_verdict *v)
+{
+	if (v->action == SK_ACTION_ALLOW)
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else
+		broker_respond(b, 0, EACCES, 0);
+	broker_after_verdict(b, v);
+}
+
 /* A failed access the kernel refused for a reason that is no surface: a
  * name under a hidden directory (HOME) that a tool probes, a write on the
  * read-only system.  Secrets and denied files are attempts; these are not. */
@@ -185,6 +194,19 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 		broker_report(b, &rec);
 	}
 	return v;
+}
+
+/* Decide ev, report it when it is an attempt, and answer: let the call
+ * through (the kernel performs it) or refuse it. */
+static void decide_and_continue(broker *b, sk_event *ev, const char *op, const char *via)
+{
+	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, ev);
+	if (reportable(&v)) {
+		sk_sup_record rec = { .ev = *ev, .verdict = v, .op = op, .via = via,
+				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
+		broker_report(b, &rec);
+	}
+	answer_continue(b, &v);
 }
 
 /* execve/execveat: the executable the path resolves to. */
@@ -225,17 +247,7 @@ static void handle_exec(broker *b, bool at)
 	ev.command.exe.via = vias;
 	ev.command.exe.n_via = 1;
 	fill_ref(b, &ev.command.exe, &res, NULL, content, &size, -1, 0);
-	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
-	if (reportable(&v)) {
-		sk_sup_record rec = { .ev = ev, .verdict = v, .op = at ? "execveat" : "execve", .via = via,
-				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
-		broker_report(b, &rec);
-	}
-	if (v.action == SK_ACTION_ALLOW)
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	else
-		broker_respond(b, 0, EACCES, 0);
-	broker_after_verdict(b, &v);
+	decide_and_continue(b, &ev, at ? "execveat" : "execve", via);
 }
 
 static bool loopback(const sk_event *ev)
@@ -262,9 +274,7 @@ static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t
 			if (reportable(&v))
 				broker_report(b, &rec);
 		}
-		broker_respond(b, 0, v.action == SK_ACTION_ALLOW ? 0 : EACCES,
-			       v.action == SK_ACTION_ALLOW ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
-		broker_after_verdict(b, &v);
+		answer_continue(b, &v);
 		return;
 	}
 	char via[sizeof(sun->sun_path) + 1], path[BROKER_PATH_MAX + 64];
@@ -287,9 +297,7 @@ static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t
 					  SK_ACCESS_WRITE, -1, 0);
 	if (fd >= 0)
 		close(fd);
-	broker_respond(b, 0, v.action == SK_ACTION_ALLOW ? 0 : EACCES,
-		       v.action == SK_ACTION_ALLOW ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
-	broker_after_verdict(b, &v);
+	answer_continue(b, &v);
 }
 
 static void handle_connect(broker *b)
@@ -326,20 +334,13 @@ static void handle_connect(broker *b)
 		return;
 	}
 	snprintf(via + strlen(via), sizeof(via) - strlen(via), ":%u", ev.connect.port);
-	sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
-	if (!(b->private_net && loopback(&ev))) {
-		v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
-		if (reportable(&v)) {
-			sk_sup_record rec = { .ev = ev, .verdict = v, .op = "connect", .via = via,
-					      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
-			broker_report(b, &rec);
-		}
+	if (b->private_net && loopback(&ev)) {
+		/* The sandbox's own loopback: not a surface. */
+		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
+		answer_continue(b, &v);
+		return;
 	}
-	if (v.action == SK_ACTION_ALLOW)
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	else
-		broker_respond(b, 0, EACCES, 0);
-	broker_after_verdict(b, &v);
+	decide_and_continue(b, &ev, "connect", via);
 }
 
 static int kind_of(uint32_t arch, int nr)
