@@ -46,3 +46,11 @@ print(c["keys"][0], c["length"], c["escalation"], ",".join(a["verdict"] for a in
 	[ "$got" = "net:127.0.0.1:$PORT 4 pending deny,deny,deny,escalate" ]
 	assert_receipted
 }
+
+@test "corpus network: an unconnected datagram (sendto with an address) to the denied destination is refused and recorded" {
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b\"x\", (\"127.0.0.1\", $PORT)); print(\"SENT\")'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" != *SENT* ]]
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendto"'
+}

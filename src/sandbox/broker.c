@@ -300,12 +300,15 @@ static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t
 	answer_continue(b, &v);
 }
 
-static void handle_connect(broker *b)
+/* connect(fd, addr, len), or sendto(fd, buf, n, flags, addr, len) with an
+ * address (the filter sends only those): the destination is decided. */
+static void handle_connect(broker *b, bool sendto)
 {
 	const __u64 *a = b->req->data.args;
+	uint64_t addr = sendto ? a[4] : a[1], alen = sendto ? a[5] : a[2];
 	struct sockaddr_storage ss = { 0 };
-	size_t len = (size_t)a[2] < sizeof(ss) ? (size_t)a[2] : sizeof(ss);
-	struct iovec l = { &ss, len }, r = { (void *)(uintptr_t)a[1], len };
+	size_t len = (size_t)alen < sizeof(ss) ? (size_t)alen : sizeof(ss);
+	struct iovec l = { &ss, len }, r = { (void *)(uintptr_t)addr, len };
 	if (len < sizeof(sa_family_t) || process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0) != (ssize_t)len ||
 	    !broker_still_valid(b)) {
 		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* the kernel refuses bad input */
@@ -334,13 +337,14 @@ static void handle_connect(broker *b)
 		return;
 	}
 	snprintf(via + strlen(via), sizeof(via) - strlen(via), ":%u", ev.connect.port);
+	const char *op = sendto ? "sendto" : "connect";
 	if (b->private_net && loopback(&ev)) {
 		/* The sandbox's own loopback: not a surface. */
 		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
 		answer_continue(b, &v);
 		return;
 	}
-	decide_and_continue(b, &ev, "connect", via);
+	decide_and_continue(b, &ev, op, via);
 }
 
 static int kind_of(uint32_t arch, int nr)
@@ -354,6 +358,7 @@ static int kind_of(uint32_t arch, int nr)
 		case 59: return K_EXECVE;
 		case 322: return K_EXECVEAT;
 		case 42: return K_CONNECT;
+		case 44: return K_SENDTO;
 		}
 	if (arch == AUDIT_ARCH_I386)
 		switch (nr) {
@@ -364,6 +369,7 @@ static int kind_of(uint32_t arch, int nr)
 		case 11: return K_EXECVE;
 		case 358: return K_EXECVEAT;
 		case 362: return K_CONNECT;
+		case 369: return K_SENDTO;
 		}
 	return 0;
 }
@@ -382,7 +388,8 @@ static void handle_one(broker *b)
 		handle_exec(b, k == K_EXECVEAT);
 		break;
 	case K_CONNECT:
-		handle_connect(b);
+	case K_SENDTO:
+		handle_connect(b, k == K_SENDTO);
 		break;
 	default:
 		/* The filter sends nothing else; refuse what we do not know. */

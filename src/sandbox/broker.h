@@ -53,6 +53,6 @@ void broker_respond(broker *b, int64_t val, int error, uint32_t flags);
 void broker_report(broker *b, sk_sup_record *rec);
 void broker_after_verdict(broker *b, const sk_verdict *v);
 
-enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT };
+enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT, K_SENDTO };
 
 #endif

@@ -241,6 +241,10 @@ int sk_seccomp_build_notify(scmp_filter_ctx *out, sk_error *err)
 		goto fail;
 	if ((r = seccomp_rule_add(ctx, EPERM_ACT, SCMP_SYS(process_vm_readv), 0)) < 0)
 		goto fail;
+	/* sendto with a destination (unconnected datagrams): decided like a
+	 * connect.  Without one (a connected socket) it is no new destination. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0))) < 0)
+		goto fail;
 	for (size_t i = 0; i < SK_ARRAY_LEN(supervised); i++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(supervised[i]), 0)) < 0 &&
 		    r != -EEXIST && r != -EDOM)
