@@ -378,7 +378,9 @@ void broker_handle_open(broker *b, int kind)
 		return;
 	}
 	char missing[BROKER_PATH_MAX];
-	bool attribute = fd < 0 && attributable(e);
+	/* O_NOFOLLOW on a symlink (ELOOP) reached only the link: no attempt on
+	 * what it points to. */
+	bool attribute = fd < 0 && attributable(e) && !(e == ELOOP && (asked & O_NOFOLLOW));
 	if (attribute)
 		broker_name_missing(dfd, path, missing, sizeof(missing));
 	if (dfd >= 0)
