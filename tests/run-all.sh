@@ -24,13 +24,15 @@ tally() {
 		f=1
 	fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-	printf '%-44s %4d passed %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+	printf '%-44s %4d passed %3d failed %3d skipped %4ds\n' "$name" "$p" "$f" "$s" $(($(date +%s) - t0))
 }
+started=$(date +%s)
 
 if [ "$ONLY" != integration ]; then
 	for t in "$BUILD"/tests/test_*; do
 		case $t in *.o|*.d) continue ;; esac
 		[ -x "$t" ] || continue
+		t0=$(date +%s)
 		CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent "$t" >"$out" 2>&1
 		rc=$?
 		grep '^not ok' "$out" >&2
@@ -40,6 +42,7 @@ fi
 
 # Fuzz targets (libFuzzer, ASan+UBSan) for a bounded time each.
 if [ "$ONLY" = all ]; then
+	t0=$(date +%s)
 	FUZZ_SECONDS=${FUZZ_SECONDS:-8} BUILD="$BUILD-fuzz" sh tests/fuzz.sh >"$out" 2>&1
 	rc=$?
 	grep '^not ok' -A30 "$out" >&2
@@ -50,6 +53,7 @@ run_bats() {
 	who=$1; shift
 	for f in integration/*.bats integration/corpus/*.bats; do
 		[ -f "$f" ] || continue
+		t0=$(date +%s)
 		if [ "$who" = root ]; then
 			bats --tap "$f" >"$out" 2>&1
 		else
@@ -71,5 +75,6 @@ if [ "$ONLY" != unit ]; then
 	fi
 fi
 
+echo "# $(($(date +%s) - started)) s in all"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
