@@ -7,6 +7,9 @@ usage: daemon_client.py SOCKET raw LINE...      send lines, print each reply
        daemon_client.py SOCKET hang WS CMD...   exec, wait for first output, exit
        daemon_client.py SOCKET open WS          print a new session id
        daemon_client.py SOCKET exec SID CMD...  exec in an existing session
+       daemon_client.py SOCKET execw SID WAIT CMD...  the same, waiting up to
+                                                WAIT s for an escalation's decision
+       daemon_client.py SOCKET rpc METHOD JSON  one call; print its reply
 """
 import json, socket, sys
 
@@ -44,6 +47,11 @@ if mode == "raw":
         print(json.dumps(recv()))
 elif mode == "open":
     print(call(1, "session.open", {"workspace": sys.argv[3]})["result"]["session"])
+elif mode == "rpc":
+    print(json.dumps(call(1, sys.argv[3], json.loads(sys.argv[4]))))
+elif mode == "execw":
+    print("RESULT " + json.dumps(call(2, "exec", {"session": sys.argv[3], "wait": float(sys.argv[4]),
+                                                  "argv": sys.argv[5:]})))
 elif mode == "exec":
     print("RESULT " + json.dumps(call(2, "exec", {"session": sys.argv[3], "argv": sys.argv[4:]})))
 else:

@@ -133,11 +133,77 @@ START_TEST(test_open_params)
 	static const char *const bad[] = {
 		"{}", "{\"workspace\":\"rel\"}", "{\"workspace\":\"/w\",\"env\":[1]}",
 		"{\"workspace\":\"/w\",\"env\":{\"A=B\":\"1\"}}", "{\"workspace\":\"/w\",\"env\":{\"A\":1}}",
-		"{\"workspace\":\"/w\",\"profile\":3}",
+		"{\"workspace\":\"/w\",\"profile\":3}", "{\"workspace\":\"/w\",\"session\":\"../x\"}",
+		"{\"session\":7}",
 	};
 	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
 		v = params(bad[i]);
 		ck_assert_msg(sk_rpc_open_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
+		json_decref(v);
+	}
+}
+END_TEST
+
+START_TEST(test_exec_params_extra)
+{
+	sk_exec_params p;
+	sk_error e = { 0 };
+	json_t *v = params("{\"session\":\"s\",\"argv\":[\"cat\"],\"wait\":2.5,\"env\":{\"A\":\"1\"},\"stdin\":\"in\\u0000put\"}");
+	ck_assert_int_eq(sk_rpc_exec_params(v, &p, &e), 0);
+	ck_assert_int_eq(p.wait_ms, 2500);
+	ck_assert_str_eq(json_string_value(json_object_get(p.env, "A")), "1");
+	ck_assert_int_eq(p.stdin_len, 6);   /* stdin may hold NUL bytes */
+	ck_assert_mem_eq(p.stdin_data, "in\0put", 6);
+	free(p.argv);
+	json_decref(v);
+	static const char *const bad[] = {
+		"{\"session\":\"s\",\"argv\":[\"x\"],\"wait\":-1}", "{\"session\":\"s\",\"argv\":[\"x\"],\"wait\":\"1\"}",
+		"{\"session\":\"s\",\"argv\":[\"x\"],\"wait\":1e9}", "{\"session\":\"s\",\"argv\":[\"x\"],\"env\":{\"A=B\":\"1\"}}",
+		"{\"session\":\"s\",\"argv\":[\"x\"],\"env\":[]}", "{\"session\":\"s\",\"argv\":[\"x\"],\"stdin\":5}",
+	};
+	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
+		v = params(bad[i]);
+		ck_assert_msg(sk_rpc_exec_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
+		ck_assert_ptr_null(p.argv);
+		json_decref(v);
+	}
+}
+END_TEST
+
+START_TEST(test_decide_params)
+{
+	sk_decide_params p;
+	sk_error e = { 0 };
+	json_t *v = params("{\"id\":\"abc#12\",\"decision\":\"approve\",\"reason\":\"ok\"}");
+	ck_assert_int_eq(sk_rpc_decide_params(v, &p, &e), 0);
+	ck_assert_str_eq(p.session, "abc");
+	ck_assert_int_eq(p.chain, 12);
+	ck_assert(p.approve);
+	ck_assert_str_eq(p.reason, "ok");
+	ck_assert_int_eq(p.uid, -1);
+	json_decref(v);
+	v = params("{\"session\":\"a#b\",\"chain\":3,\"decision\":\"deny\",\"uid\":65534}");
+	ck_assert_int_eq(sk_rpc_decide_params(v, &p, &e), SK_RPC_INVALID_PARAMS);   /* '#' is not in an id */
+	json_decref(v);
+	v = params("{\"session\":\"s-1\",\"chain\":3,\"decision\":\"deny\",\"uid\":65534}");
+	ck_assert_int_eq(sk_rpc_decide_params(v, &p, &e), 0);
+	ck_assert_str_eq(p.session, "s-1");
+	ck_assert(!p.approve);
+	ck_assert_int_eq(p.uid, 65534);
+	json_decref(v);
+	static const char *const bad[] = {
+		"{}", "{\"id\":\"abc\",\"decision\":\"deny\"}", "{\"id\":\"#1\",\"decision\":\"deny\"}",
+		"{\"id\":\"a#0\",\"decision\":\"deny\"}", "{\"id\":\"a#1x\",\"decision\":\"deny\"}",
+		"{\"id\":\"a#-1\",\"decision\":\"deny\"}", "{\"id\":\"a#99999999999\",\"decision\":\"deny\"}",
+		"{\"id\":\"a#1\",\"decision\":\"maybe\"}", "{\"id\":\"a#1\"}", "{\"id\":7,\"decision\":\"deny\"}",
+		"{\"id\":\"a#1\",\"session\":\"a\",\"decision\":\"deny\"}", "{\"session\":\"a\",\"decision\":\"deny\"}",
+		"{\"session\":\"a\",\"chain\":\"1\",\"decision\":\"deny\"}", "{\"session\":\"../x\",\"chain\":1,\"decision\":\"deny\"}",
+		"{\"id\":\"a#1\",\"decision\":\"deny\",\"uid\":-1}", "{\"id\":\"a#1\",\"decision\":\"deny\",\"reason\":3}",
+	};
+	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
+		v = params(bad[i]);
+		ck_assert_msg(sk_rpc_decide_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
+		ck_assert(e.msg[0]);
 		json_decref(v);
 	}
 }
@@ -152,6 +218,8 @@ int main(void)
 	tcase_add_test(tc, test_encode);
 	tcase_add_test(tc, test_exec_params);
 	tcase_add_test(tc, test_open_params);
+	tcase_add_test(tc, test_exec_params_extra);
+	tcase_add_test(tc, test_decide_params);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -18,11 +18,12 @@ static const char session_usage[] =
 	"command used, verdict, reason), soft blocks, and pending escalations.\n";
 
 static const char decide_usage[] =
-	"usage: stockade approve SESSION CHAIN [--reason TEXT] [--state-dir DIR]\n"
-	"       stockade deny SESSION CHAIN [--reason TEXT] [--state-dir DIR]\n\n"
+	"usage: stockade approve SESSION CHAIN [--reason TEXT] [--state-dir DIR | --connect [SOCKET]]\n"
+	"       stockade deny SESSION CHAIN [--reason TEXT] [--state-dir DIR | --connect [SOCKET]]\n\n"
 	"Answer an escalation.  approve: the chain's surface is allowed for the rest\n"
 	"of the session (a hidden file is then shown read-only).  deny: it stays\n"
-	"denied, and its escalation count starts again.  Both are receipted.\n";
+	"denied, and its escalation count starts again.  Both are receipted.\n"
+	"--connect: decide through stockaded (escalation.decide; needs an operator).\n";
 
 static const char *esc_word(sk_escalation_state e)
 {
@@ -127,74 +128,44 @@ int sk_cmd_session(int argc, char **argv)
 	return 0;
 }
 
-/* The decision is receipted like any other: a resolution naming the
- * escalation (SESSION#CHAIN) and who decided. */
-static int receipt(const char *dir, const sk_session *s, const sk_session_chain *c, bool approve,
-		   const char *by, sk_error *err)
-{
-	sk_audit_log *log = NULL;
-	sk_audit_options o = { .state_dir = dir };
-	int r = sk_audit_open(&o, &log, err);
-	if (r < 0)
-		return r;
-	char esc_id[SK_SESSION_ID_MAX + 16], chain_id[16];
-	snprintf(esc_id, sizeof(esc_id), "%s#%u", s->id, c->id);
-	snprintf(chain_id, sizeof(chain_id), "%u", c->id);
-	const char *paths[1] = { c->path };
-	sk_receipt rc = {
-		.kind = SK_RECEIPT_RESOLUTION, .session = s->id, .turn = s->turns, .chain_id = chain_id,
-		.attempt = (uint32_t)c->n,
-		.surface = { .type = c->type, .key = c->keys[0], .paths = paths, .n_paths = c->path ? 1 : 0 },
-		.verdict = approve ? "allow" : "deny", .reason = approve ? "approved" : "sticky_deny", .rule = "session",
-		.escalation = { .id = esc_id, .decision = approve ? "approve" : "deny", .by = by },
-	};
-	sk_receipt_id id;
-	r = sk_audit_append(log, &rc, &id, err);
-	sk_audit_close(log);
-	return r;
-}
-
 static int decide(int argc, char **argv, bool approve)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 'd' }, { "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "connect", optional_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
-	const char *state = NULL, *reason = NULL, *name = approve ? "approve" : "deny";
+	const char *state = NULL, *reason = NULL, *name = approve ? "approve" : "deny", *sock = NULL;
+	bool remote = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:r:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': remote = true, sock = optarg; break;
 		case 'd': state = optarg; break;
 		case 'r': reason = optarg; break;
 		case 'h': fputs(decide_usage, stdout); return 0;
 		default: fputs(decide_usage, stderr); return SK_EXIT_INTERNAL;
 		}
 	}
+	if (remote && !sock && optind == argc - 3)
+		sock = argv[optind++];   /* --connect SOCKET SESSION CHAIN */
 	if (optind != argc - 2)
 		return sk_cli_error("%s: give SESSION and CHAIN ('stockade %s --help')", name, name);
 	char *end;
 	unsigned long chain = strtoul(argv[optind + 1], &end, 10);
 	if (*end || !chain || chain > UINT32_MAX)
 		return sk_cli_error("%s: CHAIN must be a chain number, as `stockade session show` lists them", name);
+	if (remote)
+		return sk_connect_decide(sock, argv[optind], (uint32_t)chain, approve, reason);
 	char dir[4096], by[64];
 	sk_error err = { 0 };
 	if (sk_audit_state_dir(state, dir, sizeof(dir), &err) < 0)
 		return sk_cli_error("%s: %s", name, err.msg);
-	_cleanup_session_ sk_session *s = NULL;
-	if (sk_session_open(dir, argv[optind], false, &s, &err) < 0)
-		return sk_cli_error("%s: %s", name, err.msg);
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(by, sizeof(by), "uid %u%s%s", (unsigned)getuid(), pw ? " " : "", pw ? pw->pw_name : "");
-	const sk_session_chain *ch = sk_session_chain_get(s, (uint32_t)chain);
-	if (!ch)
-		return sk_cli_error("%s: session '%s' has no chain %lu (see `stockade session show %s`)", name,
-				    s->id, chain, s->id);
-	/* Receipt first: a decision that cannot be recorded is not made. */
-	if (receipt(dir, s, ch, approve, by, &err) < 0 ||
-	    sk_session_decide(s, (uint32_t)chain, approve, reason, by, &err) < 0)
+	if (sk_escalation_resolve(dir, argv[optind], (uint32_t)chain, approve, reason, by, -1, NULL, &err) < 0)
 		return sk_cli_error("%s: %s", name, err.msg);
-	printf("session %s chain %lu: %s\n", s->id, chain, approve ? "approved" : "denied");
+	printf("session %s chain %lu: %s\n", argv[optind], chain, approve ? "approved" : "denied");
 	return 0;
 }
 

@@ -136,7 +136,9 @@ static int approvals(run_state *s, sk_error *err)
 {
 	for (size_t i = 0; s->session && i < s->session->n_chains; i++) {
 		const sk_session_chain *c = &s->session->chains[i];
-		if (c->esc != SK_ESC_APPROVED || !c->path || c->path[0] != '/' || strcmp(c->type, "file"))
+		/* A file shown read-only; a command's executable back in place. */
+		if (c->esc != SK_ESC_APPROVED || !c->path || c->path[0] != '/' ||
+		    (strcmp(c->type, "file") && strcmp(c->type, "command")))
 			continue;
 		int r = sk_profile_env_reveal(&s->env, &s->cfg, c->path, err);
 		if (r < 0)

@@ -1,69 +1,22 @@
 /* stockaded's single event loop: the listening socket, a signalfd, every
  * client and every worker pipe in one poll(2).  Nothing here blocks: runs
- * happen in forked workers (worker.c), writes to clients are non-blocking
- * and queued in a bounded buffer; a client that overflows it or stops
- * reading is dropped, and its running commands are killed. */
+ * happen in forked workers (jobs.c, worker.c), writes to clients are
+ * non-blocking and queued in a bounded buffer; a client that overflows it
+ * or stops reading is dropped, and its running commands are killed.
+ * SIGTERM drains: no new connections or execs, running commands get the
+ * grace period, then are killed (their outcome is still receipted). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "stockade/daemon.h"
-#include "worker.h"
-
-typedef struct session {
-	struct session *next;
-	char id[33];
-	uid_t uid;
-	char *profile, *workspace;
-	json_t *env;
-	uint32_t turns;
-} session;
-
-typedef struct client {
-	struct client *next;
-	int fd;
-	uid_t uid;
-	gid_t gid;
-	char *in;
-	size_t in_len;
-	char *out;
-	size_t out_len, out_cap;
-	uint64_t last_progress_ns;
-	bool closing;   /* drop once the queued output is written */
-	bool dead;
-} client;
-
-typedef struct job {
-	struct job *next;
-	client *c;      /* NULL once the client is gone: drain and discard */
-	json_t *id;
-	pid_t pid;
-	int fds[3];     /* stdout, stderr, result; -1 at EOF */
-	char *res;
-	size_t res_len;
-	bool cancelled;
-} job;
-
-typedef struct dmn {
-	const sk_daemon_options *o;
-	int lfd, sfd;
-	sigset_t oldmask;
-	session *sessions;
-	client *clients;
-	job *jobs;
-	uint64_t started_ns;
-	unsigned n_sessions, n_running;
-	bool stop;
-} dmn;
-
-static const char *const stream_names[2] = { "stdout", "stderr" };
+#include "stockade/audit.h"
+#include "internal.h"
 
 /* ---- output to clients -------------------------------------------------- */
 
@@ -72,11 +25,7 @@ static void drop_client(dmn *d, client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	for (job *j = d->jobs; j; j = j->next)
-		if (j->c == c) {
-			kill(-j->pid, SIGKILL);   /* the sandbox's init follows by PDEATHSIG */
-			j->c = NULL;
-		}
+	dmn_forget_client(d, c);
 }
 
 static void flush_client(client *c)
@@ -130,205 +79,21 @@ static void send_line(dmn *d, client *c, char *line)
 	flush_client(c);
 }
 
-static void reply_error(dmn *d, client *c, json_t *id, int code, const char *msg)
+void dmn_send(dmn *d, client *c, char *line)
+{
+	send_line(d, c, line);
+}
+
+void dmn_reply_error(dmn *d, client *c, json_t *id, int code, const char *msg)
 {
 	send_line(d, c, sk_rpc_error(id, code, msg));
 }
 
-/* ---- sessions ----------------------------------------------------------- */
-
-static session *find_session(dmn *d, const char *id, uid_t uid)
+void dmn_reply(dmn *d, client *c, json_t *id, json_t *result)
 {
-	for (session *s = d->sessions; s; s = s->next)
-		if (!strcmp(s->id, id) && s->uid == uid)
-			return s;
-	return NULL;
-}
-
-static void session_free(session *s)
-{
-	free(s->profile);
-	free(s->workspace);
-	json_decref(s->env);
-	free(s);
-}
-
-static void m_session_open(dmn *d, client *c, sk_rpc_msg *m)
-{
-	sk_open_params p;
-	sk_error err = { 0 };
-	if (sk_rpc_open_params(m->params, &p, &err) < 0)
-		return reply_error(d, c, m->id, SK_RPC_INVALID_PARAMS, err.msg);
-	struct stat st;
-	if (stat(p.workspace, &st) < 0 || !S_ISDIR(st.st_mode))
-		return reply_error(d, c, m->id, SK_RPC_INVALID_PARAMS, "\"workspace\" is not an existing directory");
-	session *s = calloc(1, sizeof(*s));
-	unsigned char rnd[16];
-	if (!s || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd) || !(s->workspace = strdup(p.workspace)) ||
-	    (p.profile && !(s->profile = strdup(p.profile)))) {
-		if (s)
-			session_free(s);
-		return reply_error(d, c, m->id, SK_RPC_INTERNAL, "cannot create a session");
-	}
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
-	s->uid = c->uid;
-	s->env = p.env ? json_deep_copy(p.env) : json_object();
-	s->next = d->sessions;
-	d->sessions = s;
-	d->n_sessions++;
-	send_line(d, c, sk_rpc_result(m->id, json_pack("{s:s}", "session", s->id)));
-}
-
-static void m_session_close(dmn *d, client *c, sk_rpc_msg *m)
-{
-	json_t *id = json_object_get(m->params, "session");
-	if (!json_is_string(id))
-		return reply_error(d, c, m->id, SK_RPC_INVALID_PARAMS, "\"session\" must be a string");
-	for (session **pp = &d->sessions; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->id, json_string_value(id)) && (*pp)->uid == c->uid) {
-			session *s = *pp;
-			*pp = s->next;
-			session_free(s);
-			d->n_sessions--;
-			return send_line(d, c, sk_rpc_result(m->id, json_pack("{s:b}", "closed", 1)));
-		}
-	reply_error(d, c, m->id, SK_RPC_NO_SESSION, "no such session for this uid");
-}
-
-/* ---- exec --------------------------------------------------------------- */
-
-/* Receipts of another uid go to its own subdirectory, which it owns. */
-static int state_dir_for(dmn *d, uid_t uid, gid_t gid, char *buf, size_t n, const char **out)
-{
-	*out = d->o->state_dir;
-	if (uid == geteuid())
-		return 0;
-	if (!d->o->state_dir)
-		return -EINVAL;
-	snprintf(buf, n, "%s/uid-%u", d->o->state_dir, (unsigned)uid);
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	if (lstat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != uid && chown(buf, uid, gid) < 0)
-		return -errno;
-	*out = buf;
-	return 0;
-}
-
-static void close_fds(int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]), fds[i] = -1;
-}
-
-static int start_job(dmn *d, client *c, session *s, const sk_exec_params *p, json_t *id, sk_error *err)
-{
-	char sdir[4096];
-	const char *state_dir;
-	if (geteuid() != 0 && c->uid != geteuid())
-		return sk_fail(err, EPERM, "this daemon runs as uid %u and serves only that uid", (unsigned)geteuid());
-	if (state_dir_for(d, c->uid, c->gid, sdir, sizeof(sdir), &state_dir) < 0)
-		return sk_fail(err, EIO, "cannot prepare the receipt directory for uid %u", (unsigned)c->uid);
-	int rd[3] = { -1, -1, -1 }, wr[3] = { -1, -1, -1 };
-	for (int i = 0; i < 3; i++) {
-		int pp[2];
-		if (pipe2(pp, O_CLOEXEC) < 0) {
-			close_fds(rd, 3), close_fds(wr, 3);
-			return sk_fail_errno(err, errno, "cannot make a pipe");
-		}
-		rd[i] = pp[0], wr[i] = pp[1];
-		fcntl(rd[i], F_SETFL, O_NONBLOCK);
-	}
-	job *j = calloc(1, sizeof(*j));
-	sk_worker_job wj = { .argv = p->argv, .cwd = p->cwd, .workspace = s->workspace, .profile = s->profile,
-			     .session = s->id, .state_dir = state_dir, .env = s->env, .turn = ++s->turns,
-			     .timeout_ms = p->timeout_ms, .uid = c->uid, .gid = c->gid,
-			     .out_fd = wr[0], .err_fd = wr[1], .res_fd = wr[2] };
-	pid_t pid = j ? sk_worker_spawn(&wj, &d->oldmask) : -1;
-	close_fds(wr, 3);
-	if (pid < 0) {
-		free(j);
-		close_fds(rd, 3);
-		return sk_fail_errno(err, errno ? errno : ENOMEM, "cannot start a worker");
-	}
-	*j = (job){ .next = d->jobs, .c = c, .id = json_incref(id), .pid = pid, .fds = { rd[0], rd[1], rd[2] } };
-	d->jobs = j;
-	d->n_running++;
-	return 0;
-}
-
-static void m_exec(dmn *d, client *c, sk_rpc_msg *m)
-{
-	if (!m->id || json_is_null(m->id))
-		return reply_error(d, c, NULL, SK_RPC_INVALID_REQUEST, "exec needs an id: its output is tagged with it");
-	for (job *j = d->jobs; j; j = j->next)
-		if (j->c == c && json_equal(j->id, m->id))
-			return reply_error(d, c, m->id, SK_RPC_INVALID_REQUEST, "an exec with this id is still running");
-	sk_exec_params p;
-	sk_error err = { 0 };
-	if (sk_rpc_exec_params(m->params, &p, &err) < 0)
-		return reply_error(d, c, m->id, SK_RPC_INVALID_PARAMS, err.msg);
-	session *s = find_session(d, p.session, c->uid);
-	if (!s)
-		reply_error(d, c, m->id, SK_RPC_NO_SESSION, "no such session for this uid");
-	else if (start_job(d, c, s, &p, m->id, &err) < 0)
-		reply_error(d, c, m->id, SK_RPC_RUN_FAILED, err.msg);
-	free(p.argv);
-}
-
-static void m_exec_cancel(dmn *d, client *c, sk_rpc_msg *m)
-{
-	json_t *id = json_object_get(m->params, "id");
-	if (!id)
-		return reply_error(d, c, m->id, SK_RPC_INVALID_PARAMS, "\"id\" (the exec's request id) is required");
-	for (job *j = d->jobs; j; j = j->next)
-		if (j->c == c && json_equal(j->id, id) && j->fds[2] >= 0) {
-			kill(-j->pid, SIGKILL);
-			j->cancelled = true;
-			return send_line(d, c, sk_rpc_result(m->id, json_pack("{s:b}", "cancelled", 1)));
-		}
-	reply_error(d, c, m->id, SK_RPC_NO_EXEC, "no running exec with this id on this connection");
-}
-
-static void m_status(dmn *d, client *c, sk_rpc_msg *m)
-{
-	send_line(d, c, sk_rpc_result(m->id, json_pack("{s:s, s:I, s:i, s:i}", "version", STOCKADE_VERSION,
-		"uptime_s", (json_int_t)((sk_now_ns() - d->started_ns) / 1000000000ULL),
-		"sessions", (int)d->n_sessions, "running", (int)d->n_running)));
-}
-
-static const struct {
-	const char *name;
-	void (*fn)(dmn *, client *, sk_rpc_msg *);
-} methods[] = {
-	{ "status", m_status },
-	{ "session.open", m_session_open },
-	{ "session.close", m_session_close },
-	{ "exec", m_exec },
-	{ "exec.cancel", m_exec_cancel },
-};
-
-static void handle_line(dmn *d, client *c, const char *line, size_t len)
-{
-	sk_rpc_msg m;
-	sk_error err = { 0 };
-	int code = sk_rpc_parse(line, len, &m, &err);
-	if (code < 0) {
-		reply_error(d, c, m.id, code, err.msg);
-	} else {
-		size_t i = 0;
-		while (i < SK_ARRAY_LEN(methods) && strcmp(methods[i].name, m.method))
-			i++;
-		if (i == SK_ARRAY_LEN(methods))
-			reply_error(d, c, m.id, SK_RPC_METHOD_NOT_FOUND, "unknown method; see docs/protocol.md");
-		else
-			methods[i].fn(d, c, &m);
-	}
-	sk_rpc_msg_free(&m);
+	if (!result)
+		return dmn_reply_error(d, c, id, SK_RPC_INTERNAL, "out of memory");
+	send_line(d, c, sk_rpc_result(id, result));
 }
 
 /* ---- input from clients ------------------------------------------------- */
@@ -351,14 +116,17 @@ static void read_client(dmn *d, client *c)
 	for (size_t i = c->in_len - (size_t)n; i < c->in_len && !c->dead && !c->closing; i++) {
 		if (c->in[i] != '\n')
 			continue;
-		if (i > start)
-			handle_line(d, c, c->in + start, i - start);
+		size_t len = i - start;
+		if (len && c->in[start + len - 1] == '\r')
+			len--;
+		if (len)
+			dmn_handle_line(d, c, c->in + start, len);
 		start = i + 1;
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
 	if (c->in_len > SK_RPC_MAX_LINE) {
-		reply_error(d, c, NULL, SK_RPC_TOO_LARGE, "message over 1 MiB; the connection is closed");
+		dmn_reply_error(d, c, NULL, SK_RPC_TOO_LARGE, "message over 1 MiB; the connection is closed");
 		c->closing = true;
 		c->in_len = 0;
 	}
@@ -376,50 +144,9 @@ static void accept_client(dmn *d)
 		close(fd);
 		return;
 	}
-	*c = (client){ .next = d->clients, .fd = fd, .uid = cred.uid, .gid = cred.gid };
+	*c = (client){ .next = d->clients, .fd = fd, .uid = cred.uid, .gid = cred.gid,
+		       .operator = dmn_is_operator(d, cred.uid, cred.gid, fd) };
 	d->clients = c;
-}
-
-/* ---- worker pipes ------------------------------------------------------- */
-
-static void finish_job(dmn *d, job *j)
-{
-	d->n_running--;
-	if (!j->c)
-		return;
-	json_error_t je;
-	json_t *r = j->res_len ? json_loadb(j->res, j->res_len, 0, &je) : NULL;
-	json_t *e = json_object_get(r, "error");
-	if (r && !e)
-		send_line(d, j->c, sk_rpc_result(j->id, json_incref(r)));
-	else
-		reply_error(d, j->c, j->id, SK_RPC_RUN_FAILED,
-			    e ? json_string_value(e) : j->cancelled ? "cancelled" : "the run's worker died");
-	json_decref(r);
-}
-
-static void read_job(dmn *d, job *j, int which)
-{
-	char buf[65536];
-	ssize_t n = read(j->fds[which], buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		close(j->fds[which]);
-		j->fds[which] = -1;
-		return;
-	}
-	if (which == 2) {
-		if (j->res_len + (size_t)n > SK_RPC_MAX_LINE)
-			return;
-		char *p = realloc(j->res, j->res_len + (size_t)n);
-		if (p)
-			memcpy(p + j->res_len, buf, (size_t)n), j->res = p, j->res_len += (size_t)n;
-		return;
-	}
-	if (j->c)
-		send_line(d, j->c, sk_rpc_notify("exec.output",
-			  sk_rpc_output_params(j->id, stream_names[which], buf, (size_t)n)));
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -427,12 +154,23 @@ static void read_job(dmn *d, job *j, int which)
 enum { K_LISTEN, K_SIGNAL, K_CLIENT, K_JOB };
 typedef struct slot { int kind, which; void *ptr; } slot;
 
+static void begin_drain(dmn *d)
+{
+	if (d->stop) {   /* a second SIGTERM: no more grace */
+		d->drain_until_ns = sk_now_ns();
+		return;
+	}
+	d->stop = true;
+	d->drain_until_ns = sk_now_ns() + (uint64_t)d->o->grace_ms * 1000000ULL;
+	dmn_expire_holds(d, true);
+}
+
 static void reap(dmn *d)
 {
 	struct signalfd_siginfo si;
 	while (read(d->sfd, &si, sizeof(si)) == sizeof(si))
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			d->stop = true;
+			begin_drain(d);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
@@ -445,18 +183,16 @@ static void sweep(dmn *d)
 			drop_client(d, c);
 		else if (!c->dead && c->closing && !c->out_len)
 			drop_client(d, c);
-	for (job **pp = &d->jobs; *pp;) {
-		job *j = *pp;
-		if (j->fds[0] >= 0 || j->fds[1] >= 0 || j->fds[2] >= 0) {
-			pp = &j->next;
-			continue;
-		}
-		finish_job(d, j);
-		*pp = j->next;
-		json_decref(j->id);
-		free(j->res);
-		free(j);
+	if (d->stop && now >= d->drain_until_ns)
+		for (job *j = d->jobs; j; j = j->next)
+			if (!j->kill_at_ns)
+				dmn_kill_job(d, j);
+	if (now - d->kill_scan_ns > 50000000ULL) {
+		d->kill_scan_ns = now;
+		dmn_kill_sweep(d);
 	}
+	dmn_jobs_reap(d);
+	dmn_expire_holds(d, false);
 	for (client **pp = &d->clients; *pp;) {
 		client *c = *pp;
 		if (!c->dead) {
@@ -469,6 +205,22 @@ static void sweep(dmn *d)
 		free(c->out);
 		free(c);
 	}
+}
+
+static int poll_timeout(const dmn *d)
+{
+	if (dmn_any_killing(d))
+		return 50;
+	int ms = 1000;
+	uint64_t now = sk_now_ns();
+	for (const hold *h = d->holds; h; h = h->next)
+		if (h->until_ns <= now)
+			ms = 0;
+		else if ((h->until_ns - now) / 1000000 + 1 < (uint64_t)ms)
+			ms = (int)((h->until_ns - now) / 1000000 + 1);
+	if (d->stop)
+		ms = ms > 100 ? 100 : ms;
+	return ms;
 }
 
 static size_t build_pollset(dmn *d, struct pollfd **pfd, slot **sl, size_t *cap)
@@ -528,36 +280,49 @@ static void dispatch(dmn *d, struct pollfd *pfd, slot *sl, size_t n)
 		case K_JOB: {
 			job *j = sl[i].ptr;
 			if (j->fds[sl[i].which] >= 0)
-				read_job(d, j, sl[i].which);
+				dmn_read_job(d, j, sl[i].which);
 			break;
 		}
 		}
 	}
 }
 
+/* Answers already queued get a last chance (bounded) to reach their clients. */
+static void final_flush(dmn *d)
+{
+	uint64_t until = sk_now_ns() + 1000000000ULL;
+	for (bool pending = true; pending && sk_now_ns() < until;) {
+		pending = false;
+		for (client *c = d->clients; c; c = c->next)
+			if (!c->dead && c->out_len) {
+				flush_client(c);
+				pending |= c->out_len > 0;
+			}
+		if (pending)
+			poll(NULL, 0, 10);
+	}
+}
+
 static void shutdown_all(dmn *d)
 {
+	final_flush(d);
 	for (client *c = d->clients; c; c = c->next)
 		drop_client(d, c);
 	for (job *j = d->jobs; j; j = j->next)
 		kill(-j->pid, SIGKILL);
-	/* Bounded: a run whose pipes outlive its worker must not hold up exit. */
-	for (int round = 0; d->jobs && round < 50; round++) {
-		sweep(d);
-		struct pollfd *pfd = NULL;
-		slot *sl = NULL;
-		size_t cap = 0, n = build_pollset(d, &pfd, &sl, &cap);
-		if (n && poll(pfd, n, 100) > 0)
-			dispatch(d, pfd, sl, n);
-		free(pfd);
-		free(sl);
-	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	while (d->jobs) {
+		job *j = d->jobs;
+		for (int w = 0; w < 3; w++)
+			if (j->fds[w] >= 0)
+				close(j->fds[w]), j->fds[w] = -1;
+		dmn_jobs_reap(d);
+	}
 	while (d->sessions) {
-		session *s = d->sessions;
+		dsession *s = d->sessions;
 		d->sessions = s->next;
-		session_free(s);
+		dmn_session_free(s);
 	}
 	sweep(d);
 }
@@ -565,6 +330,12 @@ static void shutdown_all(dmn *d)
 int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 {
 	dmn d = { .o = o, .lfd = o->listen_fd, .started_ns = sk_now_ns() };
+	int r = sk_audit_state_dir(o->state_dir, d.state, sizeof(d.state), err);
+	if (r < 0)
+		return r;
+	if ((r = sk_mkdir_p(d.state, 0700)) < 0)
+		return sk_fail_errno(err, -r, "cannot create the state directory '%s'", d.state);
+	dmn_sessions_load(&d);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -579,11 +350,11 @@ int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 	struct pollfd *pfd = NULL;
 	slot *sl = NULL;
 	size_t cap = 0;
-	while (!d.stop) {
+	while (!d.stop || d.jobs) {
 		size_t n = build_pollset(&d, &pfd, &sl, &cap);
 		if (!n)
 			break;
-		if (poll(pfd, n, 1000) > 0)
+		if (poll(pfd, n, poll_timeout(&d)) > 0)
 			dispatch(&d, pfd, sl, n);
 		sweep(&d);
 	}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +17,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: stockaded [--socket PATH] [--state-dir DIR] [--group GROUP]\n"
-		   "                 [--client-buffer SIZE] [--client-timeout SECONDS]\n\n"
+		   "                 [--client-buffer SIZE] [--client-timeout SECONDS] [--grace SECONDS]\n"
+		   "                 [--operator-uid UID]... [--operator-group GROUP]...\n\n"
 		   "The stockade supervisor: JSON-RPC 2.0 over a Unix socket (docs/protocol.md).\n"
 		   "  --socket PATH          default $XDG_RUNTIME_DIR/stockade.sock, or\n"
 		   "                         /run/stockade/stockade.sock as root\n"
@@ -24,6 +26,9 @@ static void usage(FILE *f)
 		   "  --group GROUP          socket mode 0660 for GROUP (default 0600)\n"
 		   "  --client-buffer SIZE   output queued per client before it is dropped (4M)\n"
 		   "  --client-timeout SECS  a client that reads nothing this long is dropped (30)\n"
+		   "  --grace SECS           on SIGTERM, running commands get this long (10)\n"
+		   "  --operator-uid UID     may decide escalations (root always may)\n"
+		   "  --operator-group GROUP so may the members of GROUP\n"
 		   "  --help, --version\n");
 }
 
@@ -105,10 +110,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' }, { "client-buffer", required_argument, NULL, 'b' },
-		{ "client-timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "client-timeout", required_argument, NULL, 't' }, { "grace", required_argument, NULL, 'G' },
+		{ "operator-uid", required_argument, NULL, 'u' }, { "operator-group", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { 0 },
 	};
-	sk_daemon_options o = { .listen_fd = -1, .client_buffer = 4u << 20, .stall_ms = 30000 };
+	sk_daemon_options o = { .listen_fd = -1, .client_buffer = 4u << 20, .stall_ms = 30000, .grace_ms = 10000 };
+	uid_t op_uids[64];
+	gid_t op_gids[64];
 	const char *group = NULL;
 	char def[4096];
 	int c;
@@ -128,6 +137,31 @@ int main(int argc, char **argv)
 				return die("--client-timeout '%s': a duration up to a day", optarg);
 			o.stall_ms = (unsigned)v;
 			break;
+		case 'G':
+			if (sk_parse_duration_ms(optarg, &v) < 0 || v > 3600000)
+				return die("--grace '%s': a duration up to an hour", optarg);
+			o.grace_ms = (unsigned)v;
+			break;
+		case 'u': {
+			struct passwd *pw = getpwnam(optarg);
+			if (sk_parse_u64(optarg, &v) < 0 && !pw)
+				return die("--operator-uid '%s': not a uid or user name", optarg);
+			if (o.n_operator_uids == SK_ARRAY_LEN(op_uids))
+				return die("--operator-uid: at most %zu", SK_ARRAY_LEN(op_uids));
+			op_uids[o.n_operator_uids++] = pw && sk_parse_u64(optarg, &v) < 0 ? pw->pw_uid : (uid_t)v;
+			o.operator_uids = op_uids;
+			break;
+		}
+		case 'o': {
+			struct group *g = getgrnam(optarg);
+			if (!g && sk_parse_u64(optarg, &v) < 0)
+				return die("--operator-group '%s': no such group", optarg);
+			if (o.n_operator_gids == SK_ARRAY_LEN(op_gids))
+				return die("--operator-group: at most %zu", SK_ARRAY_LEN(op_gids));
+			op_gids[o.n_operator_gids++] = g ? g->gr_gid : (gid_t)v;
+			o.operator_gids = op_gids;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("stockaded %s\n", STOCKADE_VERSION); return 0;
 		default: usage(stderr); return SK_EXIT_INTERNAL;
@@ -139,6 +173,11 @@ int main(int argc, char **argv)
 		o.state_dir = "/var/lib/stockade";
 	if (o.state_dir && sk_mkdir_p(o.state_dir, 0700) < 0)
 		return die("cannot create the state directory '%s'", o.state_dir);
+	struct stat st;
+	/* Other uids' subdirectories are reachable only through the daemon. */
+	if (o.state_dir && stat(o.state_dir, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) &&
+	    chmod(o.state_dir, 0700) < 0)
+		return die("cannot make the state directory '%s' private", o.state_dir);
 	o.listen_fd = o.socket_path ? -1 : activated_fd();
 	if (o.listen_fd < 0) {
 		if (!o.socket_path) {

@@ -1,5 +1,7 @@
 /* JSON-RPC 2.0 framing and parameter validation for stockaded: pure
  * functions over jansson values, unit-tested in tests/test_daemon_rpc.c. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -125,6 +127,19 @@ static int opt_string(json_t *params, const char *key, const char **out, sk_erro
 	return 0;
 }
 
+static bool env_valid(json_t *env)
+{
+	if (!json_is_object(env))
+		return false;
+	const char *k;
+	json_t *v;
+	json_object_foreach(env, k, v) {
+		if (!json_is_string(v) || !*k || strchr(k, '=') || strlen(json_string_value(v)) != json_string_length(v))
+			return false;
+	}
+	return true;
+}
+
 int sk_rpc_open_params(json_t *params, sk_open_params *out, sk_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -132,21 +147,18 @@ int sk_rpc_open_params(json_t *params, sk_open_params *out, sk_error *err)
 	if ((r = opt_string(params, "profile", &out->profile, err)) < 0 ||
 	    (r = opt_string(params, "workspace", &out->workspace, err)) < 0)
 		return r;
-	if (!out->workspace)
+	if (!out->workspace && !json_is_string(json_object_get(params, "session")))
 		return bad_param(err, "\"workspace\" is required: the directory the session's commands work in");
-	if (out->workspace[0] != '/')
+	if (out->workspace && out->workspace[0] != '/')
 		return bad_param(err, "\"workspace\" must be an absolute path");
+	if ((r = opt_string(params, "session", &out->session, err)) < 0)
+		return r;
+	if (out->session && !sk_session_id_valid(out->session))
+		return bad_param(err, "\"session\": 1 to 128 of A-Z a-z 0-9 . _ : -, not starting with . or -");
 	json_t *env = json_object_get(params, "env");
 	if (env && !json_is_null(env)) {
-		if (!json_is_object(env))
-			return bad_param(err, "\"env\" must be an object of strings");
-		const char *k;
-		json_t *v;
-		json_object_foreach(env, k, v) {
-			if (!json_is_string(v) || !*k || strchr(k, '=') ||
-			    strlen(json_string_value(v)) != json_string_length(v))
-				return bad_param(err, "\"env\" must map names (no '=') to strings without NUL bytes");
-		}
+		if (!env_valid(env))
+			return bad_param(err, "\"env\" must map names (no '=') to strings without NUL bytes");
 		out->env = env;
 	}
 	return 0;
@@ -205,7 +217,88 @@ int sk_rpc_exec_params(json_t *params, sk_exec_params *out, sk_error *err)
 		if (!out->timeout_ms)
 			out->timeout_ms = 1;
 	}
+	json_t *w = json_object_get(params, "wait");
+	if (w && !json_is_null(w)) {
+		double s = json_is_number(w) ? json_number_value(w) : -1;
+		if (s < 0 || s > 24 * 3600.0)
+			return bad_param(err, "\"wait\" must be a number of seconds from 0 to a day");
+		out->wait_ms = (uint64_t)(s * 1000.0);
+	}
+	json_t *env = json_object_get(params, "env");
+	if (env && !json_is_null(env)) {
+		if (!env_valid(env))
+			return bad_param(err, "\"env\" must map names (no '=') to strings without NUL bytes");
+		out->env = env;
+	}
+	json_t *in = json_object_get(params, "stdin");
+	if (in && !json_is_null(in)) {
+		if (!json_is_string(in))
+			return bad_param(err, "\"stdin\" must be a string");
+		out->stdin_data = json_string_value(in);
+		out->stdin_len = json_string_length(in);
+	}
 	return exec_argv(params, out, err);
+}
+
+/* "SESSION#CHAIN" or session + chain. */
+static int decide_target(json_t *params, sk_decide_params *out, sk_error *err)
+{
+	json_t *id = json_object_get(params, "id"), *session = json_object_get(params, "session");
+	json_t *chain = json_object_get(params, "chain");
+	const char *sid;
+	json_int_t n;
+	if (id) {
+		const char *s = json_is_string(id) ? json_string_value(id) : NULL;
+		const char *hash = s ? strrchr(s, '#') : NULL;
+		char *end;
+		if (!hash || hash == s || (size_t)(hash - s) > SK_SESSION_ID_MAX || session || chain)
+			return bad_param(err, "\"id\" must be an escalation id \"SESSION#CHAIN\" (and then no \"session\" or \"chain\")");
+		long long v = strtoll(hash + 1, &end, 10);
+		if (*end || hash[1] < '0' || hash[1] > '9')
+			return bad_param(err, "\"id\": the part after '#' must be a chain number");
+		memcpy(out->session, s, (size_t)(hash - s));
+		out->session[hash - s] = '\0';
+		n = v;
+		sid = out->session;
+	} else {
+		if (!json_is_string(session) || json_string_length(session) > SK_SESSION_ID_MAX)
+			return bad_param(err, "give \"id\" (\"SESSION#CHAIN\") or \"session\" and \"chain\"");
+		if (!json_is_integer(chain))
+			return bad_param(err, "\"chain\" must be a chain number");
+		snprintf(out->session, sizeof(out->session), "%s", json_string_value(session));
+		n = json_integer_value(chain);
+		sid = out->session;
+	}
+	if (!sk_session_id_valid(sid) || strlen(sid) != strlen(out->session))
+		return bad_param(err, "not a valid session id");
+	if (n < 1 || n > UINT32_MAX)
+		return bad_param(err, "the chain number must be from 1 to 4294967295");
+	out->chain = (uint32_t)n;
+	return 0;
+}
+
+int sk_rpc_decide_params(json_t *params, sk_decide_params *out, sk_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->uid = -1;
+	int r = decide_target(params, out, err);
+	if (r < 0)
+		return r;
+	json_t *d = json_object_get(params, "decision");
+	const char *ds = json_is_string(d) ? json_string_value(d) : "";
+	if (!strcmp(ds, "approve"))
+		out->approve = true;
+	else if (strcmp(ds, "deny"))
+		return bad_param(err, "\"decision\" must be \"approve\" or \"deny\"");
+	if ((r = opt_string(params, "reason", &out->reason, err)) < 0)
+		return r;
+	json_t *uid = json_object_get(params, "uid");
+	if (uid && !json_is_null(uid)) {
+		if (!json_is_integer(uid) || json_integer_value(uid) < 0 || json_integer_value(uid) > UINT32_MAX - 1)
+			return bad_param(err, "\"uid\" must be a uid");
+		out->uid = json_integer_value(uid);
+	}
+	return 0;
 }
 
 json_t *sk_rpc_output_params(json_t *exec_id, const char *stream, const void *buf, size_t len)

@@ -8,11 +8,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "stockade/cli.h"
 #include "stockade/redact.h"
+#include "stockade/util.h"
 #include "worker.h"
 
 /* Rule names of the default redactor: the run path's redactor is gone after
@@ -53,10 +55,13 @@ static json_t *result_json(const sk_run_result *res)
 		json_array_append_new(receipts, json_integer((json_int_t)res->command_receipt));
 	if (res->outcome_receipt)
 		json_array_append_new(receipts, json_integer((json_int_t)res->outcome_receipt));
-	return json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "exit", res->exit_code,
-			 "verdict", res->verdict, "reason", res->reason, "rule", res->rule,
-			 "denied", res->denied, "timed_out", res->timed_out, "receipts", receipts,
-			 "redactions", redaction_counts(res));
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o}", "exit", res->exit_code,
+			      "verdict", res->verdict, "reason", res->reason, "rule", res->rule,
+			      "denied", res->denied, "timed_out", res->timed_out, "escalated", res->escalated,
+			      "receipts", receipts, "redactions", redaction_counts(res));
+	if (o && res->escalated)
+		json_object_set_new(o, "chain", json_integer(res->chain));
+	return o;
 }
 
 static void write_line(int fd, json_t *v)
@@ -70,32 +75,43 @@ static void write_line(int fd, json_t *v)
 	json_decref(v);
 }
 
-static void fail(int fd, const char *msg)
+static _Noreturn void fail(int fd, const char *msg)
 {
 	write_line(fd, json_pack("{s:s}", "error", msg));
 	_exit(SK_EXIT_INTERNAL);
 }
 
-/* The environment a session's commands start from: the session's env over
- * a minimal base; the profile then filters it like any caller's. */
+static bool put_env(char **envp, size_t *k, const char *key, const char *val)
+{
+	if (asprintf(&envp[*k], "%s=%s", key, val) < 0)
+		return false;
+	(*k)++;
+	return true;
+}
+
+/* The environment a session's commands start from: the exec's env over the
+ * session's over a minimal base; the profile then filters it like any
+ * caller's. */
 static char **session_environ(const sk_worker_job *j)
 {
-	size_t n = json_object_size(j->env) + 4, k = 0;
+	size_t n = json_object_size(j->env) + json_object_size(j->exec_env) + 4, k = 0;
 	char **envp = calloc(n, sizeof(*envp));
 	if (!envp)
 		return NULL;
-	struct passwd *pw = getpwuid(j->uid);
-	const char *home = pw && pw->pw_dir ? pw->pw_dir : "/";
-	bool has_path = json_object_get(j->env, "PATH") != NULL, has_home = json_object_get(j->env, "HOME") != NULL;
+	const char *home = j->home ? j->home : "/";
+	bool has_path = json_object_get(j->env, "PATH") || json_object_get(j->exec_env, "PATH");
+	bool has_home = json_object_get(j->env, "HOME") || json_object_get(j->exec_env, "HOME");
 	if (!has_path)
-		envp[k++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
-	if (!has_home && asprintf(&envp[k], "HOME=%s", home) >= 0)
-		k++;
+		put_env(envp, &k, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	if (!has_home)
+		put_env(envp, &k, "HOME", home);
 	const char *key;
 	json_t *v;
 	json_object_foreach(j->env, key, v)
-		if (asprintf(&envp[k], "%s=%s", key, json_string_value(v)) >= 0)
-			k++;
+		if (!json_object_get(j->exec_env, key))
+			put_env(envp, &k, key, json_string_value(v));
+	json_object_foreach(j->exec_env, key, v)
+		put_env(envp, &k, key, json_string_value(v));
 	return envp;
 }
 
@@ -108,19 +124,55 @@ static void become(const sk_worker_job *j, int res_fd)
 	    setresuid(j->uid, j->uid, j->uid) < 0)
 		fail(res_fd, "cannot take the client's uid");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* setuid clears it */
-	prctl(PR_SET_DUMPABLE, 0);
+	/* The uid change made us non-dumpable, and so would be the sandbox we
+	 * fork, whose uid_map we must write through /proc: as after an exec
+	 * (`stockade run`), dumpable again; the sandbox's init makes itself
+	 * non-dumpable once it is set up. */
+	prctl(PR_SET_DUMPABLE, 1);
+}
+
+/* The command's stdin: the exec's "stdin" in a memfd, else /dev/null. */
+static int stdin_fd(const sk_worker_job *j)
+{
+	if (!j->stdin_data || !j->stdin_len)
+		return open("/dev/null", O_RDONLY);
+	int fd = memfd_create("stockade-stdin", 0);
+	if (fd < 0 || sk_write_all(fd, j->stdin_data, j->stdin_len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	return fd;
 }
 
 /* Move the pipes to 1, 2 and 3 and close everything else. */
-static int wire_fds(int out_fd, int err_fd, int res_fd)
+static int wire_fds(const sk_worker_job *j)
 {
-	int o = fcntl(out_fd, F_DUPFD, 10), e = fcntl(err_fd, F_DUPFD, 10), r = fcntl(res_fd, F_DUPFD, 10);
-	int nul = open("/dev/null", O_RDONLY);
-	if (o < 0 || e < 0 || r < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 ||
+	int o = fcntl(j->out_fd, F_DUPFD, 10), e = fcntl(j->err_fd, F_DUPFD, 10), r = fcntl(j->res_fd, F_DUPFD, 10);
+	int in = stdin_fd(j);
+	if (o < 0 || e < 0 || r < 0 || in < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 ||
 	    dup2(r, 3) < 0)
 		return -1;
 	close_range(4, ~0U, 0);
 	return 0;
+}
+
+/* The state dir, reachable after the uid change: the daemon's state dir is
+ * 0700, so a uid reaches its own subdirectory only through this fd (its
+ * other processes cannot reach it at all). */
+static const char *enter_state_dir(const sk_worker_job *j, char *buf, size_t n)
+{
+	if (!j->state_dir || geteuid() != 0 || j->uid == 0)
+		return j->state_dir;
+	int fd = open(j->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fail(3, "cannot open the state directory");
+	snprintf(buf, n, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static _Noreturn void run_task(const sk_worker_job *j, const char *state_dir)
+{
+	json_t *r = j->task(state_dir, j->task_ctx);
+	write_line(3, r ? r : json_pack("{s:s}", "error", "out of memory"));
+	_exit(0);
 }
 
 static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmask)
@@ -129,9 +181,13 @@ static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmas
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	if (wire_fds(j->out_fd, j->err_fd, j->res_fd) < 0)
+	if (wire_fds(j) < 0)
 		_exit(SK_EXIT_INTERNAL);
+	char sdir[64];
+	const char *state_dir = enter_state_dir(j, sdir, sizeof(sdir));
 	become(j, 3);
+	if (j->task)
+		run_task(j, state_dir);
 	char **envp = session_environ(j);
 	if (!envp)
 		fail(3, "out of memory");
@@ -143,8 +199,7 @@ static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmas
 	req.workspace = j->workspace;
 	req.profile = j->profile;
 	req.session = j->session;
-	req.turn = j->turn;
-	req.state_dir = j->state_dir;
+	req.state_dir = state_dir;
 	if (j->timeout_ms) {
 		req.limits.timeout_ms = j->timeout_ms;
 		req.limits_set |= SK_LIMIT_SET_TIMEOUT;
@@ -152,9 +207,13 @@ static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmas
 	sk_run_result res;
 	memset(&res, 0, sizeof(res));
 	sk_error err = { 0 };
+	uint64_t t0 = sk_now_ns();
 	if (sk_run(&req, &res, &err) < 0)
 		fail(3, err.msg[0] ? err.msg : "the run failed");
-	write_line(3, result_json(&res));
+	json_t *r = result_json(&res);
+	/* The run path's own time: what the daemon adds is the rest. */
+	json_object_set_new(r, "run_ms", json_real((double)((sk_now_ns() - t0) / 1000) / 1000.0));
+	write_line(3, r);
 	_exit(0);
 }
 

@@ -172,10 +172,11 @@ static bool valid_file(const sk_file_ref *f)
 
 static sk_verdict decide_file(const sk_profile *p, const sk_file_ref *f, unsigned access)
 {
+	/* The sandbox's own objects, named or not ("pipe:[N]" has no path). */
+	if (f->sandbox_private && f->path)
+		return verdict(SK_ACTION_ALLOW, SK_REASON_FILE_TMPFS, SANDBOX_ID);
 	if (!valid_file(f))
 		return invalid;
-	if (f->sandbox_private)
-		return verdict(SK_ACTION_ALLOW, SK_REASON_FILE_TMPFS, SANDBOX_ID);
 	const char *where[MAX_LOCATIONS];
 	size_t n = locations(p, f, where);
 	sk_verdict v = file_verdict_at(p, where[0], access);

@@ -337,7 +337,15 @@ void broker_handle_open(broker *b, int kind)
 	if (asked & (O_CREAT | O_TMPFILE))
 		mine.mode &= ~(uint64_t)child_umask((pid_t)b->req->pid);
 	int fd = -1;
-	if ((asked & O_CREAT) && !(asked & O_EXCL)) {
+	struct stat pre;
+	if (!(asked & (O_PATH | O_NONBLOCK)) &&
+	    fstatat(dfd, path, &pre, (asked & O_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0) == 0 && S_ISFIFO(pre.st_mode)) {
+		/* A FIFO: even a moment's open of it here would wake the other
+		 * end.  Look at it through O_PATH only; the FIFO way below. */
+		struct open_how p = { .flags = O_PATH | O_CLOEXEC | (asked & (O_NOFOLLOW | O_DIRECTORY)),
+				      .resolve = mine.resolve };
+		fd = (int)syscall(SYS_openat2, dfd, path, &p, sizeof(p));
+	} else if ((asked & O_CREAT) && !(asked & O_EXCL)) {
 		/* Open it if it is there; a new file is decided by its name first,
 		 * so a refused create leaves nothing behind. */
 		struct open_how probe = mine;
@@ -357,6 +365,19 @@ void broker_handle_open(broker *b, int kind)
 	if (fd < 0)
 		fd = (int)syscall(SYS_openat2, dfd, path, &mine, sizeof(mine));
 	int e = fd < 0 ? errno : 0;
+	if (fd < 0 && e == ENXIO && !(asked & (O_NONBLOCK | O_PATH))) {
+		/* A FIFO with no reader refuses our O_NONBLOCK write open: look
+		 * at what is there, and let a FIFO go the FIFO way below. */
+		struct open_how p = { .flags = O_PATH | O_CLOEXEC | (asked & (O_NOFOLLOW | O_DIRECTORY)),
+				      .resolve = mine.resolve };
+		fd = (int)syscall(SYS_openat2, dfd, path, &p, sizeof(p));
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+			close(fd);
+			fd = -1;   /* not a FIFO: the ENXIO stands */
+		}
+		e = fd < 0 ? ENXIO : 0;
+	}
 	resolved res = { 0 };
 	if (fd >= 0 && (r = broker_describe(b, fd, &res)) < 0) {
 		close(fd);
