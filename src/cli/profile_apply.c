@@ -370,13 +370,30 @@ static int apply_commands(applier *a)
 	return 0;
 }
 
+static bool beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
 int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err)
 {
+	/* The stand-in over it goes; then, if something above it is hidden
+	 * or private (the private HOME), the path is bound back read-only. */
 	for (size_t i = 0; i < env->n_fs; i++)
-		if (!strcmp(env->fs[i].path, path)) {
-			env->fs[i].access = SK_FS_RO;
-			return 0;
+		if (!strcmp(env->fs[i].path, path) && env->fs[i].access == SK_FS_HIDE) {
+			memmove(&env->fs[i], &env->fs[i + 1], (env->n_fs - i - 1) * sizeof(*env->fs));
+			env->n_fs--;
+			break;
 		}
+	bool covered = cfg->home && beneath(path, cfg->home);
+	for (size_t i = 0; i < env->n_fs && !covered; i++)
+		covered = (env->fs[i].access == SK_FS_HIDE || env->fs[i].access == SK_FS_TMPFS) &&
+			  beneath(path, env->fs[i].path);
+	cfg->fs = env->fs;
+	cfg->n_fs = env->n_fs;
+	if (!covered)
+		return 0;
 	sk_fs_rule *fs = realloc(env->fs, (env->n_fs + 2) * sizeof(*fs));
 	if (fs)
 		env->fs = fs;

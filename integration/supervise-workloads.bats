@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# What supervision must not break: everyday tools under `stockade run`, with
+# every open, exec and connect decided by the supervisor.  Each case here is
+# a false refusal found while building it (a FIFO woken by the supervisor's
+# own open, a pipe behind /dev/stdin, glibc probing nscd's socket) or a path
+# the supervisor takes that plain runs do not.
+
+bats_require_minimum_version 1.5.0
+load corpus/corpus
+
+setup() { corpus_setup; }
+teardown() { corpus_teardown; }
+
+@test "workloads: git, tar (NSS lookups), sed -i, flock, a venv and node run with no attempt recorded" {
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c '
+		set -e
+		git init -q . && git config user.email a@b && git config user.name a
+		echo hello > a.txt && git add a.txt && git commit -qm one && git log --oneline | wc -l
+		tar czf t.tgz a.txt && tar tzf t.tgz
+		sed -i s/hello/bye/ a.txt && cat a.txt
+		flock lockf -c "echo locked"
+		/usr/bin/python3 -m venv v >/dev/null && ./v/bin/python -c "import sys; print(sys.prefix.endswith(\"/v\"))"
+		node -e "require(\"fs\").writeFileSync(\"n.txt\", \"node ok\"); console.log(require(\"fs\").readFileSync(\"n.txt\", \"utf8\"))"
+		id -un >/dev/null'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a.txt"*"bye"*"locked"*"True"*"node ok"* ]]
+	! grep -q '"type":"event"' "$STATE/receipts.jsonl"
+}
+
+@test "workloads: named FIFOs both ways, pipes behind /dev/stdin, /proc/self/fd and /dev/fd" {
+	run timeout 60 "$STOCKADE" run --state-dir "$STATE" -- sh -c '
+		set -e
+		mkfifo q; (sleep 0.3; cat q) & echo to-reader > q; wait
+		mkfifo r; (sleep 0.3; echo to-writer > r) & cat r; wait
+		printf "x\n" | cat /dev/stdin
+		printf "y\n" | cat /proc/self/fd/0
+		exec 3<>/dev/null; cat /dev/fd/3; echo fd3-ok'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'to-reader\nto-writer\nx\ny\nfd3-ok')" ]
+	! grep -q '"type":"event"' "$STATE/receipts.jsonl"
+}
+
+@test "workloads: creating a secret-named file is refused before it exists; read-only refusals stay the kernel's" {
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'echo A=1 > .env; touch /usr/stockade-x; echo done'
+	[[ "$output" == *".env: Permission denied"* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$WS/.env" ]
+	[ "$(grep -c '"type":"event"' "$STATE/receipts.jsonl")" -eq 1 ]
+}
+
+@test "workloads: an approved command chain runs the command again" {
+	su_path=$(readlink -f "$(command -v su)")
+	for i in 1 2 3 4; do turn 'su -c true 2>/dev/null; true'; done
+	assert_escalated "$su_path"
+	run "$STOCKADE" approve "$SESSION" 1 --state-dir "$STATE"
+	[ "$status" -eq 0 ]
+	run "$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c 'test -x '"$su_path"' && su --version >/dev/null 2>&1; echo ran=$?'
+	[[ "$output" == *"ran="* ]]
+	[[ "$output" != *"Permission denied"* ]]
+	[[ "$output" != *"awaits a human decision"* ]]
+}
