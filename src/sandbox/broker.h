@@ -43,6 +43,7 @@ int broker_prepare(broker *b, int dirfd_arg, const char *path, char *out, size_t
 int broker_describe(broker *b, int fd, resolved *r);
 /* Best-effort name of what a failed access aimed at (for the record). */
 void broker_name_missing(int dfd, const char *path, char *out, size_t cap);
+bool broker_system_path(const char *path);
 /* Decide the file event for r / path and report it; the verdict. */
 sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
 			      const char *missing_path, unsigned access, int fd, int error);

@@ -123,10 +123,58 @@ int broker_describe(broker *b, int fd, resolved *r)
 	return 0;
 }
 
+/* Collapse //, /./ and /../ of an absolute path, as text. */
+static void lexical(const char *path, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *p = path;
+	while (*p && n + 2 < cap) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+		} else if (!(len == 1 && p[0] == '.') && n + 1 + len < cap) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p = end;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+}
+
+/* The read-only system trees: nothing in them was made by the command, so
+ * the name a failed access aimed at is its text (no symlink walk), and a
+ * FIFO there is not the command's to race with. */
+bool broker_system_path(const char *path)
+{
+	static const char *const prefixes[] = { "/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/", "/etc/",
+						"/opt/", "/var/lib/" };
+	if (path[0] != '/' || strstr(path, "/.."))
+		return false;
+	for (size_t i = 0; i < SK_ARRAY_LEN(prefixes); i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 /* Join, collapse . and .., follow symlinks where they exist: the name a
  * failed access aimed at.  Only for the record: the error stands. */
 void broker_name_missing(int dfd, const char *path, char *out, size_t cap)
 {
+	if (broker_system_path(path)) {
+		lexical(path, out, cap);
+		return;
+	}
 	char work[2 * BROKER_PATH_MAX], cur[BROKER_PATH_MAX] = "";
 	size_t cl = 0;
 	if (path[0] != '/' && dfd >= 0) {
@@ -338,7 +386,7 @@ void broker_handle_open(broker *b, int kind)
 		mine.mode &= ~(uint64_t)child_umask((pid_t)b->req->pid);
 	int fd = -1;
 	struct stat pre;
-	if (!(asked & (O_PATH | O_NONBLOCK)) &&
+	if (!(asked & (O_PATH | O_NONBLOCK)) && !broker_system_path(path) &&
 	    fstatat(dfd, path, &pre, (asked & O_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0) == 0 && S_ISFIFO(pre.st_mode)) {
 		/* A FIFO: even a moment's open of it here would wake the other
 		 * end.  Look at it through O_PATH only; the FIFO way below. */
