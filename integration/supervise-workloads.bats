@@ -59,3 +59,18 @@ teardown() { corpus_teardown; }
 	[[ "$output" != *"Permission denied"* ]]
 	[[ "$output" != *"awaits a human decision"* ]]
 }
+
+@test "workloads: parallel C builds (make -j2) are reliable under supervision, run after run" {
+	# Found 2026-11-23: a supervisor whose syscalls a signal could interrupt
+	# handed a compiler a broken file now and then ("file too short").
+	for i in 0 1 2 3 4 5 6 7; do
+		printf '#include <stdio.h>\n#include <string.h>\n#include <math.h>\nint f%d(int x) { char b[32]; snprintf(b, sizeof(b), "%%d", x); return (int)strlen(b) + (int)sqrt((double)x); }\n' "$i" > "u$i.c"
+	done
+	printf 'int main(void) { return 0; }\n' > main.c
+	printf 'SRC := $(wildcard *.c)\nprog: $(SRC:.c=.o)\n\t$(CC) -o $@ $^ -lm\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\nclean:\n\trm -f *.o prog\n' > Makefile
+	for round in 1 2 3 4 5 6; do
+		run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'make -s clean && make -s -j2 && ./prog && echo built'
+		[ "$status" -eq 0 ] || { echo "round $round: $output" >&2; return 1; }
+		[[ "$output" == *built* ]]
+	done
+}
