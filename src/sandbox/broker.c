@@ -231,7 +231,8 @@ static void handle_exec(broker *b, bool at)
 	int fd = openat(dfd, path, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
 	if (dfd >= 0)
 		close(dfd);
-	resolved res = { 0 };
+	resolved res;   /* filled by broker_describe; has_object says whether */
+	res.has_object = false;
 	if (fd < 0 || broker_describe(b, fd, &res) < 0 || !S_ISREG(res.st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
@@ -287,7 +288,8 @@ static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t
 	}
 	int fd = openat(dfd, path, O_PATH | O_CLOEXEC);
 	int e = fd < 0 ? errno : 0;
-	resolved res = { 0 };
+	resolved res;   /* filled by broker_describe; has_object says whether */
+	res.has_object = false;
 	char missing[BROKER_PATH_MAX];
 	bool have = fd >= 0 && broker_describe(b, fd, &res) == 0;
 	if (!have)

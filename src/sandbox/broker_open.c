@@ -159,10 +159,15 @@ bool broker_system_path(const char *path)
 {
 	static const char *const prefixes[] = { "/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/", "/etc/",
 						"/opt/", "/var/lib/" };
-	if (path[0] != '/' || strstr(path, "/.."))
+	if (path[0] != '/')
 		return false;
+	/* Compilers spell ../ within the system trees (lib/gcc/X/12/../../..);
+	 * only the command could make a symlink that sends .. elsewhere, and
+	 * nothing there is the command's. */
+	char norm[BROKER_PATH_MAX];
+	lexical(path, norm, sizeof(norm));
 	for (size_t i = 0; i < SK_ARRAY_LEN(prefixes); i++)
-		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+		if (!strncmp(norm, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
 }
@@ -175,7 +180,8 @@ void broker_name_missing(int dfd, const char *path, char *out, size_t cap)
 		lexical(path, out, cap);
 		return;
 	}
-	char work[2 * BROKER_PATH_MAX], cur[BROKER_PATH_MAX] = "";
+	char work[2 * BROKER_PATH_MAX], cur[BROKER_PATH_MAX];
+	cur[0] = '\0';
 	size_t cl = 0;
 	if (path[0] != '/' && dfd >= 0) {
 		char link[64];
@@ -343,6 +349,32 @@ static bool create_allowed(broker *b, int kind, const char *via, int dfd, const 
 	return false;
 }
 
+/* What an open of path returned.  In the read-only system trees a path
+ * spelled plainly (absolute, no . or .. or //) is the object's name as far
+ * as decide needs it — the decision is on its device and inode, and every
+ * location the profile binds for them — so the kernel is not asked for
+ * the name again.  Everywhere else it is. */
+static int describe_opened(broker *b, int fd, const char *path, resolved *r)
+{
+	char norm[BROKER_PATH_MAX];
+	if (!broker_system_path(path))
+		return broker_describe(b, fd, r);
+	lexical(path, norm, sizeof(norm));
+	if (strcmp(norm, path))
+		return broker_describe(b, fd, r);
+	if (fstat(fd, &r->st) < 0)
+		return -errno;
+	for (size_t i = 0; i < b->n_own; i++)
+		if (b->own[i].dev == (uint64_t)r->st.st_dev && b->own[i].ino == (uint64_t)r->st.st_ino)
+			return -EACCES;
+	size_t n = strlen(path);
+	if (n >= sizeof(r->path))
+		return broker_describe(b, fd, r);
+	memcpy(r->path, path, n + 1);
+	r->has_object = true;
+	return 0;
+}
+
 static void give_fd(broker *b, int fd, uint64_t flags)
 {
 	struct seccomp_notif_addfd add = {
@@ -426,8 +458,9 @@ void broker_handle_open(broker *b, int kind)
 		}
 		e = fd < 0 ? ENXIO : 0;
 	}
-	resolved res = { 0 };
-	if (fd >= 0 && (r = broker_describe(b, fd, &res)) < 0) {
+	resolved res;   /* filled by broker_describe; has_object says whether */
+	res.has_object = false;
+	if (fd >= 0 && (r = describe_opened(b, fd, path, &res)) < 0) {
 		close(fd);
 		fd = -1;
 		e = -r;
