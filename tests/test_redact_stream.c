@@ -11,36 +11,10 @@
 #include <string.h>
 
 #include "stockade/redact.h"
+#include "test_buf.h"
 
 static char cache_dir[] = "/tmp/stockade-test-redact-stream-XXXXXX";
 
-typedef struct buf {
-	char *p;
-	size_t len, cap;
-} buf;
-
-static void buf_put(buf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		ck_assert_ptr_nonnull(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-static int buf_sink(void *ctx, const void *p, size_t n)
-{
-	buf_put(ctx, p, n);
-	return 0;
-}
 
 static uint64_t rng;
 static uint64_t rnd(void)
