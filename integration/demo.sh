@@ -30,3 +30,13 @@ printf '\n$ stockade run --timeout 1 -- sleep 10\n'
 "$STOCKADE" run --timeout 1 -- sleep 10; echo "(exit $?)"
 printf '\n$ stockade run --verbose -- true\n'
 "$STOCKADE" run --verbose -- true
+
+# A session: a refusal is a stop across turns, whatever path is tried next.
+SESSION="demo-$$"
+turn() { printf '\n$ stockade run --session %s -- sh -c %s\n' "$SESSION" "'$1'"; "$STOCKADE" run --session "$SESSION" -- sh -c "$1"; echo "(exit $?)"; }
+turn 'cat ~/.aws/credentials'
+turn 'ln -sf ~/.aws/credentials creds.link && cat creds.link'
+turn 'python3 -c "print(open(\"/proc/self/root$HOME/.aws/credentials\").read())"'
+turn 'cat ~/.aws/../.aws/credentials'
+printf '\n$ stockade session show %s\n' "$SESSION"
+"$STOCKADE" session show "$SESSION"
