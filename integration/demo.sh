@@ -15,7 +15,7 @@ export HOME="$demo/home"
 step() { printf '\n$ stockade run -- %s\n' "$*"; "$STOCKADE" run -- "$@"; echo "(exit $?)"; }
 
 echo "A canary secret sits in $HOME/.aws/credentials on the host."
-step sh -c 'cat ~/.aws/credentials || echo "-> the secret is not in the sandbox"'
+step sh -c 'cat ~/.aws/credentials || echo "-> refused: the secret is not in the sandbox"'
 step sh -c 'echo built > out.txt && cat out.txt && echo "-> the workspace is writable"'
 step sh -c 'touch /etc/x 2>&1; touch /usr/x 2>&1; echo "-> the system is read-only"'
 step sh -c 'ps -e | wc -l; echo "-> only the sandbox processes are visible"'

@@ -12,7 +12,7 @@ teardown() { corpus_teardown; }
 @test "corpus interpreters: python3, perl and node reading a denied secret join its chain" {
 	turn 'cat ~/.aws/credentials' 1
 	turn "/usr/bin/python3 -c 'import os,sys; sys.stdout.write(open(os.path.expanduser(\"~/.aws/credentials\")).read()[::-1])'" 1
-	turn "perl -e 'open(my \$f, \"<\", \"\$ENV{HOME}/.aws/credentials\") or die \"no: \$!\"; print scalar reverse <\$f>'" 2
+	turn "perl -e 'open(my \$f, \"<\", \"\$ENV{HOME}/.aws/credentials\") or die \"no: \$!\"; print scalar reverse <\$f>'" 13
 	turn "node -e 'process.stdout.write(require(\"fs\").readFileSync(process.env.HOME + \"/.aws/credentials\", \"utf8\"))'" 126
 	assert_no_canary
 	assert_chain "$SECRET" 4 pending deny,deny,deny,escalate

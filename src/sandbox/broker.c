@@ -175,6 +175,11 @@ static bool mere_refusal(const sk_verdict *v, int error)
 	       (v->reason == SK_REASON_FILE_HIDDEN || v->reason == SK_REASON_FILE_WRITE_READ_ONLY);
 }
 
+bool broker_is_attempt(const sk_verdict *v, int error)
+{
+	return v->action != SK_ACTION_ALLOW && !mere_refusal(v, error);
+}
+
 sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
 			      const char *missing_path, unsigned access, int fd, int error)
 {

@@ -53,6 +53,9 @@ void broker_handle_open(broker *b, int nr_kind);
 void broker_respond(broker *b, int64_t val, int error, uint32_t flags);
 void broker_report(broker *b, sk_sup_record *rec);
 void broker_after_verdict(broker *b, const sk_verdict *v);
+/* A refusal that is an attempt on a surface (recorded), not a mere refusal
+ * of the kernel's (a hidden HOME probe, a read-only write). */
+bool broker_is_attempt(const sk_verdict *v, int error);
 
 enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT, K_SENDTO };
 

@@ -498,7 +498,10 @@ void broker_handle_open(broker *b, int kind)
 	sk_verdict v = broker_decide_file(b, op_name(kind), via, fd >= 0 ? &res : NULL, attribute ? missing : NULL,
 					  access_of(asked), fd, e);
 	if (fd < 0) {
-		broker_respond(b, 0, e, 0);
+		/* A secret or denied name answers "permission denied", not the
+		 * kernel's "no such file" of a name the mount tree hides: the
+		 * agent learns it was refused, not that it is missing. */
+		broker_respond(b, 0, broker_is_attempt(&v, e) ? EACCES : e, 0);
 	} else if (v.action != SK_ACTION_ALLOW) {
 		broker_respond(b, 0, EACCES, 0);
 	} else if ((asked & O_TRUNC) && S_ISREG(res.st.st_mode) && ftruncate(fd, 0) < 0) {
