@@ -78,7 +78,7 @@ static int cmp_state(const void *a, const void *b)
 static void setup(void)
 {
 	for (int i = 0; i < N_PROFILES; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "p%d", i);
 		sk_error err = { 0 };
 		int r = sk_profile_parse_text(name, profile_texts[i], strlen(profile_texts[i]), &vars,
