@@ -6,7 +6,7 @@
 setup_file() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	BUILD_DIR=$(cd "$ROOT/${BUILD:-build}" && pwd)
-	cc -I"$ROOT/include" -D_GNU_SOURCE -O2 $(pkg-config --cflags jansson) \
+	cc -I"$ROOT/include" -D_GNU_SOURCE -O2 ${SAN:-} $(pkg-config --cflags jansson) \
 		-o "$BATS_FILE_TMPDIR/gen" "$ROOT/integration/audit-replay-gen.c" "$BUILD_DIR/libstockade.a" \
 		$(pkg-config --libs libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson libhs)
 }
