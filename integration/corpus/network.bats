@@ -54,3 +54,13 @@ print(c["keys"][0], c["length"], c["escalation"], ",".join(a["verdict"] for a in
 	[[ "$output" != *SENT* ]]
 	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendto"'
 }
+
+@test "corpus network: a process that makes itself non-dumpable cannot dial the denied destination" {
+	# Found in review 2026-11-23: the supervisor could not read the address
+	# of a non-dumpable process and let its connect through undecided.
+	nturn "/usr/bin/python3 -c 'import ctypes, socket, encodings.idna; s = socket.socket(); s.settimeout(2); ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); s.connect((\"127.0.0.1\", $PORT)); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *CONNECTED* ]]
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+}

@@ -325,8 +325,15 @@ static void handle_connect(broker *b, bool sendto)
 	struct sockaddr_storage ss = { 0 };
 	size_t len = (size_t)alen < sizeof(ss) ? (size_t)alen : sizeof(ss);
 	struct iovec l = { &ss, len }, r = { (void *)(uintptr_t)addr, len };
-	if (len < sizeof(sa_family_t) || process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0) != (ssize_t)len ||
-	    !broker_still_valid(b)) {
+	ssize_t got = len < sizeof(sa_family_t) ? 0 : process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0);
+	if (got < 0 && errno == EPERM) {
+		/* A process that made itself unreadable: undecidable, refused
+		 * (fail closed), as its opens are. */
+		b->stats.unreadable++;
+		broker_respond(b, 0, EACCES, 0);
+		return;
+	}
+	if (got != (ssize_t)len || !broker_still_valid(b)) {
 		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* the kernel refuses bad input */
 		return;
 	}
