@@ -6,7 +6,8 @@
 # session, which adds the session journal's fsync'd turn), and the socket's
 # own round trip (a `status` call).  Overhead per command = daemon p50 with
 # one client minus the prefix wrapper's p50 with a session: both run the same
-# sk_run; the daemon adds fork, JSON-RPC and the socket, and saves an exec.
+# sk_run; the daemon adds the hand-over to a spare worker, JSON-RPC and the
+# socket, and saves an exec.
 set -eu
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" && pwd)
@@ -70,7 +71,7 @@ for k, name in (("prefix", "stockade run"), ("prefix-session", "stockade run --s
     t = pre[k]
     print("  %-32s %8.1f %9.2f %9.2f" % (name + " (serial)", 1 / (sum(t) / len(t)), q(t, .5), q(t, .99)))
 print("  overhead = exec latency minus the run path's own time (sk_run in the worker, run_ms):")
-print("  fork of the worker, JSON-RPC both ways, the socket, the result pipe; target < 1 ms at p50")
+print("  the hand-over to a spare worker, JSON-RPC both ways, the socket, the result pipe; target < 1 ms at p50")
 print("  socket round trip alone (status): p50 %.3f ms, p99 %.3f ms" % (rtt50, rtt99))
 print("  daemon 1 client p50 - stockade run --session p50: %+.2f ms (the prefix pays an exec and a profile load)"
       % (runs[0]["p50_ms"] - q(pre["prefix-session"], .5)))

@@ -339,6 +339,37 @@ print(os.path.exists(d + "/n.sock"))' "$DDIR" "$STOCKADED" >"$DDIR/notify.out" 3
 	[ "$(val result.chains.0.escalation)" = pending ]
 }
 
+@test "workers come from a zygote; kill -9 of the daemon leaves none of them behind" {
+	zyg=$(pgrep -P "$DPID" -x stockade-zygote)
+	[ -n "$zyg" ]
+	# spares wait, forked ahead; each exec takes one and a new one replaces it
+	for _ in $(seq 30); do [ "$(pgrep -P "$zyg" -c -x stockade-worker)" -ge 2 ] && break; sleep 0.1; done
+	[ "$(pgrep -P "$zyg" -c -x stockade-worker)" -ge 2 ]
+	run $CLIENT "$SOCK" run "$WS" echo from-a-spare
+	[[ "$output" == *from-a-spare*'"exit": 0'* ]]
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	for _ in $(seq 50); do pgrep -x stockade-zygote -P "$zyg" >/dev/null || kill -0 "$zyg" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$zyg"
+	[ "$status" -ne 0 ]
+	for _ in $(seq 50); do [ "$(pgrep -c -P "$zyg")" -eq 0 ] && break; sleep 0.1; done
+	[ "$(pgrep -c -P "$zyg")" -eq 0 ]
+}
+
+@test "a zygote killed under the daemon: execs fail with a clear error, the daemon stays up" {
+	sid=$($CLIENT "$SOCK" open "$WS")
+	kill -9 "$(pgrep -P "$DPID" -x stockade-zygote)"
+	sleep 0.2
+	# the spares already forked may still serve; then the error says what to do
+	for _ in 1 2 3 4; do
+		run $CLIENT "$SOCK" exec "$sid" true
+		[[ "$output" == *'"exit": 0'* ]] || break
+	done
+	[[ "$output" == *'"code": -32002'*'the zygote is gone (restart stockaded)'* ]]
+	run $CLIENT "$SOCK" raw '{"jsonrpc":"2.0","id":1,"method":"status"}'
+	[[ "$output" == *'"result"'* ]]
+}
+
 @test "200 concurrent clients all get their own, redacted output" {
 	run timeout 120 "$PY" "$BATS_TEST_DIRNAME/daemon_load.py" "$SOCK" "$WS" check 200
 	[ "$status" -eq 0 ]

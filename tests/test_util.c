@@ -2,7 +2,11 @@
 #include <check.h>
 
 #include "check_main.h"
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "stockade/util.h"
 
@@ -69,6 +73,52 @@ START_TEST(test_error_message)
 }
 END_TEST
 
+/* Descriptors cross a socket as the same open files, with the payload. */
+START_TEST(test_pass_fds)
+{
+	int sp[2], p1[2], p2[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(pipe(p1), 0);
+	ck_assert_int_eq(pipe(p2), 0);
+	int out[2] = { p1[1], p2[1] };
+	ck_assert_int_eq(sk_send_fds(sp[0], "hey", 3, out, 2), 0);
+	char buf[8];
+	int got[SK_MAX_PASSED_FDS];
+	size_t n = SK_MAX_PASSED_FDS;
+	ck_assert_int_eq(sk_recv_fds(sp[1], buf, sizeof(buf), got, &n), 3);
+	ck_assert_mem_eq(buf, "hey", 3);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct stat a, b;
+		ck_assert_int_eq(fstat(got[i], &a), 0);
+		ck_assert_int_eq(fstat(out[i], &b), 0);
+		ck_assert_uint_eq(a.st_ino, b.st_ino);
+		ck_assert_int_eq(fcntl(got[i], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	}
+	/* Room for fewer than sent: the rest are closed, not leaked. */
+	ck_assert_int_eq(sk_send_fds(sp[0], "x", 1, out, 2), 0);
+	n = 1;
+	ck_assert_int_eq(sk_recv_fds(sp[1], buf, sizeof(buf), got + 2, &n), 1);
+	ck_assert_uint_eq(n, 1);
+	/* No descriptors at all, and too many refused before sending. */
+	ck_assert_int_eq(sk_send_fds(sp[0], "y", 1, NULL, 0), 0);
+	n = 2;
+	ck_assert_int_eq(sk_recv_fds(sp[1], buf, sizeof(buf), got + 3, &n), 1);
+	ck_assert_uint_eq(n, 0);
+	int many[SK_MAX_PASSED_FDS + 1] = { 0 };
+	ck_assert_int_eq(sk_send_fds(sp[0], "z", 1, many, SK_MAX_PASSED_FDS + 1), -EINVAL);
+	ck_assert_int_eq(sk_send_fds(sp[0], "", 0, NULL, 0), -EINVAL);
+	/* The peer gone: end of stream. */
+	close(sp[0]);
+	n = 1;
+	ck_assert_int_eq(sk_recv_fds(sp[1], buf, sizeof(buf), got + 3, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	for (int i = 0; i < 3; i++)
+		close(got[i]);
+	close(sp[1]), close(p1[0]), close(p1[1]), close(p2[0]), close(p2[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -78,5 +128,8 @@ int main(void)
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_error_message);
 	suite_add_tcase(s, tc);
+	TCase *io = tcase_create("io");
+	tcase_add_test(io, test_pass_fds);
+	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

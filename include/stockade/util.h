@@ -77,6 +77,15 @@ int sk_read_file(const char *path, size_t max, char **out, size_t *out_len);
 /* Write a small string into an existing file (e.g. /proc, /sys knobs). */
 int sk_write_file(const char *path, const char *text);
 
+enum { SK_MAX_PASSED_FDS = 8 };
+/* One message of len bytes (len >= 1) with n_fds descriptors (SCM_RIGHTS)
+ * on a unix socket: 0 or a negative errno. */
+int sk_send_fds(int sock, const void *data, size_t len, const int *fds, size_t n_fds);
+/* Receive one such message: its length (0 = the peer closed), the
+ * descriptors (close-on-exec) in fds with their count in *n_fds (in: room,
+ * at most SK_MAX_PASSED_FDS), or a negative errno (-EINTR: call again). */
+ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);
 

@@ -3,6 +3,7 @@
  *   methods.c   the JSON-RPC methods
  *   sessions.c  the session table, its files under STATE_DIR/daemon, operators
  *   jobs.c      workers (execs and tasks), their results, escalation waits
+ *   spares.c    the zygote that forks workers ahead of time
  *   worker.c    the forked side of a job
  *   rpc.c       framing and parameter validation (pure) */
 #ifndef STOCKADE_DAEMON_INTERNAL_H
@@ -20,6 +21,7 @@ typedef struct dsession {
 	uid_t uid;
 	gid_t gid;
 	char *profile, *workspace;
+	char *home;             /* the uid's home, looked up once (NULL: not yet) */
 	json_t *env;
 	json_t *escalated_at;   /* {"CHAIN": unix ms} of escalations this daemon saw */
 } dsession;
@@ -77,11 +79,17 @@ typedef struct hold {
 	uint64_t until_ns;
 } hold;
 
+enum { DMN_SPARES = 2 };   /* workers forked ahead, waiting for a job */
+
 typedef struct dmn {
 	const sk_daemon_options *o;
+	int zfd;                /* the zygote's channel, or -1 */
+	pid_t spare_pid[DMN_SPARES];
+	int spare_fd[DMN_SPARES];
+	unsigned n_spares, n_asked;
+	uint64_t refill_at_ns;  /* when to ask the zygote for more spares, or 0 */
 	char state[PATH_MAX];   /* the daemon's own state dir (resolved) */
 	int lfd, sfd;
-	sigset_t oldmask;
 	dsession *sessions;
 	client *clients;
 	job *jobs;
@@ -110,6 +118,15 @@ void dmn_sessions_load(dmn *d);
 /* The state dir of uid's sessions and receipts (created, owned by uid). */
 int dmn_state_dir_for(dmn *d, uid_t uid, gid_t gid, char *buf, size_t n);
 bool dmn_is_operator(const dmn *d, uid_t uid, gid_t gid, int fd);
+
+/* spares.c: call dmn_zygote_start before anything secret is in memory. */
+int dmn_zygote_start(dmn *d, sk_error *err);
+/* A spare worker: its pid (its own process group) and the channel that
+ * takes its job (sk_worker_send).  Asks the zygote for its replacement. */
+int dmn_spare_take(dmn *d, pid_t *pid, int *chan, sk_error *err);
+/* Ask for the spares taken, once their delay is over (the loop calls it). */
+void dmn_spares_refill(dmn *d);
+void dmn_zygote_stop(dmn *d);
 
 /* jobs.c */
 int dmn_start_exec(dmn *d, client *c, dsession *s, json_t *params, json_t *id, json_t *after, uint64_t wait_until_ns,

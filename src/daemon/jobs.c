@@ -1,4 +1,4 @@
-/* Jobs: each exec and each task is a forked worker (worker.c) with three
+/* Jobs: each exec and each task is a worker (spares.c, worker.c) with three
  * pipes back (stdout, stderr, one result line).  Here: starting them,
  * relaying their output, answering when all three pipes are closed, killing
  * them so that their outcome is still receipted, and the escalated execs
@@ -38,11 +38,23 @@ static int spawn(dmn *d, job *j, sk_worker_job *wj, sk_error *err)
 		fcntl(rd[i], F_SETFL, O_NONBLOCK);
 	}
 	wj->out_fd = wr[0], wj->err_fd = wr[1], wj->res_fd = wr[2];
-	pid_t pid = sk_worker_spawn(wj, &d->oldmask);
+	pid_t pid;
+	int chan, r;
+	/* A spare that died waiting (killed, or its zygote was) refuses the
+	 * job: the next one takes it. */
+	for (int tries = 0; (r = dmn_spare_take(d, &pid, &chan, err)) == 0; tries++) {
+		r = sk_worker_send(chan, wj);
+		close(chan);
+		if (r == 0 || (r != -EPIPE && r != -ECONNREFUSED) || tries == DMN_SPARES) {
+			if (r < 0)
+				sk_fail_errno(err, -r, "cannot hand the job to a worker");
+			break;
+		}
+	}
 	close_fds(wr, 3);
-	if (pid < 0) {
+	if (r < 0) {
 		close_fds(rd, 3);
-		return sk_fail_errno(err, errno ? errno : EAGAIN, "cannot start a worker");
+		return r;
 	}
 	j->pid = pid;
 	memcpy(j->fds, rd, sizeof(rd));
@@ -82,9 +94,12 @@ int dmn_start_exec(dmn *d, client *c, dsession *s, json_t *params, json_t *id, j
 	*j = (job){ .c = c, .id = json_incref(id), .is_exec = true, .params = json_incref(params), .uid = s->uid,
 		    .wait_until_ns = wait_until_ns, .after = json_incref(after) };
 	strcpy(j->sid, s->id);
-	struct passwd *pw = getpwuid(s->uid);   /* here: the worker need not load NSS */
+	if (!s->home) {   /* here, once: the worker need not load NSS */
+		struct passwd *pw = getpwuid(s->uid);
+		s->home = pw ? strdup(pw->pw_dir) : NULL;
+	}
 	sk_worker_job wj = { .argv = p.argv, .cwd = p.cwd, .workspace = s->workspace, .profile = s->profile,
-			     .home = pw ? pw->pw_dir : NULL,
+			     .home = s->home,
 			     .session = s->id, .state_dir = sdir, .env = s->env, .exec_env = p.env,
 			     .stdin_data = p.stdin_data, .stdin_len = p.stdin_len, .timeout_ms = p.timeout_ms,
 			     .uid = s->uid, .gid = s->gid };

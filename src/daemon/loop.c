@@ -193,6 +193,7 @@ static void sweep(dmn *d)
 	}
 	dmn_jobs_reap(d);
 	dmn_expire_holds(d, false);
+	dmn_spares_refill(d);
 	for (client **pp = &d->clients; *pp;) {
 		client *c = *pp;
 		if (!c->dead) {
@@ -213,6 +214,8 @@ static int poll_timeout(const dmn *d)
 		return 50;
 	int ms = 1000;
 	uint64_t now = sk_now_ns();
+	if (d->refill_at_ns)
+		ms = d->refill_at_ns <= now ? 0 : (int)((d->refill_at_ns - now) / 1000000 + 1);
 	for (const hold *h = d->holds; h; h = h->next)
 		if (h->until_ns <= now)
 			ms = 0;
@@ -329,9 +332,9 @@ static void shutdown_all(dmn *d)
 
 int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 {
-	dmn d = { .o = o, .lfd = o->listen_fd, .started_ns = sk_now_ns() };
+	dmn d = { .o = o, .lfd = o->listen_fd, .started_ns = sk_now_ns(), .zfd = -1 };
 	int r = sk_audit_state_dir(o->state_dir, d.state, sizeof(d.state), err);
-	if (r < 0)
+	if (r < 0 || (r = dmn_zygote_start(&d, err)) < 0)
 		return r;
 	if ((r = sk_mkdir_p(d.state, 0700)) < 0)
 		return sk_fail_errno(err, -r, "cannot create the state directory '%s'", d.state);
@@ -341,7 +344,7 @@ int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, &d.oldmask) < 0 ||
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return sk_fail_errno(err, errno, "cannot set up signal handling");
 	signal(SIGPIPE, SIG_IGN);
@@ -361,6 +364,7 @@ int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 	free(pfd);
 	free(sl);
 	shutdown_all(&d);
+	dmn_zygote_stop(&d);
 	close(d.sfd);
 	return 0;
 }

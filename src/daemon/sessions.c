@@ -50,6 +50,7 @@ void dmn_session_free(dsession *s)
 		return;
 	free(s->profile);
 	free(s->workspace);
+	free(s->home);
 	json_decref(s->env);
 	json_decref(s->escalated_at);
 	free(s);

@@ -1,7 +1,9 @@
-/* One exec = one forked worker: it becomes the client's uid (when the daemon
- * is root), calls the one run path sk_run with its stdout/stderr on pipes to
- * the daemon, writes its result as one JSON line on a third pipe, and exits.
- * Its own process group lets the daemon kill the whole run at once. */
+/* One exec = one worker: a spare forked ahead of time by the zygote
+ * (spares.c) that receives its job here, becomes the client's uid (when the
+ * daemon is root), calls the one run path sk_run with its stdout/stderr on
+ * pipes to the daemon, writes its result as one JSON line on a third pipe,
+ * and exits.  Its own process group lets the daemon kill the whole run at
+ * once. */
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stockade/cli.h"
@@ -131,14 +135,17 @@ static void become(const sk_worker_job *j, int res_fd)
 	prctl(PR_SET_DUMPABLE, 1);
 }
 
-/* The command's stdin: the exec's "stdin" in a memfd, else /dev/null. */
-static int stdin_fd(const sk_worker_job *j)
+/* A memfd holding len bytes of data, rewound; or a negative errno. */
+static int memfd_of(const char *name, const char *data, size_t len)
 {
-	if (!j->stdin_data || !j->stdin_len)
-		return open("/dev/null", O_RDONLY);
-	int fd = memfd_create("stockade-stdin", 0);
-	if (fd < 0 || sk_write_all(fd, j->stdin_data, j->stdin_len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-		return -1;
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = sk_write_all(fd, data, len);
+	if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return r < 0 ? r : -errno;
+	}
 	return fd;
 }
 
@@ -146,7 +153,7 @@ static int stdin_fd(const sk_worker_job *j)
 static int wire_fds(const sk_worker_job *j)
 {
 	int o = fcntl(j->out_fd, F_DUPFD, 10), e = fcntl(j->err_fd, F_DUPFD, 10), r = fcntl(j->res_fd, F_DUPFD, 10);
-	int in = stdin_fd(j);
+	int in = j->stdin_fd >= 0 ? j->stdin_fd : open("/dev/null", O_RDONLY);
 	if (o < 0 || e < 0 || r < 0 || in < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 ||
 	    dup2(r, 3) < 0)
 		return -1;
@@ -175,12 +182,8 @@ static _Noreturn void run_task(const sk_worker_job *j, const char *state_dir)
 	_exit(0);
 }
 
-static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmask)
+static _Noreturn void worker_main(const sk_worker_job *j)
 {
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	if (wire_fds(j) < 0)
 		_exit(SK_EXIT_INTERNAL);
 	char sdir[64];
@@ -213,16 +216,146 @@ static _Noreturn void worker_main(const sk_worker_job *j, const sigset_t *oldmas
 	json_t *r = result_json(&res);
 	/* The run path's own time: what the daemon adds is the rest. */
 	json_object_set_new(r, "run_ms", json_real((double)((sk_now_ns() - t0) / 1000) / 1000.0));
+	/* What is left is the exit (unmapping all of it): let the daemon,
+	 * woken by the line below, have the CPU first. */
+	setpriority(PRIO_PROCESS, 0, 19);
 	write_line(3, r);
 	_exit(0);
 }
 
-pid_t sk_worker_spawn(const sk_worker_job *j, const sigset_t *oldmask)
+/* ---- the hand-over: daemon -> spare -------------------------------------- */
+
+enum { FD_JOB, FD_OUT, FD_ERR, FD_RES, FD_STDIN, FD_MAX };
+
+static json_t *job_json(const sk_worker_job *j)
 {
-	pid_t pid = fork();
-	if (pid == 0)
-		worker_main(j, oldmask);
-	if (pid > 0)
-		setpgid(pid, pid);   /* also here, so a kill before the child runs still hits the group */
-	return pid;
+	json_t *argv = json_array();
+	for (size_t i = 0; argv && j->argv && j->argv[i]; i++)
+		json_array_append_new(argv, json_string(j->argv[i]));
+	/* A task travels as its address: the spare is a fork of this same
+	 * image (daemon -> zygote -> spare), so the address is the function. */
+	return json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:s?, s:I, s:I, s:I, s:I, s:O?}", "argv", argv,
+			 "cwd", j->cwd, "workspace", j->workspace, "profile", j->profile, "session", j->session,
+			 "state_dir", j->state_dir, "env", j->env, "exec_env", j->exec_env, "home", j->home,
+			 "timeout_ms", (json_int_t)j->timeout_ms, "uid", (json_int_t)j->uid, "gid", (json_int_t)j->gid,
+			 "task", (json_int_t)(uintptr_t)j->task, "ctx", j->task_ctx);
+}
+
+int sk_worker_send(int chan, const sk_worker_job *j)
+{
+	json_t *o = job_json(j);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	int fds[FD_MAX] = { memfd_of("stockade-job", text, strlen(text)), j->out_fd, j->err_fd, j->res_fd, -1 };
+	free(text);
+	if (fds[FD_JOB] < 0)
+		return fds[FD_JOB];
+	size_t n = FD_STDIN;
+	if (j->stdin_data && j->stdin_len) {
+		if ((fds[FD_STDIN] = memfd_of("stockade-stdin", j->stdin_data, j->stdin_len)) < 0) {
+			close(fds[FD_JOB]);
+			return fds[FD_STDIN];
+		}
+		n++;
+	}
+	int r = sk_send_fds(chan, "J", 1, fds, n);
+	close(fds[FD_JOB]);
+	if (fds[FD_STDIN] >= 0)
+		close(fds[FD_STDIN]);
+	return r;
+}
+
+static char **argv_of(json_t *a)
+{
+	size_t n = json_array_size(a);
+	char **argv = n ? calloc(n + 1, sizeof(*argv)) : NULL;
+	for (size_t i = 0; argv && i < n; i++)
+		if (!(argv[i] = (char *)json_string_value(json_array_get(a, i))))
+			return NULL;
+	return argv;
+}
+
+/* The job out of its JSON text; pointers into *keep (the parsed JSON). */
+static int job_parse(const char *text, size_t len, sk_worker_job *j, json_t **keep)
+{
+	json_error_t je;
+	json_t *o = json_loadb(text, len, 0, &je);
+	if (!json_is_object(o))
+		return json_decref(o), -EINVAL;
+	json_int_t task = json_integer_value(json_object_get(o, "task"));
+	*j = (sk_worker_job){
+		.cwd = json_string_value(json_object_get(o, "cwd")),
+		.workspace = json_string_value(json_object_get(o, "workspace")),
+		.profile = json_string_value(json_object_get(o, "profile")),
+		.session = json_string_value(json_object_get(o, "session")),
+		.state_dir = json_string_value(json_object_get(o, "state_dir")),
+		.env = json_object_get(o, "env"), .exec_env = json_object_get(o, "exec_env"),
+		.home = json_string_value(json_object_get(o, "home")),
+		.timeout_ms = (uint64_t)json_integer_value(json_object_get(o, "timeout_ms")),
+		.uid = (uid_t)json_integer_value(json_object_get(o, "uid")),
+		.gid = (gid_t)json_integer_value(json_object_get(o, "gid")),
+		.task = (sk_task_fn)(uintptr_t)task, .task_ctx = json_object_get(o, "ctx"), .stdin_fd = -1,
+	};
+	j->argv = argv_of(json_object_get(o, "argv"));
+	*keep = o;
+	return j->task || j->argv ? 0 : -EINVAL;
+}
+
+static int job_from(int fd, sk_worker_job *j, json_t **keep)
+{
+	struct stat st;
+	char *text = fstat(fd, &st) == 0 && st.st_size > 0 ? malloc((size_t)st.st_size) : NULL;
+	if (!text || pread(fd, text, (size_t)st.st_size, 0) != st.st_size)
+		return free(text), -EIO;
+	int r = job_parse(text, (size_t)st.st_size, j, keep);
+	free(text);
+	return r;
+}
+
+/* Rehearse the start of a job while the spare waits.  After a fork, the
+ * first touch of each page of code and data is slow on a virtual machine
+ * (its page tables are rebuilt one fault at a time: half a millisecond for
+ * the first JSON parse); a rehearsal takes those faults off the job's path. */
+static void rehearse(void)
+{
+	static const char example[] =
+		"{\"argv\":[\"true\"],\"cwd\":\"/\",\"workspace\":\"/\",\"session\":\"s\",\"state_dir\":\"/\","
+		"\"env\":{\"A\":\"b\"},\"exec_env\":{\"C\":\"d\"},\"home\":\"/\",\"timeout_ms\":1,\"uid\":0,\"gid\":0,\"task\":0}";
+	sk_worker_job j;
+	json_t *keep = NULL;
+	if (job_parse(example, sizeof(example) - 1, &j, &keep) == 0) {
+		char **envp = session_environ(&j);
+		for (size_t i = 0; envp && envp[i]; i++)
+			free(envp[i]);
+		free(envp);
+	}
+	free(j.argv);
+	json_decref(keep);
+}
+
+_Noreturn void sk_worker_spare_main(int chan)
+{
+	rehearse();
+	int fds[FD_MAX];
+	size_t n = FD_MAX;
+	char c;
+	ssize_t r;
+	while ((r = sk_recv_fds(chan, &c, 1, fds, &n)) == -EINTR)
+		n = FD_MAX;
+	if (r <= 0 || n < FD_STDIN)
+		_exit(0);   /* the daemon closed the channel: not needed */
+	close(chan);
+	sk_worker_job j;
+	json_t *keep = NULL;
+	if (job_from(fds[FD_JOB], &j, &keep) < 0) {
+		static const char msg[] = "{\"error\":\"the worker could not read its job\"}\n";
+		sk_write_all(fds[FD_RES], msg, sizeof(msg) - 1);
+		_exit(SK_EXIT_INTERNAL);
+	}
+	close(fds[FD_JOB]);
+	j.out_fd = fds[FD_OUT], j.err_fd = fds[FD_ERR], j.res_fd = fds[FD_RES];
+	j.stdin_fd = n > FD_STDIN ? fds[FD_STDIN] : -1;
+	worker_main(&j);
 }

@@ -24,12 +24,18 @@ typedef struct sk_worker_job {
 	uid_t uid;
 	gid_t gid;
 	int out_fd, err_fd, res_fd;   /* the write ends of the three pipes */
+	int stdin_fd;           /* in the worker: the command's stdin, or -1 */
 	sk_task_fn task;        /* set: run this instead of a command */
 	json_t *task_ctx;
 } sk_worker_job;
 
-/* Fork a worker in its own process group; the child restores oldmask
- * before it works.  The child's pid, or -1 with errno. */
-pid_t sk_worker_spawn(const sk_worker_job *j, const sigset_t *oldmask);
+/* Hand job j to the spare worker waiting on chan (a SOCK_SEQPACKET end):
+ * the job as JSON in a memfd, the three pipes and the stdin by SCM_RIGHTS.
+ * 0 or a negative errno. */
+int sk_worker_send(int chan, const sk_worker_job *j);
+
+/* A spare worker (forked by the zygote, spares.c): wait on chan for one job
+ * and do it; exits without one when the daemon closes chan. */
+_Noreturn void sk_worker_spare_main(int chan);
 
 #endif

@@ -57,33 +57,18 @@ static int exec_in_path(char *const *argv, char *const *envp)
 /* The supervision listener crosses from the command to init. */
 static int send_fd(int sock, int fd)
 {
-	char c = 'L';
-	struct iovec iov = { &c, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	return sk_send_fds(sock, "L", 1, &fd, 1);
 }
 
 static int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { &c, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	struct cmsghdr *h = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (!h || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	return fd;
+	int fd = -1;
+	size_t n = 1;
+	ssize_t r;
+	while ((r = sk_recv_fds(sock, &c, 1, &fd, &n)) == -EINTR)
+		n = 1;
+	return r == 1 && n == 1 ? fd : (n ? close(fd) : 0, -EPROTO);
 }
 
 /* Whatever else the caller left open is no business of the supervisor,

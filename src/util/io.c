@@ -1,6 +1,7 @@
 /* Small I/O helpers that retry and report errors as negative errno. */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -92,4 +93,58 @@ int sk_mkdir_p(const char *path, unsigned mode)
 		}
 	}
 	return 0;
+}
+
+int sk_send_fds(int sock, const void *data, size_t len, const int *fds, size_t n_fds)
+{
+	if (!len || n_fds > SK_MAX_PASSED_FDS)
+		return -EINVAL;
+	struct iovec iov = { (void *)data, len };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * SK_MAX_PASSED_FDS)]; } u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n_fds) {
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(h), fds, sizeof(int) * n_fds);
+	}
+	ssize_t r;
+	while ((r = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return r < 0 ? -errno : (size_t)r == len ? 0 : -EMSGSIZE;
+}
+
+ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds)
+{
+	size_t room = *n_fds < SK_MAX_PASSED_FDS ? *n_fds : SK_MAX_PASSED_FDS;
+	struct iovec iov = { data, len };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * SK_MAX_PASSED_FDS)]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	*n_fds = 0;
+	ssize_t r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t got = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int tmp[SK_MAX_PASSED_FDS];
+		memcpy(tmp, CMSG_DATA(h), got * sizeof(int));
+		for (size_t i = 0; i < got; i++)
+			if (*n_fds < room)
+				fds[(*n_fds)++] = tmp[i];
+			else
+				close(tmp[i]);   /* more than asked for: not ours to keep */
+	}
+	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		for (size_t i = 0; i < *n_fds; i++)
+			close(fds[i]);
+		*n_fds = 0;
+		return -EPROTO;
+	}
+	return r;
 }
