@@ -117,6 +117,25 @@ c = socket.create_connection(s.getsockname()); print('loopback ok')"
 	[[ "$output" == *"clone3 ENOSYS"* ]]
 }
 
+@test "the seccomp filter comes from a cache that a damaged entry cannot weaken" {
+	cp "$PROBE" "$WS/probe"
+	export XDG_CACHE_HOME="$WS.cache"
+	sandbox -- ./probe unshare
+	[[ "$output" == *"unshare EPERM"* ]]
+	entries=("$XDG_CACHE_HOME"/stockade/seccomp-*.bpf)
+	[ "${#entries[@]}" -eq 1 ] && [ -s "${entries[0]}" ]
+	good=$(sha256sum < "${entries[0]}")
+	# truncated, garbage after a valid head, zeroed programs: each is ignored
+	# and rewritten, and the filter still holds
+	for damage in "truncate -s 50" "truncate -s +8" "dd if=/dev/zero bs=1 seek=40 count=64 conv=notrunc status=none of="; do
+		if [[ "$damage" == dd* ]]; then $damage"${entries[0]}"; else $damage "${entries[0]}"; fi
+		sandbox -- ./probe unshare
+		[[ "$output" == *"unshare EPERM"* ]]
+		[ "$(sha256sum < "${entries[0]}")" = "$good" ]
+	done
+	rm -rf "$XDG_CACHE_HOME"
+}
+
 @test "what a command needs still works: netlink route, fork, pipes" {
 	cp "$PROBE" "$WS/probe"
 	sandbox -- sh -c './probe netlink-route; echo a | cat | tr a b'

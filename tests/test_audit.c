@@ -228,6 +228,38 @@ START_TEST(test_log_verifies)
 }
 END_TEST
 
+/* An append that leaves the fdatasync for later: one at a time, each
+ * synced before the next; checkpoints and rotation still come in order,
+ * and the log verifies like any other. */
+START_TEST(test_append_nowait_then_sync)
+{
+	make_dir();
+	sk_audit_log *log = open_log(3, 0);
+	const char *paths[] = { "/bin/true" };
+	sk_receipt r = { .kind = SK_RECEIPT_COMMAND, .session = "s1", .turn = 1,
+			 .surface = { .type = "command", .key = "cmd:/bin/true", .paths = paths, .n_paths = 1 },
+			 .event = { .syscall = "execve", .path = "/bin/true", .cwd = "/" },
+			 .verdict = "allow", .reason = "command_allow", .rule = "r1", .profile_digest = "sha256:00" };
+	sk_receipt_id id;
+	sk_error e = { 0 };
+	ck_assert_int_eq(sk_audit_sync_pending(log, &e), 0);   /* nothing pending: nothing to do */
+	for (int i = 0; i < 7; i++) {
+		ck_assert_msg(sk_audit_append_nowait(log, &r, &id, &e) == 0, "%s", e.msg);
+		/* a second before the sync is refused, and loses nothing */
+		ck_assert_int_eq(sk_audit_append_nowait(log, &r, &id, &e), -EBUSY);
+		ck_assert_int_eq(sk_audit_append(log, &r, &id, &e), -EBUSY);
+		ck_assert_msg(sk_audit_sync_pending(log, &e) == 0, "%s", e.msg);
+	}
+	snprintf(logpath, sizeof(logpath), "%s", sk_audit_log_path(log));
+	sk_audit_close(log);
+	sk_verify_result res = verify_log();
+	ck_assert_msg(res.ok, "%s:%lu %s", res.bad_file, (unsigned long)res.bad_line, res.what);
+	ck_assert_uint_eq(res.receipts, 7);
+	ck_assert_uint_eq(res.checkpoints, 2);   /* after receipts 3 and 6 */
+	remove_dir();
+}
+END_TEST
+
 /* Lines of the log file, as an array of malloc'd strings. */
 static size_t read_lines(char ***out)
 {
@@ -547,6 +579,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_jcs_rejects_reals_and_big_ints);
 	tcase_add_test(tc, test_merkle_matches_rfc6962);
 	tcase_add_test(tc, test_log_verifies);
+	tcase_add_test(tc, test_append_nowait_then_sync);
 	tcase_add_loop_test(tc, test_tamper_flip_each_byte, 0, 2);
 	tcase_add_test(tc, test_tamper_drop_reorder_truncate);
 	tcase_add_test(tc, test_tamper_splice_two_logs);

@@ -153,6 +153,15 @@ void sk_audit_close(sk_audit_log *log);
  * time, host, prev, hash, key id and signature are filled here. */
 int sk_audit_append(sk_audit_log *log, const sk_receipt *r, sk_receipt_id *out_id,
 		    sk_error *err);
+/* The same, without waiting for the disk: the receipt is written and
+ * chained, and is on disk only once sk_audit_sync_pending() returned 0.
+ * For a caller with work to overlap with the disk; nothing may act on the
+ * receipt before that (the run path starts no command).  Until then, the
+ * log takes no other append (-EBUSY). */
+int sk_audit_append_nowait(sk_audit_log *log, const sk_receipt *r, sk_receipt_id *out_id, sk_error *err);
+/* fdatasync the receipt of the last sk_audit_append_nowait (0 if none).
+ * Safe from another thread while this one does other work on its own. */
+int sk_audit_sync_pending(sk_audit_log *log, sk_error *err);
 /* Write a checkpoint now; rotate the log now (checkpoint, then a new file). */
 int sk_audit_checkpoint(sk_audit_log *log, sk_error *err);
 int sk_audit_rotate(sk_audit_log *log, sk_error *err);

@@ -150,6 +150,11 @@ typedef struct sk_sandbox_config {
 	 * before it succeeded.  It may set redactor.  A negative return kills
 	 * the child before exec (fail closed). */
 	int (*before_exec)(void *ctx, struct sk_sandbox_config *cfg, sk_error *err);
+	/* Called after before_exec and the filter's generation, right before
+	 * the child may go on to exec: before_exec may leave work running
+	 * (the receipt's fdatasync in a thread) and wait for it here.  A
+	 * negative return kills the child before exec (fail closed). */
+	int (*exec_gate)(void *ctx, sk_error *err);
 	void *before_exec_ctx;
 	sk_supervisor sup;                 /* seccomp user notification; off when !sup.enabled */
 	bool verbose;                      /* report what applied on stderr */

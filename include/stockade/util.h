@@ -77,6 +77,13 @@ int sk_read_file(const char *path, size_t max, char **out, size_t *out_len);
 /* Write a small string into an existing file (e.g. /proc, /sys knobs). */
 int sk_write_file(const char *path, const char *text);
 
+/* stockade's cache directory: configured if given ("" = no cache: -ENOENT),
+ * else $XDG_CACHE_HOME/stockade or $HOME/.cache/stockade (malloc'd). */
+int sk_cache_dir(const char *configured, char **out);
+/* Write len bytes to path (mode 0600) through a temporary file in dir and a
+ * rename, so that a reader never sees half of it. */
+int sk_write_atomic(const char *dir, const char *path, const void *buf, size_t len);
+
 enum { SK_MAX_PASSED_FDS = 8 };
 /* One message of len bytes (len >= 1) with n_fds descriptors (SCM_RIGHTS)
  * on a unix socket: 0 or a negative errno. */

@@ -17,6 +17,8 @@ struct sk_audit_log {
 	char path[4200];
 	char host[256];
 	int lock_fd;
+	bool pending;           /* an sk_audit_append_nowait awaits its sync */
+	int pending_fd;         /* the file to sync then, or -1 (synced already) */
 	uint64_t checkpoint_every, rotate_bytes, torn_bytes;
 	sk_audit_key key;
 };
@@ -38,6 +40,7 @@ int sk_audit_open(const sk_audit_options *opt, sk_audit_log **out, sk_error *err
 	snprintf(log->path, sizeof(log->path), "%s/%s", log->dir, SK_AUDIT_LOG_NAME);
 	char lock[4200];
 	snprintf(lock, sizeof(lock), "%s/receipts.lock", log->dir);
+	log->pending_fd = -1;
 	log->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (log->lock_fd < 0)
 		return sk_fail_errno(err, errno, "cannot open the receipt lock %s", lock);
@@ -57,6 +60,8 @@ void sk_audit_close(sk_audit_log *log)
 		return;
 	if (log->lock_fd >= 0)
 		close(log->lock_fd);
+	if (log->pending_fd >= 0)
+		close(log->pending_fd);
 	explicit_bzero(&log->key, sizeof(log->key));
 	free(log);
 }
@@ -91,6 +96,7 @@ typedef struct session {
 	sk_audit_log *log;
 	int fd;
 	sk_log_tail tail;
+	bool nowait;            /* leave the fdatasync to sk_audit_sync_pending */
 } session;
 
 static int session_open(sk_audit_log *log, session *s, sk_error *err)
@@ -154,7 +160,7 @@ static int session_write(session *s, json_t *rec, bool is_leaf, sk_receipt_id *i
 		return r;
 	line[len] = '\n';   /* the NUL's place: one write(2) holds the whole line */
 	r = sk_write_all(s->fd, line, len + 1);
-	if (r == 0 && fdatasync(s->fd) < 0)
+	if (r == 0 && !s->nowait && fdatasync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
 		/* Leave no partial line behind for the next writer to chain past. */
@@ -239,12 +245,13 @@ static int begin(sk_audit_log *log, session *s, sk_error *err)
 	return r;
 }
 
-int sk_audit_append(sk_audit_log *log, const sk_receipt *receipt, sk_receipt_id *out_id,
-		    sk_error *err)
+static int append(sk_audit_log *log, const sk_receipt *receipt, bool nowait, sk_receipt_id *out_id, sk_error *err)
 {
 	_cleanup_(json_decrefp) json_t *rec = sk_receipt_to_json(receipt, err);
 	if (!rec)
 		return -EINVAL;
+	if (log->pending)
+		return sk_fail(err, EBUSY, "a receipt is still waiting for sk_audit_sync_pending");
 	if (receipt->profile_digest && receipt->profile_text) {
 		int r = sk_evidence_put_profile(log->dir, receipt->profile_digest, receipt->profile_text, err);
 		if (r < 0)
@@ -258,16 +265,45 @@ int sk_audit_append(sk_audit_log *log, const sk_receipt *receipt, sk_receipt_id 
 	_cleanup_close_ int fd = s.fd;
 	if (r < 0)
 		return r;
+	s.nowait = nowait && s.tail.leaves % log->checkpoint_every != log->checkpoint_every - 1;
 	r = session_write(&s, rec, true, out_id, err);
 	if (r < 0)
 		return r;
 	if (s.tail.leaves % log->checkpoint_every == 0)
 		r = write_checkpoint(&s, "interval", err);
 	struct stat st;
-	if (r == 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= log->rotate_bytes)
-		r = rotate(&s, err);
+	if (r == 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= log->rotate_bytes) {
+		s.nowait = false;
+		if ((r = fdatasync(fd) < 0 ? sk_fail_errno(err, errno, "cannot sync %s", log->path) : 0) == 0)
+			r = rotate(&s, err);
+	} else if (r == 0 && s.nowait) {
+		log->pending_fd = sk_steal_fd(&fd);   /* sk_audit_sync_pending syncs it */
+	}
+	log->pending = r == 0 && nowait;
 	(void)locked;
 	return r;
+}
+
+int sk_audit_append(sk_audit_log *log, const sk_receipt *receipt, sk_receipt_id *out_id,
+		    sk_error *err)
+{
+	return append(log, receipt, false, out_id, err);
+}
+
+int sk_audit_append_nowait(sk_audit_log *log, const sk_receipt *receipt, sk_receipt_id *out_id, sk_error *err)
+{
+	return append(log, receipt, true, out_id, err);
+}
+
+int sk_audit_sync_pending(sk_audit_log *log, sk_error *err)
+{
+	log->pending = false;
+	if (log->pending_fd < 0)
+		return 0;
+	int r = fdatasync(log->pending_fd) < 0 ? -errno : 0;
+	close(log->pending_fd);
+	log->pending_fd = -1;
+	return r < 0 ? sk_fail_errno(err, -r, "cannot sync the receipt to %s", log->path) : 0;
 }
 
 int sk_audit_checkpoint(sk_audit_log *log, sk_error *err)

@@ -3,6 +3,7 @@
  * the redactor on every output byte -> outcome receipt -> result.
  * Any failure to evaluate or to record denies the command (fail closed). */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +293,9 @@ static json_t *config_json(const sk_request *req, const run_state *s)
 			 "output_bytes", (json_int_t)l->output_bytes, "overridden", over);
 }
 
-static int record(const sk_request *req, run_state *s, const sk_event *ev, const sk_session_view *view,
-		  sk_receipt_kind kind, const sk_receipt_outcome *outcome, sk_receipt_id *id, sk_error *err)
+static int record_how(const sk_request *req, run_state *s, const sk_event *ev, const sk_session_view *view,
+		      sk_receipt_kind kind, const sk_receipt_outcome *outcome, bool nowait, sk_receipt_id *id,
+		      sk_error *err)
 {
 	char key[SK_SURFACE_KEY_MAX];
 	if (sk_surface_key(ev, key, sizeof(key)) < 0)
@@ -315,11 +317,18 @@ static int record(const sk_request *req, run_state *s, const sk_event *ev, const
 	if (outcome)
 		rc.outcome = *outcome;
 	int r = evj && viewj && (cfgj || kind != SK_RECEIPT_COMMAND)
-		? sk_audit_append(s->log, &rc, id, err) : sk_fail(err, ENOMEM, "cannot encode the receipt");
+		? (nowait ? sk_audit_append_nowait : sk_audit_append)(s->log, &rc, id, err)
+		: sk_fail(err, ENOMEM, "cannot encode the receipt");
 	json_decref(evj);
 	json_decref(viewj);
 	json_decref(cfgj);
 	return r;
+}
+
+static int record(const sk_request *req, run_state *s, const sk_event *ev, const sk_session_view *view,
+		  sk_receipt_kind kind, const sk_receipt_outcome *outcome, sk_receipt_id *id, sk_error *err)
+{
+	return record_how(req, s, ev, view, kind, outcome, false, id, err);
 }
 
 static int open_log(const sk_request *req, run_state *s, sk_error *err)
@@ -343,7 +352,9 @@ static size_t redaction_counts(const run_state *s, const sk_run_result *res, sk_
 }
 
 /* Work that overlaps the child's set-up; the command cannot exec before
- * its decision receipt is on disk and the redactor is ready. */
+ * its decision receipt is on disk and the redactor is ready.  The receipt's
+ * fdatasync (milliseconds of waiting on the disk) runs in a thread while
+ * the redactor and the filter are built; exec_gate waits for it. */
 typedef struct before_exec_ctx {
 	const sk_request *req;
 	run_state *s;
@@ -351,21 +362,55 @@ typedef struct before_exec_ctx {
 	const sk_session_view *view;
 	uint64_t command_seq;
 	bool recorded;
+	bool syncing;           /* sync_thread runs */
+	pthread_t sync_thread;
+	int sync_r;
+	sk_error sync_err;
 } before_exec_ctx;
+
+static void *sync_receipt(void *ctx)
+{
+	before_exec_ctx *bx = ctx;
+	bx->sync_r = sk_audit_sync_pending(bx->s->log, &bx->sync_err);
+	return NULL;
+}
+
+/* The receipt is on disk (or why not); idempotent. */
+static int join_sync(before_exec_ctx *bx, sk_error *err)
+{
+	if (bx->syncing) {
+		pthread_join(bx->sync_thread, NULL);
+		bx->syncing = false;
+	}
+	if (bx->sync_r < 0 && err)
+		*err = bx->sync_err;
+	return bx->sync_r;
+}
 
 static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 {
 	before_exec_ctx *bx = ctx;
 	sk_receipt_id id;
-	int r = record(bx->req, bx->s, bx->ev, bx->view, SK_RECEIPT_COMMAND, NULL, &id, err);
+	int r = record_how(bx->req, bx->s, bx->ev, bx->view, SK_RECEIPT_COMMAND, NULL, true, &id, err);
 	if (r < 0)
 		return r;
 	bx->command_seq = id.seq;
 	bx->recorded = true;
-	if ((r = build_redactor(bx->req, bx->s, err)) < 0)
+	if (pthread_create(&bx->sync_thread, NULL, sync_receipt, bx) == 0)
+		bx->syncing = true;
+	else if ((r = sk_audit_sync_pending(bx->s->log, err)) < 0)
 		return r;
+	if ((r = build_redactor(bx->req, bx->s, err)) < 0) {
+		join_sync(bx, NULL);
+		return r;
+	}
 	cfg->redactor = bx->s->redactor;
 	return 0;
+}
+
+static int exec_gate(void *ctx, sk_error *err)
+{
+	return join_sync(ctx, err);
 }
 
 static void fill_decision(sk_run_result *res, const run_state *s, uint64_t command_seq)
@@ -434,8 +479,11 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	sk_run_supervise(req, &s);
 	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
 	s.cfg.before_exec = before_exec;
+	s.cfg.exec_gate = exec_gate;
 	s.cfg.before_exec_ctx = &bx;
-	if ((r = sk_sandbox_run(&s.cfg, res, err)) < 0) {
+	r = sk_sandbox_run(&s.cfg, res, err);
+	join_sync(&bx, NULL);   /* a failure before the gate left it running */
+	if (r < 0) {
 		/* The decision was recorded: so is the failure to carry it out. */
 		if (bx.recorded) {
 			sk_error ignored;

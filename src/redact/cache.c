@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -22,18 +23,7 @@
 
 int rx_cache_dir(const char *configured, char **out)
 {
-	if (configured)
-		return *configured ? ((*out = strdup(configured)) ? 0 : -ENOMEM) : -ENOENT;
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	int n;
-	if (xdg && *xdg == '/')
-		n = asprintf(out, "%s/stockade", xdg);
-	else if (home && *home == '/')
-		n = asprintf(out, "%s/.cache/stockade", home);
-	else
-		return -ENOENT;
-	return n < 0 ? -ENOMEM : 0;
+	return sk_cache_dir(configured, out);
 }
 
 static void hash_str(crypto_generichash_state *st, const char *s)
@@ -89,19 +79,21 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Deserialize straight from the page cache: a read into a fresh buffer
+ * would fault in and copy a megabyte that is thrown away at once. */
 static int load_db(int fd, uint64_t off, uint64_t len, hs_database_t **db)
 {
 	if (len == 0)
 		return 0;
 	if (len > (256u << 20))
 		return -EBADMSG;
-	_cleanup_free_ char *bytes = malloc(len);
-	if (!bytes)
-		return -ENOMEM;
-	int e = pread_all(fd, bytes, len, off);
-	if (e < 0)
-		return e;
-	return hs_deserialize_database(bytes, len, db) == HS_SUCCESS ? 0 : -EBADMSG;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = off & ~(page - 1);
+	void *map = mmap(NULL, len + (off - base), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)base);
+	if (map == MAP_FAILED)
+		return -errno;
+	hs_error_t r = hs_deserialize_database((const char *)map + (off - base), len, db);
+	munmap(map, len + (off - base));
+	return r == HS_SUCCESS ? 0 : -EBADMSG;
 }
 
 /* Header: widths, the som lengths, and where everything is. */
@@ -192,25 +184,6 @@ static void put(struct writer *w, const void *p, size_t n)
 	w->len += n;
 }
 
-/* Write to a temporary file then rename, so a reader never sees half. */
-static int write_atomic(const char *dir, const char *path, const uint8_t *buf, size_t len)
-{
-	_cleanup_free_ char *tmp = NULL;
-	if (asprintf(&tmp, "%s/.redact-XXXXXX", dir) < 0)
-		return -ENOMEM;
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int e = sk_write_all(fd, buf, len);
-	if (e == 0 && fchmod(fd, 0600) < 0)
-		e = -errno;
-	if (e == 0 && rename(tmp, path) < 0)
-		e = -errno;
-	if (e < 0)
-		unlink(tmp);
-	return e;
-}
-
 static int serialize(const hs_database_t *db, char **bytes, size_t *len)
 {
 	*bytes = NULL;
@@ -250,7 +223,7 @@ int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns 
 	put(&w, prefix, prefix_len);
 	for (size_t i = 0; i < p->n; i++)
 		put(&w, p->som_blob + p->som_off[i], p->som_len[i]);
-	e = w.err ? w.err : write_atomic(dir, path, w.buf, w.len);
+	e = w.err ? w.err : sk_write_atomic(dir, path, w.buf, w.len);
 	free(w.buf);
 	return e;
 }

@@ -2,6 +2,7 @@
 #ifndef STOCKADE_SANDBOX_INTERNAL_H
 #define STOCKADE_SANDBOX_INTERNAL_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <sys/types.h>
 
@@ -47,7 +48,22 @@ int sk_landlock_apply(const char *const *rw_paths, size_t n, sk_error *err);
  * (sk_seccomp_send); the child reads it (sk_seccomp_receive) and loads it
  * last (sk_seccomp_load), so filter generation costs no latency. */
 int sk_seccomp_build(const sk_sandbox_config *cfg, scmp_filter_ctx *out, sk_error *err);
-int sk_seccomp_send(const sk_sandbox_config *cfg, int fd, sk_error *err);
+/* The programs as they go down the pipe: per program its length (u32
+ * bytes), then the BPF; the confinement filter, then the supervision one
+ * when cfg->sup.enabled. */
+#define SK_BPF_MAX (BPF_MAXINSNS * sizeof(struct sock_filter))
+typedef struct sk_bpf_wire {
+	char *bytes;
+	size_t len;
+} sk_bpf_wire;
+int sk_seccomp_generate(const sk_sandbox_config *cfg, sk_bpf_wire *out, sk_error *err);
+/* Well formed: one or two programs of sane lengths, nothing left over. */
+bool sk_bpf_wire_valid(const sk_bpf_wire *w, bool with_notify);
+int sk_seccomp_send(const sk_bpf_wire *w, int fd, sk_error *err);
+/* seccomp_cache.c: sk_seccomp_generate through a cache on disk, keyed by
+ * this binary's build id, libseccomp's version and the filter's inputs:
+ * libseccomp takes milliseconds for what is the same program every time. */
+int sk_seccomp_wire(const sk_sandbox_config *cfg, sk_bpf_wire *out, sk_error *err);
 typedef struct sk_bpf_program {
 	void *insns;
 	size_t len;     /* bytes */

@@ -402,9 +402,13 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	/* While the child builds its root: the caller's work, then the filter.
 	 * The child waits for the filter before exec, so a failure of either
 	 * kills it before the command ever runs (fail closed). */
+	sk_bpf_wire bpf = { 0 };
 	if ((cfg->before_exec && (r = cfg->before_exec(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0) ||
-	    (r = sk_seccomp_send(cfg, rs.bpf[1], err)) < 0)
+	    (r = sk_seccomp_wire(cfg, &bpf, err)) < 0 ||
+	    (cfg->exec_gate && (r = cfg->exec_gate(cfg->before_exec_ctx, err)) < 0) ||
+	    (r = sk_seccomp_send(&bpf, rs.bpf[1], err)) < 0)
 		kill_tree(&s);
+	free(bpf.bytes);
 	close(rs.bpf[1]);
 	rs.bpf[1] = -1;
 

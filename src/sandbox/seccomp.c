@@ -13,7 +13,6 @@
 
 #include "internal.h"
 
-#define SK_BPF_MAX (BPF_MAXINSNS * sizeof(struct sock_filter))
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -256,8 +255,8 @@ fail:
 	return sk_fail_errno(err, -r, "cannot build the supervision filter");
 }
 
-/* One program on the pipe: its length (u32 bytes), then the BPF. */
-static int export_one(scmp_filter_ctx ctx, int fd, sk_error *err)
+/* Append ctx's program to w: its length (u32 bytes), then the BPF. */
+static int export_one(scmp_filter_ctx ctx, sk_bpf_wire *w, sk_error *err)
 {
 	_cleanup_close_ int mem = memfd_create("stockade-bpf", MFD_CLOEXEC);
 	int r = mem < 0 ? -errno : seccomp_export_bpf(ctx, mem);
@@ -266,31 +265,57 @@ static int export_one(scmp_filter_ctx ctx, int fd, sk_error *err)
 	off_t len = lseek(mem, 0, SEEK_END);
 	if (len <= 0 || (size_t)len > SK_BPF_MAX)
 		return sk_fail(err, EPROTO, "seccomp filter of %lld bytes", (long long)len);
-	_cleanup_free_ char *buf = malloc((size_t)len + 4);
-	if (!buf)
+	char *p = realloc(w->bytes, w->len + (size_t)len + 4);
+	if (!p)
 		return sk_fail(err, ENOMEM, "out of memory");
+	w->bytes = p;
 	uint32_t n = (uint32_t)len;
-	memcpy(buf, &n, 4);
-	if (pread(mem, buf + 4, (size_t)len, 0) != len || sk_write_all(fd, buf, (size_t)len + 4) < 0)
-		return sk_fail_errno(err, errno ? errno : EIO, "cannot hand the seccomp filter to the sandbox");
+	memcpy(p + w->len, &n, 4);
+	if (pread(mem, p + w->len + 4, (size_t)len, 0) != len)
+		return sk_fail_errno(err, errno ? errno : EIO, "cannot export the seccomp filter");
+	w->len += (size_t)len + 4;
 	return 0;
 }
 
-int sk_seccomp_send(const sk_sandbox_config *cfg, int fd, sk_error *err)
+int sk_seccomp_generate(const sk_sandbox_config *cfg, sk_bpf_wire *out, sk_error *err)
 {
+	*out = (sk_bpf_wire){ 0 };
 	scmp_filter_ctx ctx;
 	int r = sk_seccomp_build(cfg, &ctx, err);
 	if (r < 0)
 		return r;
-	r = export_one(ctx, fd, err);
+	r = export_one(ctx, out, err);
 	seccomp_release(ctx);
-	if (r < 0 || !cfg->sup.enabled)
-		return r;
-	if ((r = sk_seccomp_build_notify(&ctx, err)) < 0)
-		return r;
-	r = export_one(ctx, fd, err);
-	seccomp_release(ctx);
+	if (r == 0 && cfg->sup.enabled && (r = sk_seccomp_build_notify(&ctx, err)) == 0) {
+		r = export_one(ctx, out, err);
+		seccomp_release(ctx);
+	}
+	if (r < 0) {
+		free(out->bytes);
+		*out = (sk_bpf_wire){ 0 };
+	}
 	return r;
+}
+
+bool sk_bpf_wire_valid(const sk_bpf_wire *w, bool with_notify)
+{
+	size_t off = 0, n = 0;
+	while (off + 4 <= w->len) {
+		uint32_t len;
+		memcpy(&len, w->bytes + off, 4);
+		if (!len || len > SK_BPF_MAX || len % sizeof(struct sock_filter) || len > w->len - off - 4)
+			return false;
+		off += 4 + len;
+		n++;
+	}
+	return off == w->len && n == (with_notify ? 2u : 1u);
+}
+
+int sk_seccomp_send(const sk_bpf_wire *w, int fd, sk_error *err)
+{
+	if (sk_write_all(fd, w->bytes, w->len) < 0)
+		return sk_fail_errno(err, errno ? errno : EIO, "cannot hand the seccomp filter to the sandbox");
+	return 0;
 }
 
 static int read_full(int fd, void *buf, size_t len)

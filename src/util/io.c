@@ -1,5 +1,7 @@
 /* Small I/O helpers that retry and report errors as negative errno. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -147,4 +149,39 @@ ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds)
 		return -EPROTO;
 	}
 	return r;
+}
+
+int sk_cache_dir(const char *configured, char **out)
+{
+	if (configured)
+		return *configured ? ((*out = strdup(configured)) ? 0 : -ENOMEM) : -ENOENT;
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (xdg && *xdg == '/')
+		n = asprintf(out, "%s/stockade", xdg);
+	else if (home && *home == '/')
+		n = asprintf(out, "%s/.cache/stockade", home);
+	else
+		return -ENOENT;
+	return n < 0 ? -ENOMEM : 0;
+}
+
+int sk_write_atomic(const char *dir, const char *path, const void *buf, size_t len)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s/.stockade-XXXXXX", dir) < 0)
+		return -ENOMEM;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int e = fd < 0 ? -errno : sk_write_all(fd, buf, len);
+	if (e == 0 && fchmod(fd, 0600) < 0)
+		e = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (e == 0 && rename(tmp, path) < 0)
+		e = -errno;
+	if (e < 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return e;
 }
