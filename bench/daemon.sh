@@ -27,6 +27,10 @@ hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$dpid/status"; }
 cd "$out/ws"
 $LOAD "$out/s.sock" "$out/ws" bench 1 5 >/dev/null   # warm up: page cache, key, profile
 idle=$(rss)
+# The zygote and its spare workers: forked ahead, mostly shared pages.
+helpers=$(for z in $(pgrep -P $dpid -x stockade-zygote); do echo $z; pgrep -P $z; done)
+hpss=$(for p in $helpers; do awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup; done | awk '{ s += $1 } END { printf "%.1f", s / 1024 }')
+nhelp=$(echo $helpers | wc -w)
 python3 - "$out/s.sock" <<'PY' >"$out/rtt"
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
@@ -54,13 +58,13 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$out/prefix.json" \
 	-n prefix "$B/stockade run --state-dir $out/pstate -- /bin/true" \
 	-n prefix-session "$B/stockade run --state-dir $out/pstate --session bench -- /bin/true" >/dev/null 2>&1
 
-python3 - "$out/prefix.json" "$r1" "$r8" "$r64" "$(cat "$out/rtt")" "$idle" "$peak" "$after" <<'PY'
+python3 - "$out/prefix.json" "$r1" "$r8" "$r64" "$(cat "$out/rtt")" "$idle" "$peak" "$after" "$nhelp" "$hpss" <<'PY'
 import json, sys
 pre = {r["command"]: sorted(r["times"]) for r in json.load(open(sys.argv[1]))["results"]}
 q = lambda v, p: v[min(len(v) - 1, int(p * len(v)))] * 1000
 runs = [json.loads(a) for a in sys.argv[2:5]]
 rtt50, rtt99 = map(float, sys.argv[5].split())
-idle, peak, after = sys.argv[6:9]
+idle, peak, after, nhelp, hpss = sys.argv[6:11]
 print("stockaded, /bin/true through the socket (one session per client)")
 print("  %-32s %8s %9s %9s %13s %13s" % ("", "cmds/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99"))
 for r in runs:
@@ -76,4 +80,5 @@ print("  socket round trip alone (status): p50 %.3f ms, p99 %.3f ms" % (rtt50, r
 print("  daemon 1 client p50 - stockade run --session p50: %+.2f ms (the prefix pays an exec and a profile load)"
       % (runs[0]["p50_ms"] - q(pre["prefix-session"], .5)))
 print("  daemon RSS: idle %s MiB (target < 8), peak under 64 clients %s MiB, after %s MiB" % (idle, peak, after))
+print("  zygote + spare workers: %s processes, PSS %s MiB in all (idle)" % (nhelp, hpss))
 PY

@@ -79,7 +79,7 @@ typedef struct hold {
 	uint64_t until_ns;
 } hold;
 
-enum { DMN_SPARES = 2 };   /* workers forked ahead, waiting for a job */
+enum { DMN_SPARES = 4 };   /* workers forked ahead, waiting for a job */
 
 typedef struct dmn {
 	const sk_daemon_options *o;

@@ -155,10 +155,13 @@ int dmn_spare_take(dmn *d, pid_t *pid, int *chan, sk_error *err)
 	d->n_spares--;
 	*pid = d->spare_pid[d->n_spares];
 	*chan = d->spare_fd[d->n_spares];
-	/* Not now: the fork of the replacement would compete with this job's
-	 * start for the CPUs.  A little later, its sandbox is being built in
-	 * one process and the other CPU is free. */
-	if (!d->refill_at_ns)
+	/* An idle daemon asks for the replacement a little later: at once, its
+	 * fork would compete with this job's start for the CPUs, and a little
+	 * later the sandbox is built in one process while the other CPU is
+	 * free.  A busy one asks at once: the next exec is coming. */
+	if (d->n_running)
+		ask(d, DMN_SPARES - d->n_spares - d->n_asked);
+	else if (!d->refill_at_ns)
 		d->refill_at_ns = sk_now_ns() + REFILL_DELAY_NS;
 	return 0;
 }
