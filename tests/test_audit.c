@@ -156,6 +156,8 @@ static sk_audit_log *open_log(uint64_t every, uint64_t rotate)
 	return log;
 }
 
+static bool nowait_appends;   /* append_n through sk_audit_append_nowait + sync */
+
 static void append_n(sk_audit_log *log, int n, const char *session)
 {
 	const char *argv[] = { "cat", "/etc/shadow" };
@@ -174,7 +176,12 @@ static void append_n(sk_audit_log *log, int n, const char *session)
 		};
 		sk_receipt_id id;
 		sk_error e = { 0 };
-		ck_assert_msg(sk_audit_append(log, &r, &id, &e) == 0, "append: %s", e.msg);
+		if (nowait_appends) {
+			ck_assert_msg(sk_audit_append_nowait(log, &r, &id, &e) == 0, "append: %s", e.msg);
+			ck_assert_msg(sk_audit_sync_pending(log, &e) == 0, "sync: %s", e.msg);
+		} else {
+			ck_assert_msg(sk_audit_append(log, &r, &id, &e) == 0, "append: %s", e.msg);
+		}
 		ck_assert_uint_gt(id.seq, 0);
 		ck_assert_uint_eq(strlen(id.hash), 64);
 	}
@@ -426,8 +433,9 @@ START_TEST(test_torn_line_cut_and_recorded)
 }
 END_TEST
 
-START_TEST(test_rotation_chains_files)
+static void rotation_chains_files(bool nowait)
 {
+	nowait_appends = nowait;
 	make_dir();
 	sk_audit_log *log = open_log(1000, 4096);   /* rotate past 4 KiB */
 	append_n(log, 20, "s1");
@@ -463,6 +471,19 @@ START_TEST(test_rotation_chains_files)
 		free(lines[i]);
 	free(lines);
 	remove_dir();
+	nowait_appends = false;
+}
+
+START_TEST(test_rotation_chains_files)
+{
+	rotation_chains_files(false);
+}
+END_TEST
+
+/* Appends that leave their sync for later rotate the same way. */
+START_TEST(test_rotation_chains_files_nowait)
+{
+	rotation_chains_files(true);
 }
 END_TEST
 
@@ -585,6 +606,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_tamper_splice_two_logs);
 	tcase_add_test(tc, test_torn_line_cut_and_recorded);
 	tcase_add_test(tc, test_rotation_chains_files);
+	tcase_add_test(tc, test_rotation_chains_files_nowait);
 	tcase_add_test(tc, test_concurrent_writers_never_interleave);
 	tcase_add_test(tc, test_receipt_refuses_bad_utf8_and_wrong_key);
 	tcase_add_test(tc, test_evidence_store);
