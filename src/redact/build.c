@@ -1,7 +1,6 @@
 /* Build a redactor: rules (cached compiled database) + literals (compiled
  * here, in memory only) + replacement texts. */
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -302,7 +301,9 @@ static void hs_block_free(void *ptr)
 	munmap(p, len);
 }
 
-static void use_hs_blocks(void)
+/* At load time, before any database or scratch exists: a block must be
+ * freed by the allocator that made it. */
+__attribute__((constructor)) static void use_hs_blocks(void)
 {
 	hs_set_database_allocator(hs_block_alloc, hs_block_free);
 	hs_set_scratch_allocator(hs_block_alloc, hs_block_free);
@@ -310,8 +311,6 @@ static void use_hs_blocks(void)
 
 int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *err)
 {
-	static pthread_once_t hs_blocks = PTHREAD_ONCE_INIT;
-	pthread_once(&hs_blocks, use_hs_blocks);
 	uint64_t t0 = sk_now_ns();
 	sk_redactor *r = calloc(1, sizeof(*r));
 	if (!r)
