@@ -39,6 +39,20 @@ for k in sys.argv[2].split("."):
 print(json.dumps(v) if not isinstance(v, str) else v)' "$output" "$1"
 }
 
+# A session ($sid) whose `ssh -V` escalates and waits (up to 30 s) for a
+# decision in the background ($waiter, output in $DDIR/wait.out); returns
+# once the daemon lists it as waiting, with that listing in $output.
+start_waiting_exec() {
+	sid=$($CLIENT "$SOCK" open "$WS")
+	$CLIENT "$SOCK" execw "$sid" 30 ssh -V >"$DDIR/wait.out" 2>&1 3>&- &
+	waiter=$!
+	for _ in $(seq 100); do
+		run $CLIENT "$SOCK" rpc escalation.list '{}'
+		[[ "$output" == *"\"waiting\": 1"* ]] && break
+		sleep 0.1
+	done
+}
+
 teardown() {
 	kill "$DPID" 2>/dev/null || true
 	wait "$DPID" 2>/dev/null || true
@@ -210,14 +224,7 @@ print(os.path.exists(d + "/n.sock"))' "$DDIR" "$STOCKADED" >"$DDIR/notify.out" 3
 }
 
 @test "escalation approved over the socket: the waiting exec runs, the latency is receipted" {
-	sid=$($CLIENT "$SOCK" open "$WS")
-	$CLIENT "$SOCK" execw "$sid" 30 ssh -V >"$DDIR/wait.out" 2>&1 3>&- &
-	waiter=$!
-	for _ in $(seq 100); do
-		run $CLIENT "$SOCK" rpc escalation.list '{}'
-		[[ "$output" == *"\"waiting\": 1"* ]] && break
-		sleep 0.1
-	done
+	start_waiting_exec
 	[ "$(val result.escalations.0.id)" = "$sid#1" ]
 	[ "$(val result.escalations.0.surface)" = /usr/bin/ssh ]
 	sleep 0.2
@@ -245,14 +252,7 @@ print(os.path.exists(d + "/n.sock"))' "$DDIR" "$STOCKADED" >"$DDIR/notify.out" 3
 }
 
 @test "escalation denied over the socket: the waiting exec is denied and the surface stays denied" {
-	sid=$($CLIENT "$SOCK" open "$WS")
-	$CLIENT "$SOCK" execw "$sid" 30 ssh -V >"$DDIR/wait.out" 2>&1 3>&- &
-	waiter=$!
-	for _ in $(seq 100); do
-		run $CLIENT "$SOCK" rpc escalation.list '{}'
-		[[ "$output" == *"\"waiting\": 1"* ]] && break
-		sleep 0.1
-	done
+	start_waiting_exec
 	run "$STOCKADE" deny --connect "$SOCK" "$sid" 1 --reason "no ssh from agents"
 	[ "$status" -eq 0 ]
 	wait "$waiter"

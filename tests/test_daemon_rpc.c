@@ -85,6 +85,19 @@ static json_t *params(const char *s)
 	return v;
 }
 
+/* Each of bad[] is refused as invalid params, with no argv left behind. */
+static void expect_bad_exec(const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sk_exec_params p;
+		sk_error e = { 0 };
+		json_t *v = params(bad[i]);
+		ck_assert_msg(sk_rpc_exec_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
+		ck_assert_ptr_null(p.argv);
+		json_decref(v);
+	}
+}
+
 START_TEST(test_exec_params)
 {
 	sk_exec_params p;
@@ -111,12 +124,7 @@ START_TEST(test_exec_params)
 		"{\"session\":\"s\",\"argv\":[\"x\"],\"timeout\":-1}", "{\"session\":\"s\",\"argv\":[\"x\"],\"timeout\":\"9\"}",
 		"{\"session\":5,\"argv\":[\"x\"]}", "{\"session\":\"s\",\"argv\":[\"a\\u0000b\"]}",
 	};
-	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
-		v = params(bad[i]);
-		ck_assert_msg(sk_rpc_exec_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
-		ck_assert_ptr_null(p.argv);
-		json_decref(v);
-	}
+	expect_bad_exec(bad, SK_ARRAY_LEN(bad));
 }
 END_TEST
 
@@ -161,12 +169,7 @@ START_TEST(test_exec_params_extra)
 		"{\"session\":\"s\",\"argv\":[\"x\"],\"wait\":1e9}", "{\"session\":\"s\",\"argv\":[\"x\"],\"env\":{\"A=B\":\"1\"}}",
 		"{\"session\":\"s\",\"argv\":[\"x\"],\"env\":[]}", "{\"session\":\"s\",\"argv\":[\"x\"],\"stdin\":5}",
 	};
-	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
-		v = params(bad[i]);
-		ck_assert_msg(sk_rpc_exec_params(v, &p, &e) == SK_RPC_INVALID_PARAMS, "%s", bad[i]);
-		ck_assert_ptr_null(p.argv);
-		json_decref(v);
-	}
+	expect_bad_exec(bad, SK_ARRAY_LEN(bad));
 }
 END_TEST
 

@@ -32,6 +32,11 @@ static _Noreturn void zygote_main(int chan, pid_t daemon)
 	if (getppid() != daemon)
 		_exit(0);
 	prctl(PR_SET_NAME, "stockade-zygote");
+	/* jansson seeds its hash function from /dev/urandom on first use:
+	 * once here for every spare (half a millisecond each otherwise).  The
+	 * daemon seeds its own later, so a client that reads its worker's
+	 * memory learns nothing of the seed of the daemon's parser. */
+	json_object_seed(0);
 	struct sigaction sa = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
 	sigaction(SIGCHLD, &sa, NULL);
 	for (;;) {
@@ -88,9 +93,6 @@ static void ask(dmn *d, unsigned n)
 
 int dmn_zygote_start(dmn *d, sk_error *err)
 {
-	/* jansson seeds its hash function from /dev/urandom on first use:
-	 * once here, not once in every worker (half a millisecond each). */
-	json_object_seed(0);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return sk_fail_errno(err, errno, "cannot make the zygote's channel");

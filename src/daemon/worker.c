@@ -272,8 +272,10 @@ static char **argv_of(json_t *a)
 	size_t n = json_array_size(a);
 	char **argv = n ? calloc(n + 1, sizeof(*argv)) : NULL;
 	for (size_t i = 0; argv && i < n; i++)
-		if (!(argv[i] = (char *)json_string_value(json_array_get(a, i))))
+		if (!(argv[i] = (char *)json_string_value(json_array_get(a, i)))) {
+			free(argv);
 			return NULL;
+		}
 	return argv;
 }
 
@@ -323,7 +325,7 @@ static void rehearse(void)
 	static const char example[] =
 		"{\"argv\":[\"true\"],\"cwd\":\"/\",\"workspace\":\"/\",\"session\":\"s\",\"state_dir\":\"/\","
 		"\"env\":{\"A\":\"b\"},\"exec_env\":{\"C\":\"d\"},\"home\":\"/\",\"timeout_ms\":1,\"uid\":0,\"gid\":0,\"task\":0}";
-	sk_worker_job j;
+	sk_worker_job j = { .argv = NULL };
 	json_t *keep = NULL;
 	if (job_parse(example, sizeof(example) - 1, &j, &keep) == 0) {
 		char **envp = session_environ(&j);
