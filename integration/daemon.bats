@@ -80,6 +80,19 @@ teardown() {
 	[[ "${lines[1]}" == 'RESULT '*'"exit": 0'*'"denied": false'* ]]
 }
 
+@test "a job too large for one datagram (a 100 KB env) and one with stdin reach their worker whole" {
+	big=$("$PY" -c 'print("v" * 100000)')
+	run $CLIENT "$SOCK" rpc session.open "{\"workspace\":\"$WS\",\"env\":{\"BIG\":\"$big\"}}"
+	[ "$status" -eq 0 ]
+	sid=$(val result.session)
+	run $CLIENT "$SOCK" exec "$sid" sh -c 'printf %s "$BIG" | wc -c'
+	[ "${lines[0]}" = "100000" ]
+	[[ "$output" == *'"exit": 0'* ]]
+	run $CLIENT "$SOCK" rpc exec "{\"session\":\"$sid\",\"argv\":[\"wc\",\"-c\"],\"stdin\":\"twelve bytes\"}"
+	[ "${lines[0]}" = "12" ]
+	[[ "$output" == *'"exit": 0'* ]]
+}
+
 @test "a denied command gets 126 and denied true" {
 	run $CLIENT "$SOCK" run "$WS" sudo true
 	[ "$status" -eq 0 ]

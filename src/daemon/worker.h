@@ -30,7 +30,8 @@ typedef struct sk_worker_job {
 } sk_worker_job;
 
 /* Hand job j to the spare worker waiting on chan (a SOCK_SEQPACKET end):
- * the job as JSON in a memfd, the three pipes and the stdin by SCM_RIGHTS.
+ * the job as JSON in the message (in a memfd when it is too large for one),
+ * the three pipes and the stdin by SCM_RIGHTS.
  * 0 or a negative errno. */
 int sk_worker_send(int chan, const sk_worker_job *j);
 
