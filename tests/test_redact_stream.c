@@ -307,7 +307,9 @@ START_TEST(test_property_random_chunkings)
 END_TEST
 
 /* Feeds larger than a slice: several hand-overs to the pattern thread per
- * feed give the output of the single-threaded whole-buffer redaction. */
+ * feed give the output of the single-threaded whole-buffer redaction.  10
+ * MiB: more than the pending buffer holds with the thread (4 MiB), so the
+ * pending bytes are moved down between hand-overs too. */
 START_TEST(test_parallel_large_feeds)
 {
 	rng = 0xB16F00DULL;
@@ -321,7 +323,7 @@ START_TEST(test_parallel_large_feeds)
 	sk_redactor *r = build("profiles/redact.rules", l, NULL);
 	sk_redact_literals_free(l);
 	buf in = { 0 };
-	while (in.len < (3u << 20))
+	while (in.len < (10u << 20))
 		random_piece(&in, secs, 4);
 	char *w;
 	size_t wlen;

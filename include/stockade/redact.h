@@ -59,10 +59,11 @@ int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len);
 int sk_redact_finish(sk_redact_stream *s);
 void sk_redact_stream_free(sk_redact_stream *s);
 
-/* Run the pattern scan of this stream on a second thread from now on,
- * beside the literal matching on the caller's thread; the output is the
- * same.  For large feeds (a filter reading 1 MiB at a time): each feed
- * still returns only when both are done, so small feeds gain nothing.
+/* Run the pattern scan of this stream on a second thread from now on; the
+ * output is the same.  A pipeline: a feed hands its slices to the thread
+ * and returns while the last one is being scanned (the caller reads on);
+ * its matches are handled, and its bytes emitted, at the next feed or at
+ * sk_redact_finish().  For large feeds (a filter reading 1 MiB at a time).
  * The thread ends in sk_redact_finish() or sk_redact_stream_free(); do
  * not fork while it runs.  No pattern rules: does nothing.  Returns 0 or
  * a negative errno (the stream then stays single-threaded). */
