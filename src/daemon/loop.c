@@ -333,6 +333,7 @@ static void shutdown_all(dmn *d)
 int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 {
 	dmn d = { .o = o, .lfd = o->listen_fd, .started_ns = sk_now_ns(), .zfd = -1 };
+	sk_sched_short_slice(true);   /* inherited by the zygote and its spares */
 	int r = sk_audit_state_dir(o->state_dir, d.state, sizeof(d.state), err);
 	if (r < 0 || (r = dmn_zygote_start(&d, err)) < 0)
 		return r;

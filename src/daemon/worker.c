@@ -218,6 +218,7 @@ static _Noreturn void worker_main(const sk_worker_job *j)
 	sk_run_result res;
 	memset(&res, 0, sizeof(res));
 	sk_error err = { 0 };
+	sk_sched_short_slice(false);   /* the command runs with the normal slice */
 	uint64_t t0 = sk_now_ns();
 	if (sk_run(&req, &res, &err) < 0)
 		fail(3, err.msg[0] ? err.msg : "the run failed");

@@ -3,6 +3,7 @@
 #define STOCKADE_DAEMON_WORKER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -34,6 +35,11 @@ typedef struct sk_worker_job {
  * the three pipes and the stdin by SCM_RIGHTS.
  * 0 or a negative errno. */
 int sk_worker_send(int chan, const sk_worker_job *j);
+
+/* Ask the scheduler for its shortest slice (true: the daemon's own
+ * processes, which wake up to hand things on), or the default one (false:
+ * before a worker runs its command).  Best effort (slice.c). */
+void sk_sched_short_slice(bool short_slice);
 
 /* A spare worker (forked by the zygote, spares.c): wait on chan for one job
  * and do it; exits without one when the daemon closes chan. */
