@@ -306,6 +306,34 @@ START_TEST(test_property_random_chunkings)
 }
 END_TEST
 
+/* With the pattern thread, a complete line is out once the input pauses
+ * (sk_redact_settle), not when more input comes: a filter in front of an
+ * interactive tool shows its lines at once. */
+START_TEST(test_parallel_settle_emits_the_line)
+{
+	sk_redactor *r = build("profiles/redact.rules", NULL, NULL);
+	buf out = { 0 };
+	sk_redact_stream *s;
+	ck_assert_int_eq(sk_redact_stream_new(r, buf_sink, &out, &s), 0);
+	ck_assert_int_eq(sk_redact_stream_parallel(s), 0);
+	static const char line[] = "hello from a tool\n";
+	ck_assert_int_eq(sk_redact_feed(s, line, sizeof(line) - 1), 0);
+	ck_assert_int_eq(sk_redact_settle(s), 0);
+	ck_assert_msg(out.len == sizeof(line) - 1 && !memcmp(out.p, line, out.len),
+		      "after settle the complete line is out (got %zu bytes)", out.len);
+	static const char tail[] = "key ghp_abcdefghijklmnopqrstuvwxyz0123456789 end\n";
+	ck_assert_int_eq(sk_redact_feed(s, tail, sizeof(tail) - 1), 0);
+	ck_assert_int_eq(sk_redact_settle(s), 0);
+	ck_assert_int_eq(sk_redact_finish(s), 0);
+	sk_redact_stream_free(s);
+	ck_assert_msg(out.len > 0 && memmem(out.p, out.len, "[REDACTED:github-pat]", 21) &&
+			      !memmem(out.p, out.len, "ghp_", 4),
+		      "the token after a settle is still redacted");
+	free(out.p);
+	sk_redactor_free(r);
+}
+END_TEST
+
 /* Feeds larger than a slice: several hand-overs to the pattern thread per
  * feed give the output of the single-threaded whole-buffer redaction.  10
  * MiB: more than the pending buffer holds with the thread (4 MiB), so the
@@ -461,6 +489,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_line_released_at_once);
 	tcase_add_test(tc, test_parallel_large_feeds);
+	tcase_add_test(tc, test_parallel_settle_emits_the_line);
 	tcase_add_test(tc, test_literal_prefix_held);
 	tcase_add_test(tc, test_multiline_rule_keeps_window);
 	tcase_add_test(tc, test_multiline_literal_held);

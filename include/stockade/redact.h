@@ -68,6 +68,11 @@ void sk_redact_stream_free(sk_redact_stream *s);
  * not fork while it runs.  No pattern rules: does nothing.  Returns 0 or
  * a negative errno (the stream then stays single-threaded). */
 int sk_redact_stream_parallel(sk_redact_stream *s);
+/* With the pattern thread: finish the slice in flight and emit what it made
+ * final, as a single-threaded stream would have by now.  Call it when the
+ * input pauses (no more is ready), so that a complete line waits for
+ * nothing.  Without the thread: nothing to do.  0 or a negative errno. */
+int sk_redact_settle(sk_redact_stream *s);
 
 void sk_redactor_free(sk_redactor *r);
 

@@ -1,6 +1,7 @@
 /* stockade redact — the output redactor as a filter, stdin to stdout. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,6 +137,11 @@ static int filter(const sk_redactor *r, const struct opts *o)
 		return sk_cli_error("redact: out of memory");
 	}
 	for (;;) {
+		/* Nothing more to read yet: what is final goes out now, not when
+		 * the next input comes (the pattern thread lags one slice). */
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		if (poll(&in, 1, 0) == 0 && (e = sk_redact_settle(s)) < 0)
+			break;
 		ssize_t n = read(STDIN_FILENO, buf, READ_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -27,9 +27,10 @@
  * the caller for its next read.  Slice k's pattern matches are handled at
  * the next feed (or at the end), before anything else: the same handling,
  * in the same order, with the same flush limits as without the thread, so
- * the output is the same; only its emission lags one slice.  The pending
- * bytes are not moved while the thread reads them (make_room runs only
- * when the thread is idle), and each side has its own match list and
+ * the output is the same; its emission lags one slice while more input
+ * follows, and sk_redact_settle() catches up when the input pauses.  The
+ * pending bytes are not moved while the thread reads them (make_room runs
+ * only when the thread is idle), and each side has its own match list and
  * Vectorscan scratch.
  */
 #include <string.h>
@@ -761,6 +762,22 @@ static int close_patterns(sk_redact_stream *s)
 	if (s->pat_error)
 		return s->pat_error;
 	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+int sk_redact_settle(sk_redact_stream *s)
+{
+	if (s->error || !s->in_flight)
+		return s->error;
+	int e = collect_in_flight(s);
+	if (e == 0)
+		e = handle_matches(s);
+	if (e == 0)
+		e = emit_until(s, flush_limit(s));
+	if (e == 0)
+		e = flush_out(s);
+	if (e < 0)
+		s->error = e;
+	return e;
 }
 
 int sk_redact_finish(sk_redact_stream *s)
