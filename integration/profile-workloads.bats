@@ -65,6 +65,29 @@ socket.create_connection(s.getsockname()); print('loopback ok')" > "$WS/out.txt"
 	done
 }
 
+# The name rules (.env, .env.*, .env.example) are matched in one walk of
+# the workspace, with decide's precedence; with supervision off the mount
+# layer alone must hide every match at any depth the walk reaches, and
+# leave .env.example (read-write, more specific than .env.*) readable.
+# Found while making the walk one pass: the mount layer used to hide
+# .env.example too, and supervision then refused it (a false refusal).
+@test "default: .env and .env.* are hidden at any depth by the mount layer alone; .env.example is not" {
+	mkdir -p sub/deep/er
+	printf 'K=%s-a\n' "$CANARY" > .env
+	printf 'K=%s-b\n' "$CANARY" > sub/.env.local
+	printf 'K=%s-c\n' "$CANARY" > sub/deep/er/.env.production
+	printf 'K=%s-d\n' "$CANARY" > sub/deep/.env
+	printf 'EXAMPLE=ok\n' > .env.example
+	run "$STOCKADE" run --no-supervise -- sh -c \
+		'cat .env sub/.env.local sub/deep/er/.env.production sub/deep/.env .env.example 2>&1; true'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$CANARY"* ]]
+	[[ "$output" == *"EXAMPLE=ok"* ]]
+	run "$STOCKADE" run -- cat .env.example
+	[ "$status" -eq 0 ]
+	[ "$output" = "EXAMPLE=ok" ]
+}
+
 @test "default: sudo and su are refused by policy with 126, ssh escalates" {
 	run -126 "$STOCKADE" run --profile default -- sudo true
 	[[ "$output" == *"denied by policy"* ]]
