@@ -172,6 +172,7 @@ static int hide_match(applier *a, const sk_rule *r, const char *path)
 typedef struct name_scan {
 	const sk_rule **rules;
 	unsigned *matches;   /* per rule: the entries it hid, up to SCAN_MAX_MATCHES */
+	size_t *prefix;      /* per rule: its leading literal characters */
 	size_t n;
 } name_scan;
 
@@ -202,7 +203,8 @@ static ssize_t best_name_rule(const name_scan *ns, const char *n)
 	ssize_t best = -1;
 	for (size_t k = 0; k < ns->n; k++) {
 		const sk_rule *r = ns->rules[k];
-		if (fnmatch(r->arg, n, 0) != 0)
+		/* Most names differ in their first characters: fnmatch is skipped. */
+		if (strncmp(n, r->arg, ns->prefix[k]) || fnmatch(r->arg, n, 0) != 0)
 			continue;
 		if (best < 0) {
 			best = (ssize_t)k;
@@ -232,11 +234,14 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns)
 		a->scanned++;
 		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") || !strcmp(n, "node_modules"))
 			continue;
+		ssize_t k = best_name_rule(ns, n);
+		bool hide = k >= 0 && hiding(ns->rules[k]);
+		if (!hide && de->d_type != DT_DIR)
+			continue;
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
 			continue;
-		ssize_t k = best_name_rule(ns, n);
-		if (k >= 0 && hiding(ns->rules[k])) {
+		if (hide) {
 			if (ns->matches[k] < SCAN_MAX_MATCHES) {
 				ns->matches[k]++;
 				rc = hide_match(a, ns->rules[k], path);
@@ -265,15 +270,19 @@ static int apply_name_rules(applier *a, const sk_sandbox_config *cfg)
 	}
 	if (!n_hiding)
 		return 0;
-	name_scan ns = { .rules = calloc(n, sizeof(*ns.rules)), .matches = calloc(n, sizeof(*ns.matches)) };
-	int rc = ns.rules && ns.matches ? 0 : oom(a);
+	name_scan ns = { .rules = calloc(n, sizeof(*ns.rules)), .matches = calloc(n, sizeof(*ns.matches)),
+			 .prefix = calloc(n, sizeof(*ns.prefix)) };
+	int rc = ns.rules && ns.matches && ns.prefix ? 0 : oom(a);
 	for (size_t i = 0; rc == 0 && i < a->p->n_rules; i++)
-		if (name_rule(&a->p->rules[i]))
+		if (name_rule(&a->p->rules[i])) {
+			ns.prefix[ns.n] = strcspn(a->p->rules[i].arg, "*?[\\");
 			ns.rules[ns.n++] = &a->p->rules[i];
+		}
 	if (rc == 0)
 		rc = scan_names(a, cfg->workspace, 0, &ns);
 	free(ns.rules);
 	free(ns.matches);
+	free(ns.prefix);
 	return rc;
 }
 
