@@ -261,6 +261,19 @@ START_TEST(test_decide_table)
 }
 END_TEST
 
+/* The specificity of a name pattern, shared by decide and the sandbox's
+ * workspace walk: its characters that are not glob metacharacters. */
+START_TEST(test_pattern_literal_chars)
+{
+	ck_assert_uint_eq(sk_pattern_literal_chars(".env"), 4);
+	ck_assert_uint_eq(sk_pattern_literal_chars(".env.*"), 5);
+	ck_assert_uint_eq(sk_pattern_literal_chars(".env.example"), 12);
+	ck_assert_uint_eq(sk_pattern_literal_chars("*.pem"), 4);
+	ck_assert_uint_eq(sk_pattern_literal_chars("id_[rd]sa*"), 7);   /* a bracket's letters count */
+	ck_assert_uint_eq(sk_pattern_literal_chars(""), 0);
+}
+END_TEST
+
 START_TEST(test_decide_null_inputs)
 {
 	sk_event ev = { .kind = SK_EVENT_ENV };
@@ -334,6 +347,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_decide_table, 0, (int)SK_ARRAY_LEN(table));
 	tcase_add_test(tc, test_decide_null_inputs);
+	tcase_add_test(tc, test_pattern_literal_chars);
 	tcase_add_test(tc, test_surface_keys);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);

@@ -367,6 +367,12 @@ sk_class sk_event_class(const sk_event *ev);
  * with SK_REASON_INVALID_EVENT. */
 sk_verdict sk_decide(const sk_profile *p, const sk_session_view *session, const sk_event *ev);
 
+/* How specifically a name pattern names: its characters that are not glob
+ * metacharacters.  Among the name patterns that match, decide takes the
+ * one with the most (the stricter at a tie); the sandbox's workspace walk
+ * uses the same rule.  Pure. */
+size_t sk_pattern_literal_chars(const char *pattern);
+
 /* ---- policy coverage (pure) ---------------------------------------------- */
 
 typedef struct sk_coverage {

@@ -189,14 +189,6 @@ static bool scan_done(const name_scan *ns)
 	return true;
 }
 
-static size_t literal_chars(const char *pattern)
-{
-	size_t n = 0;
-	for (; *pattern; pattern++)
-		n += !strchr("*?[]", *pattern);
-	return n;
-}
-
 /* The rule that decides name n (as decide would), or -1. */
 static ssize_t best_name_rule(const name_scan *ns, const char *n)
 {
@@ -211,7 +203,7 @@ static ssize_t best_name_rule(const name_scan *ns, const char *n)
 			continue;
 		}
 		const sk_rule *b = ns->rules[best];
-		size_t lr = literal_chars(r->arg), lb = literal_chars(b->arg);
+		size_t lr = sk_pattern_literal_chars(r->arg), lb = sk_pattern_literal_chars(b->arg);
 		if (lr > lb || (lr == lb && r->action > b->action))
 			best = (ssize_t)k;
 	}

@@ -41,10 +41,7 @@ static sk_verdict maybe_escalate(const sk_profile *p, sk_class cls, const sk_rul
 
 static long literal_len(const char *pattern)
 {
-	long n = 0;
-	for (; *pattern; pattern++)
-		n += !strchr("*?[]", *pattern);
-	return n;
+	return (long)sk_pattern_literal_chars(pattern);
 }
 
 static const char *base_of(const char *path)

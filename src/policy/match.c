@@ -14,6 +14,14 @@ bool sk_path_beneath(const char *path, const char *prefix)
 	return !strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+size_t sk_pattern_literal_chars(const char *pattern)
+{
+	size_t n = 0;
+	for (; *pattern; pattern++)
+		n += !strchr("*?[]", *pattern);
+	return n;
+}
+
 bool sk_name_glob(const char *pattern, const char *name)
 {
 	return fnmatch(pattern, name, 0) == 0;
