@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "stockade/redact.h"
 #include "test_buf.h"
@@ -616,6 +618,48 @@ START_TEST(test_no_cache_same_output)
 }
 END_TEST
 
+/* Four starts at once on a cold cache: one compiles and stores, the others
+ * wait for it and load (a burst of execs after an install must not have
+ * every one of them compile).  Each child reports 2 (written), 1 (hit) or
+ * 0 (neither) in its exit status. */
+START_TEST(test_cold_cache_compiled_once)
+{
+	char dir[] = "/tmp/stockade-test-cold-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	pid_t kids[4];
+	for (int i = 0; i < 4; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			sk_redact_config cfg;
+			sk_error err = { 0 };
+			sk_redactor *r;
+			sk_redact_config_init(&cfg);
+			cfg.rules_path = "profiles/redact.rules";
+			cfg.cache_dir = dir;
+			if (sk_redactor_build(&cfg, &r, &err) < 0)
+				_exit(9);
+			sk_redact_info info;
+			sk_redactor_info(r, &info);
+			_exit(info.cache_written ? 2 : info.cache_hit ? 1 : 0);
+		}
+	}
+	int written = 0, hit = 0;
+	for (int i = 0; i < 4; i++) {
+		int st;
+		ck_assert_int_eq(waitpid(kids[i], &st, 0), kids[i]);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 9 && WEXITSTATUS(st) != 0);
+		written += WEXITSTATUS(st) == 2;
+		hit += WEXITSTATUS(st) == 1;
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(written, 1);
+	ck_assert_int_eq(hit, 3);
+}
+END_TEST
+
 START_TEST(test_find_rules)
 {
 	char *path = NULL;
@@ -660,6 +704,7 @@ int main(void)
 	tcase_add_test(tc, test_rules_errors);
 	tcase_add_test(tc, test_rules_extra_and_disabled);
 	tcase_add_test(tc, test_no_cache_same_output);
+	tcase_add_test(tc, test_cold_cache_compiled_once);
 	tcase_add_test(tc, test_find_rules);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -1,9 +1,12 @@
 /* Build a redactor: rules (cached compiled database) + literals (compiled
  * here, in memory only) + replacement texts. */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -70,6 +73,29 @@ static bool rules_line_bounded(const rx_ruleset *rs)
 	return true;
 }
 
+/* A cold cache and many starts at once (a burst of execs after an install
+ * or an upgrade) would have every start compile the same rules, each
+ * taking a core for a quarter of a second.  The first takes this lock and
+ * compiles; the others wait for it (10 s at the most, then compile
+ * themselves) and load what it stored.  -1: no lock (compile anyway). */
+static int compile_lock(const char *dir)
+{
+	_cleanup_free_ char *path = NULL;
+	if (sk_mkdir_p(dir, 0700) < 0 || asprintf(&path, "%s/compile.lock", dir) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	for (int i = 0; fd >= 0 && i < 1000; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		usleep(10000);
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static int patterns(sk_redactor *r, const sk_redact_config *cfg, sk_error *err)
 {
 	if (r->rules.n == 0)
@@ -82,15 +108,21 @@ static int patterns(sk_redactor *r, const sk_redact_config *cfg, sk_error *err)
 		r->info.cache_hit = true;
 		return rx_patterns_lazy_init(&r->pat);
 	}
+	int lock = cache ? compile_lock(dir) : -1;
+	if (lock >= 0 && rx_cache_load(dir, digest, r->rules.n, &r->pat) == 0) {
+		close(lock);   /* another start compiled them while this one waited */
+		r->info.cache_hit = true;
+		return rx_patterns_lazy_init(&r->pat);
+	}
 	/* With a cache, compile the start-of-match databases now, once; without
 	 * one, each stream compiles those of the rules it meets. */
 	int e = rx_patterns_compile(&r->rules, cache, &r->pat, err);
-	if (e < 0)
-		return e;
 	/* An unwritable cache only costs the next start a compilation. */
-	if (cache && rx_cache_store(dir, digest, &r->pat) == 0)
+	if (e == 0 && cache && rx_cache_store(dir, digest, &r->pat) == 0)
 		r->info.cache_written = true;
-	return rx_patterns_lazy_init(&r->pat);
+	if (lock >= 0)
+		close(lock);
+	return e < 0 ? e : rx_patterns_lazy_init(&r->pat);
 }
 
 static int window_for_rules(sk_redactor *r, sk_error *err)
