@@ -233,13 +233,11 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns)
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
 			continue;
-		if (hide) {
-			if (ns->matches[k] < SCAN_MAX_MATCHES) {
-				ns->matches[k]++;
-				rc = hide_match(a, ns->rules[k], path);
-			}
-		} else if (de->d_type == DT_DIR) {
-			rc = scan_names(a, path, depth + 1, ns);
+		if (!hide)
+			rc = scan_names(a, path, depth + 1, ns);   /* a directory, from above */
+		else if (ns->matches[k] < SCAN_MAX_MATCHES) {
+			ns->matches[k]++;
+			rc = hide_match(a, ns->rules[k], path);
 		}
 	}
 	closedir(d);
@@ -292,11 +290,10 @@ static int apply_glob(applier *a, const sk_rule *r)
 
 static int apply_file_rule(applier *a, const sk_rule *r, const char *home, const sk_sandbox_config *cfg)
 {
-	bool hiding = r->action >= SK_FILE_HIDDEN;
 	if (r->path_kind == SK_PATH_NAME)
 		return 0;   /* apply_name_rules: one walk for all of them */
 	if (r->path_kind == SK_PATH_GLOB)
-		return hiding ? apply_glob(a, r) : 0;
+		return hiding(r) ? apply_glob(a, r) : 0;
 	if (cfg->workspace && !strcmp(r->arg, cfg->workspace) && r->action == SK_FILE_READ_WRITE)
 		return 0;   /* the sandbox binds the workspace read-write itself */
 	if (home && !strcmp(r->arg, home) && (r->action == SK_FILE_HIDDEN || r->action == SK_FILE_TMPFS))

@@ -156,15 +156,11 @@ static int wire_fds(const sk_worker_job *j)
 {
 	if (j->stdin_fd >= 0 && j->stdin_fd != 0 && dup2(j->stdin_fd, 0) < 0)
 		return -1;
-	const int want[3] = { j->out_fd, j->err_fd, j->res_fd };
-	for (int i = 0; i < 3; i++)
-		if (want[i] != i + 1) {
-			int o = fcntl(j->out_fd, F_DUPFD, 10), e = fcntl(j->err_fd, F_DUPFD, 10),
-			    r = fcntl(j->res_fd, F_DUPFD, 10);
-			if (o < 0 || e < 0 || r < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(r, 3) < 0)
-				return -1;
-			break;
-		}
+	if (j->out_fd != 1 || j->err_fd != 2 || j->res_fd != 3) {
+		int o = fcntl(j->out_fd, F_DUPFD, 10), e = fcntl(j->err_fd, F_DUPFD, 10), r = fcntl(j->res_fd, F_DUPFD, 10);
+		if (o < 0 || e < 0 || r < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(r, 3) < 0)
+			return -1;
+	}
 	close_range(4, ~0U, 0);
 	return 0;
 }

@@ -103,7 +103,6 @@ struct sk_redact_stream {
 
 	rx_mlist pm;           /* pattern match ends of the slice */
 	rx_mlist pm_w;         /* ... of the slice the pattern thread is scanning */
-	rx_mlist *pm_scan;     /* where the pattern callback puts them: pm or pm_w */
 	int pat_error;         /* set by the pattern callback */
 	rx_mlist lm;           /* literal matches of the slice */
 	rx_worker *worker;     /* the pattern thread, or NULL */
@@ -147,13 +146,14 @@ static int mlist_push(rx_mlist *l, rx_match m)
 	return 0;
 }
 
-/* Touches only *s->pm_scan and s->pat_error: runs on the pattern thread. */
+/* Touches only its match list (pm_w with the pattern thread, pm without)
+ * and s->pat_error: runs on the pattern thread when there is one. */
 static int on_pattern(unsigned id, unsigned long long from, unsigned long long to,
 		      unsigned flags, void *ctx)
 {
 	(void)flags;
 	sk_redact_stream *s = ctx;
-	rx_mlist *l = s->pm_scan;
+	rx_mlist *l = s->worker ? &s->pm_w : &s->pm;
 	if (l->n > 0) {
 		/* Consecutive ends of one rule (a growing token): one entry. */
 		rx_match *last = &l->v[l->n - 1];
@@ -591,7 +591,7 @@ static int make_room(sk_redact_stream *s, size_t n)
 	return 0;
 }
 
-/* The pattern scan of one slice, into *s->pm_scan. */
+/* The pattern scan of one slice. */
 static int scan_patterns(sk_redact_stream *s, const uint8_t *p, size_t n, hs_scratch_t *scratch)
 {
 	if (!s->pat_st)
@@ -789,7 +789,6 @@ int sk_redact_finish(sk_redact_stream *s)
 	s->finished = true;
 	int e = collect_in_flight(s);
 	worker_stop(s);
-	s->pm_scan = &s->pm;
 	if (e == 0)
 		e = close_patterns(s);
 	if (e == 0)
@@ -819,7 +818,6 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 	s->counts = calloc(r->n_names + 1, sizeof(*s->counts));
 	s->out = malloc(OUT_FLUSH);
 	s->slice = SLICE;
-	s->pm_scan = &s->pm;
 	s->cap = r->window + SLICE + HISTORY;
 	s->som_ready = calloc(r->rules.n + 1, sizeof(*s->som_ready));
 	s->run_end = malloc((r->rules.n + 1) * sizeof(*s->run_end));
@@ -886,7 +884,6 @@ int sk_redact_stream_parallel(sk_redact_stream *s)
 		return -e;
 	}
 	s->slice = SLICE_PARALLEL;
-	s->pm_scan = &s->pm_w;
 	size_t cap = s->r->window + PARALLEL_ROOM + HISTORY;
 	uint8_t *buf = cap > s->cap ? realloc(s->buf, cap) : NULL;
 	if (buf)   /* best effort: make_room grows it otherwise */
