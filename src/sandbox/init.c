@@ -113,7 +113,8 @@ static void supervise_self(const sk_child_args *a, const sk_bpf_program *notify,
 __attribute__((noreturn)) static void run_command(const sk_child_args *a, const sk_bpf_program *notify, int sock)
 {
 	const sk_sandbox_config *cfg = a->cfg;
-	if (dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0)
+	if (dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0 ||
+	    (a->stdin_fd >= 0 && dup2(a->stdin_fd, 0) < 0))
 		_exit(SK_EXIT_INTERNAL);
 	/* Nothing the caller had open leaks into the command. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -201,6 +202,10 @@ void sk_sandbox_init(const sk_child_args *a)
 	/* Die with the supervisor; the sync read closes the race where it
 	 * died before prctl. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A session of our own: no controlling terminal, for us (who open
+	 * files for the command) or the command; see terminal.c. */
+	if (setsid() < 0)
+		_exit(SK_EXIT_INTERNAL);
 	char go;
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
@@ -249,17 +254,19 @@ void sk_sandbox_init(const sk_child_args *a)
 	}
 	close(a->stdout_fd);
 	close(a->stderr_fd);
-	if (!notify.insns)
-		reap(a, cmd, &set);
-	close(pair[1]);
-	int listener = recv_fd(pair[0]);
-	close(pair[0]);
+	if (a->stdin_fd >= 0)
+		close(a->stdin_fd);
 	/* Our own stdio is the caller's: nothing may reach it through us. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; null >= 0 && fd < 3; fd++)
 		dup2(null, fd);
 	if (null > 2)
 		close(null);
+	if (!notify.insns)
+		reap(a, cmd, &set);
+	close(pair[1]);
+	int listener = recv_fd(pair[0]);
+	close(pair[0]);
 	if (listener < 0)
 		reap(a, cmd, &set);   /* the command failed before it could be supervised; it says why */
 	int sig_fd = signalfd(-1, &set, SFD_CLOEXEC);

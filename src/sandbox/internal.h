@@ -102,6 +102,23 @@ int sk_relay_open(sk_relay *r, int in_fd, int out_fd, const sk_redactor *red);
 ssize_t sk_relay_pump(sk_relay *r, char *buf, size_t cap);
 int sk_relay_close(sk_relay *r, const sk_redactor *red, sk_run_result *res);
 
+/* terminal.c: a terminal on the caller's stdin, copied to the command's
+ * stdin through a pipe, so that the command never holds the terminal. */
+struct pollfd;
+typedef struct sk_tty_relay {
+	int tty_fd;      /* the caller's stdin when it is a terminal, else -1 */
+	int pipe_w;      /* to the command's stdin (nonblocking); -1: not relaying */
+	size_t len, off; /* what was read and not yet written */
+	char buf[4096];
+} sk_tty_relay;
+/* *child_fd: the read end for the command's stdin, or -1 (stdin is no
+ * terminal and passes through as it is). */
+int sk_tty_relay_open(sk_tty_relay *t, int *child_fd);
+/* This round's poll entry (fd -1: none); may shorten *timeout_ms. */
+void sk_tty_relay_poll(const sk_tty_relay *t, struct pollfd *p, int *timeout_ms);
+void sk_tty_relay_handle(sk_tty_relay *t, short revents);
+void sk_tty_relay_close(sk_tty_relay *t);
+
 /* init.c: pid 1 of the sandbox.  Never returns. */
 typedef struct sk_child_args {
 	const sk_sandbox_config *cfg;
@@ -110,6 +127,7 @@ typedef struct sk_child_args {
 	int sync_fd;       /* parent -> child: maps written, go */
 	int report_fd;     /* child -> parent: sk_report messages */
 	int stdout_fd, stderr_fd;   /* write ends of the relay pipes */
+	int stdin_fd;      /* the command's stdin when the caller's is a terminal, else -1 */
 	const char *const *rw_paths; size_t n_rw;
 	int event_fd;      /* child -> parent: supervision records (SOCK_SEQPACKET), -1 = off */
 } sk_child_args;

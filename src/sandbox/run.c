@@ -65,6 +65,7 @@ typedef struct supervisor {
 	sk_run_result *res;
 	int pidfd, report_fd, sig_fd, event_fd;
 	sk_relay out, errr;
+	sk_tty_relay tty;         /* a terminal on stdin, copied to the command */
 	bool reaped, got_exit, setup_failed;
 	sk_report setup_report;
 	uint64_t deadline_ns;     /* 0 = none */
@@ -199,7 +200,8 @@ static int poll_timeout(const supervisor *s)
 static void supervise(supervisor *s)
 {
 	while (!s->reaped || s->out.in_fd >= 0 || s->errr.in_fd >= 0 || s->report_fd >= 0 || s->event_fd >= 0) {
-		struct pollfd p[6] = {
+		int timeout = poll_timeout(s);
+		struct pollfd p[7] = {
 			{ .fd = s->out.in_fd, .events = POLLIN },
 			{ .fd = s->errr.in_fd, .events = POLLIN },
 			{ .fd = s->report_fd, .events = POLLIN },
@@ -207,7 +209,10 @@ static void supervise(supervisor *s)
 			{ .fd = s->sig_fd, .events = POLLIN },
 			{ .fd = s->event_fd, .events = POLLIN },
 		};
-		int n = poll(p, 6, poll_timeout(s));
+		if (s->reaped)
+			sk_tty_relay_close(&s->tty);
+		sk_tty_relay_poll(&s->tty, &p[6], &timeout);
+		int n = poll(p, 7, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (s->deadline_ns && sk_now_ns() >= s->deadline_ns) {
@@ -229,6 +234,8 @@ static void supervise(supervisor *s)
 			handle_signal(s);
 		if (p[5].revents)
 			handle_event(s);
+		if (p[6].fd >= 0)
+			sk_tty_relay_handle(&s->tty, p[6].revents);
 	}
 }
 
@@ -253,9 +260,11 @@ static void finish_result(const supervisor *s, sk_run_result *res)
 typedef struct resources {
 	int out[2], errp[2], sync[2], report[2], bpf[2], ev[2];
 	int sig_fd, pidfd;
+	int tty_in;               /* the command's stdin when ours is a terminal */
+	sk_tty_relay tty;
 	sigset_t old_mask;
 	bool mask_set;
-	struct sigaction old_pipe;
+	struct sigaction old_pipe, old_ttin;
 	sk_mount_plan plan;
 	sk_cgroup cg;
 } resources;
@@ -271,9 +280,13 @@ static void release(resources *rs)
 		close(rs->sig_fd);
 	if (rs->pidfd >= 0)
 		close(rs->pidfd);
+	if (rs->tty_in >= 0)
+		close(rs->tty_in);
+	sk_tty_relay_close(&rs->tty);
 	if (rs->mask_set) {
 		sigprocmask(SIG_SETMASK, &rs->old_mask, NULL);
 		sigaction(SIGPIPE, &rs->old_pipe, NULL);
+		sigaction(SIGTTIN, &rs->old_ttin, NULL);
 	}
 	sk_mount_plan_free(&rs->plan);
 	sk_cgroup_destroy(&rs->cg);
@@ -287,7 +300,8 @@ static int make_pipes(const sk_sandbox_config *cfg, resources *rs, sk_error *err
 			return sk_fail_errno(err, errno, "pipe");
 	if (cfg->sup.enabled && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rs->ev) < 0)
 		return sk_fail_errno(err, errno, "socketpair");
-	return 0;
+	int e = sk_tty_relay_open(&rs->tty, &rs->tty_in);
+	return e < 0 ? sk_fail_errno(err, -e, "cannot relay the terminal on stdin") : 0;
 }
 
 static int block_signals(resources *rs, sk_error *err)
@@ -299,6 +313,8 @@ static int block_signals(resources *rs, sk_error *err)
 	if (sigprocmask(SIG_BLOCK, &set, &rs->old_mask) < 0)
 		return sk_fail_errno(err, errno, "sigprocmask");
 	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &rs->old_pipe);
+	/* A background read of the terminal fails (EIO) instead of stopping us. */
+	sigaction(SIGTTIN, &(struct sigaction){ .sa_handler = SIG_IGN }, &rs->old_ttin);
 	rs->mask_set = true;
 	rs->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return rs->sig_fd < 0 ? sk_fail_errno(err, errno, "signalfd") : 0;
@@ -323,10 +339,11 @@ static void start_child(const sk_sandbox_config *cfg, resources *rs, const char 
 	close(rs->sig_fd);
 	if (rs->ev[0] >= 0)
 		close(rs->ev[0]);
+	sk_tty_relay_close(&rs->tty);
 	sk_child_args a = {
 		.cfg = cfg, .plan = &rs->plan, .bpf_fd = rs->bpf[0],
 		.sync_fd = rs->sync[0], .report_fd = rs->report[1],
-		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1],
+		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1], .stdin_fd = rs->tty_in,
 		.rw_paths = rw, .n_rw = n_rw, .event_fd = rs->ev[1],
 	};
 	sk_sandbox_init(&a);
@@ -347,7 +364,8 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	ensure_std_fds();
 	uint64_t start = sk_now_ns();
 	resources rs = { .out = { -1, -1 }, .errp = { -1, -1 }, .sync = { -1, -1 },
-			 .report = { -1, -1 }, .bpf = { -1, -1 }, .ev = { -1, -1 }, .sig_fd = -1, .pidfd = -1 };
+			 .report = { -1, -1 }, .bpf = { -1, -1 }, .ev = { -1, -1 }, .sig_fd = -1, .pidfd = -1,
+			 .tty_in = -1, .tty = { .tty_fd = -1, .pipe_w = -1 } };
 	const char *rw[64];
 	size_t n_rw = writable_paths(cfg, rw, SK_ARRAY_LEN(rw));
 
@@ -377,9 +395,14 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 		close(rs.ev[1]);
 		rs.ev[1] = -1;
 	}
+	if (rs.tty_in >= 0) {
+		close(rs.tty_in);
+		rs.tty_in = -1;
+	}
 
 	supervisor s = { .cfg = cfg, .res = res, .pidfd = rs.pidfd, .report_fd = rs.report[0],
-			 .sig_fd = rs.sig_fd, .event_fd = rs.ev[0] };
+			 .sig_fd = rs.sig_fd, .event_fd = rs.ev[0],
+			 .tty = { .tty_fd = -1, .pipe_w = -1 } };
 	rs.report[0] = -1;
 	rs.ev[0] = -1;
 	if ((r = sk_userns_map(pid, getuid(), getgid(), err)) < 0 ||
@@ -427,7 +450,10 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	}
 	if (r < 0)
 		kill_tree(&s);
+	s.tty = rs.tty;
+	rs.tty.pipe_w = -1;   /* the supervisor's now */
 	supervise(&s);
+	sk_tty_relay_close(&s.tty);
 	res->duration_ns = sk_now_ns() - start;
 	if (s.setup_failed) {
 		r = describe_setup_failure(&s.setup_report, err);
