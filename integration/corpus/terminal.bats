@@ -6,8 +6,8 @@
 #   cat token.txt >&0      (fd 0 is the terminal, opened read-write)
 #   cat token.txt >/dev/tty
 # Found 2026-12-04 in review: both printed a GitHub token that stdout
-# redacts.  Fixed: the sandbox is a session of its own (no controlling
-# terminal, /dev/tty has nothing behind it) and a terminal on stdin is
+# redacts.  Fixed: the sandbox gives up the controlling terminal
+# (/dev/tty has nothing behind it) and a terminal on stdin is
 # relayed to the command through a pipe, so the command never holds it.
 
 bats_require_minimum_version 1.5.0

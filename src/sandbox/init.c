@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -197,15 +198,30 @@ __attribute__((noreturn)) static void reap(const sk_child_args *a, pid_t cmd, co
 	}
 }
 
+/* No controlling terminal for us (who open files for the command) nor for
+ * the command: /dev/tty then has nothing behind it (see terminal.c).  Not
+ * setsid(): stockaded finds a job's processes by its process group. */
+static void drop_terminal(const sk_child_args *a)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;   /* ENXIO: there is none */
+	ioctl(fd, TIOCNOTTY);
+	close(fd);
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		sk_error err;
+		sk_fail(&err, EPERM, "cannot give up the controlling terminal");
+		setup_failed(a, &err);
+	}
+}
+
 void sk_sandbox_init(const sk_child_args *a)
 {
 	/* Die with the supervisor; the sync read closes the race where it
 	 * died before prctl. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* A session of our own: no controlling terminal, for us (who open
-	 * files for the command) or the command; see terminal.c. */
-	if (setsid() < 0)
-		_exit(SK_EXIT_INTERNAL);
 	char go;
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
@@ -219,6 +235,7 @@ void sk_sandbox_init(const sk_child_args *a)
 		setup_failed(a, &err);
 	}
 
+	drop_terminal(a);
 	build_world(a);
 	sk_bpf_program notify = { 0 };
 	confine(a, &notify);

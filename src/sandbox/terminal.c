@@ -2,8 +2,8 @@
  * written to a terminal goes to the screen without passing the redactor
  * (`cat token >&0`: a terminal is opened read-write), so the command's
  * stdin is a pipe and the supervisor copies what is typed into it.  The
- * sandbox is also a session of its own (init.c), without a controlling
- * terminal, so /dev/tty has nothing behind it.
+ * sandbox also gives up the controlling terminal (init.c), so /dev/tty
+ * has nothing behind it.
  *
  * Only a foreground stockade reads the terminal: a background job that
  * read it would be stopped by SIGTTIN (which is ignored, so a race with
