@@ -1,7 +1,7 @@
 # Shared set-up for the integration tests.  Every test judges from outside
 # the sandbox: what the host sees, what the caller receives.
-STOCKADE=${STOCKADE_BIN:-$BATS_TEST_DIRNAME/../build/stockade}
-[ -x "$STOCKADE" ] || STOCKADE=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build/stockade
+# STOCKADE_BIN, else the tree's build/ (from integration/ or integration/corpus/).
+STOCKADE=${STOCKADE_BIN:-$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)/build/stockade}
 PROBE=$(dirname "$STOCKADE")/helpers/probe
 
 setup_workspace() {

@@ -372,6 +372,8 @@ sk_verdict sk_decide(const sk_profile *p, const sk_session_view *session, const 
  * one with the most (the stricter at a tie); the sandbox's workspace walk
  * uses the same rule.  Pure. */
 size_t sk_pattern_literal_chars(const char *pattern);
+/* path is prefix itself or lies beneath it (both absolute, clean).  Pure. */
+bool sk_path_beneath(const char *path, const char *prefix);
 
 /* ---- policy coverage (pure) ---------------------------------------------- */
 

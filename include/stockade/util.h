@@ -80,6 +80,8 @@ int sk_write_file(const char *path, const char *text);
 /* stockade's cache directory: configured if given ("" = no cache: -ENOENT),
  * else $XDG_CACHE_HOME/stockade or $HOME/.cache/stockade (malloc'd). */
 int sk_cache_dir(const char *configured, char **out);
+/* The system daemon's state (its key, receipts and every uid's sessions). */
+#define SK_SYSTEM_STATE_DIR "/var/lib/stockade"
 /* Write len bytes to path (mode 0600) through a temporary file in dir and a
  * rename, so that a reader never sees half of it. */
 int sk_write_atomic(const char *dir, const char *path, const void *buf, size_t len);

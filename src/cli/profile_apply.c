@@ -458,6 +458,27 @@ static bool beneath(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '/' || (n == 1 && dir[0] == '/'));
 }
 
+/* One more fs rule after the profile's, parents first again. */
+static int append_fs(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_fs_access acc,
+		     sk_error *err)
+{
+	sk_fs_rule *fs = realloc(env->fs, (env->n_fs + 2) * sizeof(*fs));
+	if (fs)
+		env->fs = fs;
+	char **owned = fs ? realloc(env->owned, (env->n_owned + 1) * sizeof(*owned)) : NULL;
+	if (owned)
+		env->owned = owned;
+	char *copy = owned ? strdup(path) : NULL;
+	if (!copy)
+		return sk_fail(err, ENOMEM, "out of memory");
+	env->owned[env->n_owned++] = copy;
+	env->fs[env->n_fs++] = (sk_fs_rule){ .path = copy, .access = acc, .optional = true };
+	sort_parents_first(env);
+	cfg->fs = env->fs;
+	cfg->n_fs = env->n_fs;
+	return 0;
+}
+
 int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err)
 {
 	/* The stand-in over it goes; then, if something above it is hidden
@@ -474,23 +495,17 @@ int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const cha
 			  beneath(path, env->fs[i].path);
 	cfg->fs = env->fs;
 	cfg->n_fs = env->n_fs;
-	if (!covered)
-		return 0;
-	sk_fs_rule *fs = realloc(env->fs, (env->n_fs + 2) * sizeof(*fs));
-	if (fs)
-		env->fs = fs;
-	char **owned = fs ? realloc(env->owned, (env->n_owned + 1) * sizeof(*owned)) : NULL;
-	if (owned)
-		env->owned = owned;
-	char *copy = owned ? strdup(path) : NULL;
-	if (!copy)
-		return sk_fail(err, ENOMEM, "out of memory");
-	env->owned[env->n_owned++] = copy;
-	env->fs[env->n_fs++] = (sk_fs_rule){ .path = copy, .access = SK_FS_RO, .optional = true };
-	sort_parents_first(env);
-	cfg->fs = env->fs;
-	cfg->n_fs = env->n_fs;
-	return 0;
+	return covered ? append_fs(env, cfg, path, SK_FS_RO, err) : 0;
+}
+
+int sk_profile_env_hide(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err)
+{
+	for (size_t i = 0; i < env->n_fs; i++)
+		if (!strcmp(env->fs[i].path, path)) {
+			env->fs[i].access = SK_FS_HIDE;
+			return 0;
+		}
+	return append_fs(env, cfg, path, SK_FS_HIDE, err);
 }
 
 static void fill_config(const sk_profile *p, const sk_profile_env *e, const char *home, sk_sandbox_config *cfg)

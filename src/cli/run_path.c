@@ -167,6 +167,38 @@ static int load_profile(const sk_request *req, run_state *s, sk_error *err)
 	return 0;
 }
 
+/* stockade's own state is no business of the command, whatever the
+ * profile lets it see: the signing key, the receipts, the session journals
+ * that hold its sticky denials, the system daemon's sessions (every uid's
+ * env), and the caches whose seccomp programs later runs load.  None of it
+ * is in the sandbox; a workspace inside it is refused. */
+static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
+{
+	char state[PATH_MAX], real[PATH_MAX];
+	char *cache = NULL;
+	if (sk_audit_state_dir(req->state_dir, state, sizeof(state), err) < 0)
+		return -ENOENT;
+	sk_cache_dir(NULL, &cache);   /* none: nothing to hide */
+	/* Made now if missing, or this run's receipts and cache would appear
+	 * after the mount tree was planned. */
+	(void)sk_mkdir_p(state, 0700);
+	if (cache)
+		(void)sk_mkdir_p(cache, 0700);
+	const char *own[] = { state, cache, SK_SYSTEM_STATE_DIR };
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(own); i++) {
+		if (!own[i] || !realpath(own[i], real))
+			continue;
+		if (sk_path_beneath(s->workspace, real))
+			r = sk_fail(err, EINVAL, "the workspace '%s' is inside stockade's own state '%s'; "
+				    "pass another --workspace", s->workspace, real);
+		else
+			r = sk_profile_env_hide(&s->env, &s->cfg, real, err);
+	}
+	free(cache);
+	return r;
+}
+
 /* The workspace is bound read-write unless the profile refuses writes to
  * it (decided like any other file event, so receipts agree). */
 static void workspace_access(run_state *s)
@@ -435,7 +467,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	choose_home(req->environ, &s);
 	if ((r = load_profile(req, &s, err)) < 0 ||
 	    (r = sk_profile_apply(s.profile, req->environ, s.home, &s.cfg, &s.env, err)) < 0 ||
-	    (r = final_env(&s, err)) < 0)
+	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
 	default_limits(&s.cfg.limits);

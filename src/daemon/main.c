@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		return die("unexpected argument '%s'", argv[optind]);
 	if (!o.state_dir && geteuid() == 0)
-		o.state_dir = "/var/lib/stockade";
+		o.state_dir = SK_SYSTEM_STATE_DIR;
 	if (o.state_dir && sk_mkdir_p(o.state_dir, 0700) < 0)
 		return die("cannot create the state directory '%s'", o.state_dir);
 	struct stat st;

@@ -18,7 +18,6 @@ const char *sk_net_policy_name(sk_net_policy n);
 const char *sk_limit_name(sk_limit_kind k);
 
 /* Matching helpers (pure). */
-bool sk_path_beneath(const char *path, const char *prefix);   /* prefix itself or below */
 bool sk_name_glob(const char *pattern, const char *name);     /* fnmatch, no flags */
 bool sk_path_component_glob(const char *pattern, const char *path);
 /* Parse "ADDR[/P]:PORT" into m; returns NULL or a static message. */
