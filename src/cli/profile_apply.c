@@ -498,14 +498,15 @@ int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const cha
 	return covered ? append_fs(env, cfg, path, SK_FS_RO, err) : 0;
 }
 
-int sk_profile_env_hide(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err)
+int sk_profile_env_force(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_fs_access acc,
+			 sk_error *err)
 {
 	for (size_t i = 0; i < env->n_fs; i++)
 		if (!strcmp(env->fs[i].path, path)) {
-			env->fs[i].access = SK_FS_HIDE;
+			env->fs[i].access = acc;
 			return 0;
 		}
-	return append_fs(env, cfg, path, SK_FS_HIDE, err);
+	return append_fs(env, cfg, path, acc, err);
 }
 
 static void fill_config(const sk_profile *p, const sk_profile_env *e, const char *home, sk_sandbox_config *cfg)

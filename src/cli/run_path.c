@@ -193,9 +193,33 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 			r = sk_fail(err, EINVAL, "the workspace '%s' is inside stockade's own state '%s'; "
 				    "pass another --workspace", s->workspace, real);
 		else
-			r = sk_profile_env_hide(&s->env, &s->cfg, real, err);
+			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_HIDE, err);
 	}
 	free(cache);
+	return r;
+}
+
+/* The repository's git configuration and hooks run outside the sandbox
+ * later, unsandboxed (a person's next `git status`, an agent harness's own
+ * git: core.fsmonitor, core.hooksPath, hooks/post-checkout).  When the
+ * workspace is a repository they are read-only, and .git is a mount of its
+ * own so that it cannot be moved aside for a new one; commits, branches
+ * and fetches still work.  A repository the command makes itself is not
+ * covered in that run (docs/profiles.md). */
+static int protect_repository(run_state *s, sk_error *err)
+{
+	char git[PATH_MAX], part[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	if (snprintf(git, sizeof(git), "%s/.git", s->workspace) >= (int)sizeof(git) || lstat(git, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int r = sk_profile_env_force(&s->env, &s->cfg, git, s->cfg.workspace_readonly ? SK_FS_RO : SK_FS_RW, err);
+	const char *const ro[] = { "config", "hooks" };
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(ro); i++)
+		/* Where it really is: a link to a directory in the workspace must
+		 * not leave the hooks writable there. */
+		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real))
+			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_RO, err);
 	return r;
 }
 
@@ -470,6 +494,8 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
+	if ((r = protect_repository(&s, err)) < 0)
+		goto out;
 	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);
 	s.cfg.argv = req->argv;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# Bypass family: code the command leaves for the host to run later.  The
+# workspace's .git/config and .git/hooks are run by the next git command
+# outside the sandbox (a person's `git status`, an agent harness's own git
+# calls), unsandboxed: core.fsmonitor, core.hooksPath, core.pager, a
+# post-checkout hook.  Found 2026-12-04 in review: the sandboxed command
+# set core.fsmonitor to `cat ~/.aws/credentials > ...` and a host
+# `git status` ran it.
+# Fixed: when the workspace is a repository, every sandbox has
+# .git/config and .git/hooks read-only and .git as a mount of its own, so
+# neither can be written, removed or replaced, nor .git moved aside for a
+# new one.  Commits and branches work.  Left open (docs/profiles.md): a
+# core.hooksPath that points into the workspace (husky's .husky/), and a
+# repository the command creates itself.
+
+bats_require_minimum_version 1.5.0
+load ../helpers
+
+setup() {
+	setup_workspace
+	git init -q
+	git -c user.email=t@t -c user.name=t commit -q --allow-empty -m init
+	CONFIG_BEFORE=$(sha256sum .git/config)
+}
+teardown() { teardown_workspace; }
+
+# host_git_runs_nothing: git on the host, as a person would run it next.
+host_git_runs_nothing() {
+	git status >/dev/null 2>&1 || true
+	git checkout -q -b host-branch 2>/dev/null || true
+	git -c user.email=t@t -c user.name=t commit -q --allow-empty -m host 2>/dev/null || true
+	[ ! -e "$WS.pwned" ] || { echo "host git ran the command's code: $(cat "$WS.pwned")" >&2; rm -f "$WS.pwned"; return 1; }
+	[ "$(sha256sum .git/config)" = "$CONFIG_BEFORE" ]
+}
+
+@test "corpus git-config: config and hooks written from the sandbox do not run on the host" {
+	run "$STOCKADE" run -- sh -c "
+		git config core.fsmonitor 'cat ~/.aws/credentials > $WS.pwned; false'
+		git config core.hooksPath /tmp
+		printf '[core]\n\tpager = touch $WS.pwned\n' >> .git/config
+		printf '#!/bin/sh\ntouch $WS.pwned\n' > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout
+		printf '#!/bin/sh\ntouch $WS.pwned\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
+		echo done"
+	[[ "$output" == *done* ]]
+	host_git_runs_nothing
+}
+
+@test "corpus git-config: .git cannot be moved aside, nor its config or hooks replaced" {
+	run "$STOCKADE" run -- sh -c "
+		mv .git/config .git/config.old; printf '[core]\n\tfsmonitor = touch $WS.pwned\n' > .git/config.new; mv .git/config.new .git/config
+		rm -rf .git/hooks; mkdir -p x/hooks; printf '#!/bin/sh\ntouch $WS.pwned\n' > x/hooks/post-checkout; chmod +x x/hooks/post-checkout; mv x/hooks .git/hooks
+		mv .git .git-old && { git init -q . ; git config core.fsmonitor 'touch $WS.pwned'; }
+		echo done"
+	[[ "$output" == *done* ]]
+	[ -d .git ] && [ ! -e .git-old ]
+	host_git_runs_nothing
+}
+
+@test "corpus git-config: git still works in the sandbox (add, commit, branch, status)" {
+	run "$STOCKADE" run -- sh -c 'echo hi > f && git add f && git -c user.email=t@t -c user.name=t commit -qm f && git checkout -qb feature && git status --short && echo works'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *works* ]]
+	[ "$(git log --format=%s -1 feature)" = f ]
+	host_git_runs_nothing
+}
+
+@test "corpus git-config: the readonly profile keeps .git read-only too" {
+	run "$STOCKADE" run --profile readonly -- sh -c 'touch .git/x 2>/dev/null && echo wrote; echo done'
+	[[ "$output" != *wrote* ]]
+	[[ "$output" == *done* ]]
+	[ ! -e .git/x ]
+}
+
+@test "corpus git-config: hooks behind a link into the workspace are read-only where they are" {
+	mkdir githooks
+	rm -rf .git/hooks
+	ln -s ../githooks .git/hooks
+	run "$STOCKADE" run -- sh -c "printf '#!/bin/sh\ntouch $WS.pwned\n' > githooks/post-checkout 2>/dev/null; chmod +x githooks/post-checkout 2>/dev/null; echo done"
+	[[ "$output" == *done* ]]
+	[ ! -e githooks/post-checkout ]
+	host_git_runs_nothing
+}
