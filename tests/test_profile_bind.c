@@ -169,6 +169,36 @@ START_TEST(test_apply)
 }
 END_TEST
 
+/* Forced access wins over the profile's for that path, and the rules stay
+ * parents first (the mount plan applies them in that order). */
+START_TEST(test_force)
+{
+	sk_profile *p = load("file read-write ${WORKSPACE}\nfile read-write /opt\nfile read-only /opt/a/b\n");
+	sk_sandbox_config cfg;
+	sk_sandbox_config_init(&cfg);
+	cfg.workspace = ws;
+	char *environ_[] = { NULL };
+	sk_profile_env env;
+	sk_error err = { 0 };
+	ck_assert_msg(sk_profile_apply(p, environ_, home, &cfg, &env, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(sk_profile_env_force(&env, &cfg, "/opt", SK_FS_HIDE, &err), 0);
+	ck_assert_int_eq(sk_profile_env_force(&env, &cfg, "/opt/a", SK_FS_RO, &err), 0);
+	int opt = -1, a = -1, b = -1;
+	for (size_t i = 0; i < cfg.n_fs; i++) {
+		if (!strcmp(cfg.fs[i].path, "/opt")) opt = (int)i;
+		if (!strcmp(cfg.fs[i].path, "/opt/a")) a = (int)i;
+		if (!strcmp(cfg.fs[i].path, "/opt/a/b")) b = (int)i;
+	}
+	ck_assert(opt >= 0 && a > opt && b > a);
+	ck_assert_int_eq(cfg.fs[opt].access, SK_FS_HIDE);
+	ck_assert_int_eq(cfg.fs[a].access, SK_FS_RO);
+	ck_assert_int_eq(cfg.fs[b].access, SK_FS_RO);
+	ck_assert_ptr_eq(cfg.fs, env.fs);
+	sk_profile_env_free(&env);
+	sk_profile_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("profile_bind");
@@ -177,6 +207,7 @@ int main(void)
 	tcase_add_test(tc, test_hard_link_keeps_the_verdict);
 	tcase_add_test(tc, test_symlinked_alternative_keeps_the_name);
 	tcase_add_test(tc, test_apply);
+	tcase_add_test(tc, test_force);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }
