@@ -80,3 +80,16 @@ host_git_runs_nothing() {
 	[ ! -e githooks/post-checkout ]
 	host_git_runs_nothing
 }
+
+@test "corpus git-config: a repository of another uid still runs (its read-only parts are bound as they are)" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root: a repository owned by another uid"
+	local st
+	st=$(mktemp -d)
+	chown nobody:nogroup "$st"
+	chmod 755 "$WS"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent XDG_STATE_HOME="$st" \
+		"$STOCKADE" run -- sh -c 'head -1 .git/config; echo done'
+	rm -rf "$st"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[core]"*done* ]]
+}

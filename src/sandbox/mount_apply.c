@@ -108,6 +108,12 @@ static int make_point(const char *dst, bool is_dir, sk_error *err)
 	*slash = '/';
 	if (r < 0 && r != -EEXIST)
 		return sk_fail_errno(err, -r, "cannot create the parents of %s", dst);
+	/* One that exists (not a link) is used as it is: creating it again
+	 * could need a write permission the caller does not have (a root-owned
+	 * file in a nobody's workspace). */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+		return 0;
 	if (is_dir) {
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return sk_fail_errno(err, errno, "cannot create mount point %s", dst);
