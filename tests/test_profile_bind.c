@@ -169,8 +169,8 @@ START_TEST(test_apply)
 }
 END_TEST
 
-/* Forced access wins over the profile's for that path, and the rules stay
- * parents first (the mount plan applies them in that order). */
+/* A forced access tightens the profile's for that path, never loosens it,
+ * and the rules stay parents first (the mount plan applies them in order). */
 START_TEST(test_force)
 {
 	sk_profile *p = load("file read-write ${WORKSPACE}\nfile read-write /opt\nfile read-only /opt/a/b\n");
@@ -183,6 +183,8 @@ START_TEST(test_force)
 	ck_assert_msg(sk_profile_apply(p, environ_, home, &cfg, &env, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(sk_profile_env_force(&env, &cfg, "/opt", SK_FS_HIDE, &err), 0);
 	ck_assert_int_eq(sk_profile_env_force(&env, &cfg, "/opt/a", SK_FS_RO, &err), 0);
+	/* never looser than the profile: /opt/a/b stays read-only */
+	ck_assert_int_eq(sk_profile_env_force(&env, &cfg, "/opt/a/b", SK_FS_RW, &err), 0);
 	int opt = -1, a = -1, b = -1;
 	for (size_t i = 0; i < cfg.n_fs; i++) {
 		if (!strcmp(cfg.fs[i].path, "/opt")) opt = (int)i;

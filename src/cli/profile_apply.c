@@ -503,7 +503,8 @@ int sk_profile_env_force(sk_profile_env *env, sk_sandbox_config *cfg, const char
 {
 	for (size_t i = 0; i < env->n_fs; i++)
 		if (!strcmp(env->fs[i].path, path)) {
-			env->fs[i].access = acc;
+			if (fs_strictness(acc) > fs_strictness(env->fs[i].access))
+				env->fs[i].access = acc;   /* never looser than the profile */
 			return 0;
 		}
 	return append_fs(env, cfg, path, acc, err);

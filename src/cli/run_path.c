@@ -176,16 +176,18 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 {
 	char state[PATH_MAX], real[PATH_MAX];
 	char *cache = NULL;
-	if (sk_audit_state_dir(req->state_dir, state, sizeof(state), err) < 0)
-		return -ENOENT;
+	int r = sk_audit_state_dir(req->state_dir, state, sizeof(state), err);
+	if (r < 0)
+		return r;
 	sk_cache_dir(NULL, &cache);   /* none: nothing to hide */
 	/* Made now if missing, or this run's receipts and cache would appear
-	 * after the mount tree was planned. */
+	 * after the mount tree was planned.  A failure is no hole: a state dir
+	 * that cannot be made fails the run at open_log, a cache dir that
+	 * cannot be made holds nothing. */
 	(void)sk_mkdir_p(state, 0700);
 	if (cache)
 		(void)sk_mkdir_p(cache, 0700);
 	const char *own[] = { state, cache, SK_SYSTEM_STATE_DIR };
-	int r = 0;
 	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(own); i++) {
 		if (!own[i] || !realpath(own[i], real))
 			continue;
