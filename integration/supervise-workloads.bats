@@ -74,3 +74,33 @@ teardown() { corpus_teardown; }
 		[[ "$output" == *built* ]]
 	done
 }
+
+@test "workloads: concurrent openers (both broker threads): every open decided and counted, every refusal receipted in order" {
+	# Past a few opens a second broker thread takes notifications while the
+	# first waits in ADDFD: four openers at once keep both busy.
+	echo hello > a.txt
+	# Four openers of n cats each open S + 4nK files, whichever thread
+	# answers: n = 50 must count exactly 49 times what n = 2 adds to n = 1.
+	for n in 1 2 50; do
+		run "$STOCKADE" run --verbose --state-dir "$STATE" -- sh -c '
+			for p in 1 2 3 4; do (for i in $(seq '"$n"'); do cat a.txt; done) & done; wait'
+		[ "$status" -eq 0 ]
+		[ "$(grep -cx hello <<<"$output")" -eq $((4 * n)) ]
+		opens[n]=$(sed -n 's/.*supervision: [0-9]* events (\([0-9]*\) opens.*/\1/p' <<<"$output")
+	done
+	echo "opens: ${opens[1]} ${opens[2]} ${opens[50]}"
+	[ "${opens[2]}" -gt "${opens[1]}" ]
+	[ $((opens[50] - opens[1])) -eq $((49 * (opens[2] - opens[1]))) ]
+	! grep -q '"type":"event"' "$STATE/receipts.jsonl"
+	# Refusals among the openers: three denied, the fourth escalates and
+	# stops the command; each one receipted, whichever thread decided it.
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c '
+		for p in 1 2 3 4; do (for i in $(seq 30); do cat a.txt >/dev/null; done; cat /etc/shadow) & done; wait'
+	[ "$status" -eq 126 ]
+	[[ "$output" != *"root:"* ]]
+	verdicts=$(grep '"type":"event"' "$STATE/receipts.jsonl" | /usr/bin/python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["verdict"] + "/" + json.loads(l)["surface"]["key"].split(":")[0] for l in sys.stdin))')
+	[ "$verdicts" = "deny/file deny/file deny/file escalate/file" ]
+	"$STOCKADE" verify --state-dir "$STATE" >/dev/null
+}

@@ -95,6 +95,12 @@ int sk_send_fds(int sock, const void *data, size_t len, const int *fds, size_t n
  * at most SK_MAX_PASSED_FDS), or a negative errno (-EINTR: call again). */
 ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds);
 
+/* Ask the scheduler for its shortest slice (true: a process that wakes up
+ * only to hand things on: the daemon, its spares, the sandbox's broker), or
+ * the default one (false: before a command runs).  The calling thread;
+ * best effort (src/util/slice.c). */
+void sk_sched_short_slice(bool short_slice);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);
 

@@ -36,11 +36,6 @@ typedef struct sk_worker_job {
  * 0 or a negative errno. */
 int sk_worker_send(int chan, const sk_worker_job *j);
 
-/* Ask the scheduler for its shortest slice (true: the daemon's own
- * processes, which wake up to hand things on), or the default one (false:
- * before a worker runs its command).  Best effort (slice.c). */
-void sk_sched_short_slice(bool short_slice);
-
 /* A spare worker (forked by the zygote, spares.c): wait on chan for one job
  * and do it; exits without one when the daemon closes chan. */
 _Noreturn void sk_worker_spare_main(int chan);

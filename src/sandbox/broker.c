@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -420,6 +421,57 @@ static void handle_one(broker *b)
 	}
 }
 
+/* Both threads wake for one notification: the one that comes second finds
+ * none left, and must not sleep in RECV (the main thread would then miss
+ * the command's exit).  Called with the lock held. */
+static void handle_pending(broker *b)
+{
+	struct pollfd p = { .fd = b->listener, .events = POLLIN };
+	if (!b->shared->helper || (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)))
+		handle_one(b);
+}
+
+static void add_stats(sk_sup_stats *to, const sk_sup_stats *from)
+{
+	to->events += from->events;
+	to->opens += from->opens;
+	to->execs += from->execs;
+	to->connects += from->connects;
+	to->allowed += from->allowed;
+	to->denied += from->denied;
+	to->escalated += from->escalated;
+	to->unreadable += from->unreadable;
+	to->hashed += from->hashed;
+}
+
+/* The second broker thread: notifications only (signals and the command's
+ * exit are the main thread's).  It stops when told, or when no process is
+ * left under the filter. */
+static void *helper_main(void *arg)
+{
+	broker *b = arg;
+	sk_sched_short_slice(true);   /* per thread */
+	for (;;) {
+		struct pollfd p[2] = { { .fd = b->listener, .events = POLLIN },
+				       { .fd = b->shared->stop_fd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (p[0].revents & POLLIN) {
+			broker_lock(b);
+			handle_pending(b);
+			broker_unlock(b);
+		} else if (p[0].revents & (POLLHUP | POLLERR)) {
+			break;
+		}
+	}
+	return NULL;
+}
+
 /* Init keeps only these fds (the rest were closed): none may be handed
  * to the command, whatever path leads to them. */
 static void remember_own_fds(broker *b, const int *fds, size_t n)
@@ -446,6 +498,60 @@ static void remember_private(broker *b)
 	}
 }
 
+/* A command that opens files one after another waits, on every open, for
+ * two wake-ups across CPUs: its own (ADDFD wakes it the slow way) and the
+ * broker's, which sleeps in ADDFD until the fd is taken.  With a second
+ * thread waiting for notifications, the next open does not wait for the
+ * first thread's wake-up.  Started only once a command has opened a few
+ * files: /bin/true does not pay for a thread.  Returns the helper, or NULL
+ * (then one thread serves, as before). */
+enum { HELPER_AFTER_OPENS = 16 };
+
+static broker *start_helper(broker *b)
+{
+	broker *h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	b->shared->stop_fd = eventfd(0, EFD_CLOEXEC);
+	remember_own_fds(b, &b->shared->stop_fd, 1);   /* never handed out either */
+	*h = *b;
+	memset(&h->stats, 0, sizeof(h->stats));
+	h->req = calloc(1, b->req_size < sizeof(*b->req) ? sizeof(*b->req) : b->req_size);
+	h->resp = calloc(1, b->resp_size < sizeof(*b->resp) ? sizeof(*b->resp) : b->resp_size);
+	if (h->req && h->resp && b->shared->stop_fd >= 0) {
+		pthread_t thread;
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		b->shared->helper = true;   /* before the thread: it may RECV at once */
+		int r = pthread_create(&thread, &attr, helper_main, h);
+		pthread_attr_destroy(&attr);
+		if (r == 0)
+			return h;   /* h lives as long as init */
+		b->shared->helper = false;
+	}
+	if (b->shared->stop_fd >= 0)
+		close(b->shared->stop_fd);
+	free(h->req);
+	free(h->resp);
+	free(h);
+	return NULL;
+}
+
+/* Stop the helper and take its counts.  The helper may be sleeping in
+ * ADDFD for a process that is gone; it is not waited for (init exits next,
+ * and with it the thread): the lock says it is between notifications. */
+static void stop_helper(broker *b, broker *h)
+{
+	uint64_t one = 1;
+	if (write(b->shared->stop_fd, &one, sizeof(one)) < 0) {
+		/* An eventfd write fails only on overflow: it was signalled. */
+	}
+	broker_lock(b);
+	add_stats(&b->stats, &h->stats);
+	b->shared->helper = false;
+}
+
 int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int sig_fd, int report_fd, pid_t cmd,
 		  int *status)
 {
@@ -469,6 +575,12 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 		b.empty_dev = (uint64_t)st.st_dev;
 		b.empty_ino = (uint64_t)st.st_ino;
 	}
+	/* The command was forked before: it keeps the normal slice. */
+	sk_sched_short_slice(true);
+	broker_shared shared = { .stop_fd = -1 };
+	pthread_mutex_init(&shared.lock, NULL);
+	b.shared = &shared;
+	broker *helper = NULL;
 	bool done = false;
 	while (!done) {
 		struct pollfd p[2] = { { .fd = listener, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
@@ -477,10 +589,15 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 				continue;
 			break;
 		}
-		if (p[0].revents & POLLIN)
-			handle_one(&b);
-		else if (p[0].revents & (POLLHUP | POLLERR))
+		if (p[0].revents & POLLIN) {
+			broker_lock(&b);
+			handle_pending(&b);
+			broker_unlock(&b);
+			if (!helper && b.stats.opens == HELPER_AFTER_OPENS)
+				helper = start_helper(&b);
+		} else if (p[0].revents & (POLLHUP | POLLERR)) {
 			listener = -1;   /* no process left under the filter */
+		}
 		if (!(p[1].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -498,6 +615,8 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 				done = true;
 			}
 	}
+	if (helper)
+		stop_helper(&b, helper);   /* returns with the lock held, for good */
 	if (event_fd >= 0)
 		sk_wire_send_stats(event_fd, &b.stats);
 	free(b.req);

@@ -4,14 +4,25 @@
 
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "internal.h"
 
 enum { BROKER_PATH_MAX = 4096, BROKER_MAX_OWN = 32, BROKER_MAX_PRIVATE = 16 };
 
+/* What the broker's threads share.  One lock serializes everything they do
+ * but the wait inside SECCOMP_IOCTL_NOTIF_ADDFD, so decide, the records and
+ * their order are as with one thread. */
+typedef struct broker_shared {
+	pthread_mutex_t lock;
+	bool helper;          /* a second thread takes notifications too */
+	int stop_fd;          /* eventfd: the helper's signal to stop */
+} broker_shared;
+
 typedef struct broker {
 	const sk_sandbox_config *cfg;
+	broker_shared *shared;
 	int listener, event_fd;
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
@@ -50,6 +61,8 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 void broker_handle_open(broker *b, int nr_kind);
 
 /* broker.c */
+static inline void broker_lock(broker *b) { pthread_mutex_lock(&b->shared->lock); }
+static inline void broker_unlock(broker *b) { pthread_mutex_unlock(&b->shared->lock); }
 void broker_respond(broker *b, int64_t val, int error, uint32_t flags);
 void broker_report(broker *b, sk_sup_record *rec);
 void broker_after_verdict(broker *b, const sk_verdict *v);

@@ -381,9 +381,16 @@ static void give_fd(broker *b, int fd, uint64_t flags)
 		.id = b->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
 		.newfd_flags = (uint32_t)(flags & O_CLOEXEC),
 	};
+	/* ADDFD sleeps until the opener has taken the fd, and the kernel wakes
+	 * the opener the slow way (a plain complete(), not on this CPU): the
+	 * lock is let go for that wait, so that the other broker thread takes
+	 * the opener's next notification meanwhile. */
+	broker_unlock(b);
+	int r = ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add), e = errno;
+	broker_lock(b);
 	/* On failure the process was interrupted or died: nothing to answer. */
-	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 && errno != ENOENT)
-		broker_respond(b, 0, errno, 0);
+	if (r < 0 && e != ENOENT)
+		broker_respond(b, 0, e, 0);
 }
 
 void broker_handle_open(broker *b, int kind)

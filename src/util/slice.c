@@ -1,11 +1,12 @@
-/* The scheduler slice of the daemon's own processes.  Linux's EEVDF
+/* The scheduler slice of stockade's own go-betweens.  Linux's EEVDF
  * scheduler (6.12 and later) lets a task ask for a shorter slice
  * (sched_attr.sched_runtime, no privilege needed); a task with a shorter
  * slice has an earlier deadline, so when it wakes on a busy machine it
  * runs at once instead of after the running task's slice (up to ~3 ms).
  * The daemon, the zygote and the spares spend their lives waking up to
- * hand something on: they ask for the shortest slice.  A worker gives it
- * back before it runs the command, so that commands run with the normal
+ * hand something on, and so does the sandbox's broker, which a command's
+ * every open waits for: they ask for the shortest slice.  A worker gives
+ * it back before it runs the command, so that commands run with the normal
  * slice.  Older kernels ignore the request or refuse it: best effort. */
 #include <sched.h>
 #include <stdint.h>
@@ -14,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "stockade/util.h"
 
 /* struct sched_attr of the kernel ABI (glibc has no wrapper). */
 struct slice_attr {
