@@ -201,6 +201,34 @@ print("forked", n)
 	! pgrep -f 'b \| b'
 }
 
+@test "root: the sandbox's every process is in its own pids and memory cgroups, with the limits set" {
+	# The bombs above are also stopped by rlimits; this looks at the cgroups.
+	[ "$(id -u)" -eq 0 ] || skip "cgroups are root's here (no delegated cgroup v2 subtree)"
+	"$STOCKADE" run --pids 77 --memory 300M -- sh -c 'sleep 30 & sleep 30 & wait' &
+	pid=$!
+	for i in $(seq 50); do
+		pids=$(find /sys/fs/cgroup/pids -maxdepth 3 -type d -name "stockade-$pid" | head -1)
+		mem=$(find /sys/fs/cgroup/memory -maxdepth 3 -type d -name "stockade-$pid" | head -1)
+		[ -n "$pids" ] && [ "$(pgrep -c -x sleep)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ -n "$pids" ] && [ -n "$mem" ] || { kill "$pid"; skip "this host's limits are not cgroup v1 ($(ls /sys/fs/cgroup))"; }
+	[ "$(cat "$pids/pids.max")" = 77 ]
+	[ "$(cat "$mem/memory.limit_in_bytes")" = $((300 << 20)) ]
+	# init, sh and the two sleeps, in both; the supervisor is not in them.
+	[ "$(wc -l < "$pids/tasks")" -ge 4 ]
+	[ "$(sort "$pids/cgroup.procs")" = "$(sort "$mem/cgroup.procs")" ]
+	! grep -qx "$pid" "$pids/cgroup.procs"
+	for p in $(pgrep -x sleep); do
+		if grep -q "stockade-$pid" /proc/$p/cgroup 2>/dev/null; then n=$((${n:-0} + 1)); fi
+	done
+	[ "${n:-0}" -eq 2 ]
+	kill -TERM "$pid"
+	wait "$pid" || true
+	for i in $(seq 50); do [ -d "$pids" ] || [ -d "$mem" ] || break; sleep 0.1; done
+	[ ! -d "$pids" ] && [ ! -d "$mem" ]
+}
+
 @test "a memory bomb is contained by the memory limit" {
 	sandbox --memory 256M -- python3 -c 'b = bytearray(1 << 30); print("ALLOCATED", len(b))'
 	[ "$status" -ne 0 ]

@@ -226,6 +226,14 @@ void sk_sandbox_init(const sk_child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
 	close(a->sync_fd);
+	/* Into the cgroups while we are one thread and before any fork; the
+	 * fds go with it (a `tasks` file opened by root moves any process). */
+	int r = sk_cgroup_join_self(a->cgroup_fds, a->n_cgroup_fds);
+	if (r < 0) {
+		sk_error err;
+		sk_fail_errno(&err, -r, "cannot join the sandbox's cgroup");
+		setup_failed(a, &err);
+	}
 	/* The id maps are written: from here on the command (same uid, no
 	 * capabilities) must not reach our /proc files, memory or fds — we are
 	 * a copy of the caller, environment and all. */

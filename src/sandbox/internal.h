@@ -82,10 +82,20 @@ int sk_seccomp_load_notify(const sk_bpf_program *prog, sk_error *err);
 typedef struct sk_cgroup {
 	char paths[3][256];   /* created cgroup directories ("" = unused) */
 	size_t n;
+	/* v1: each cgroup's `tasks` file, opened by the supervisor; the
+	 * sandbox's init joins through them itself (sk_cgroup_join_self). */
+	int tasks_fd[3];
+	size_t n_tasks;
 	char how[96];
 } sk_cgroup;
 int sk_cgroup_create(const sk_limits *lim, sk_cgroup *cg);
+/* Move pid (the sandbox's init) into a v2 cgroup; v1 needs nothing here. */
 int sk_cgroup_attach(const sk_cgroup *cg, pid_t pid);
+/* In the sandbox's init, while it is one thread and before it forks: join
+ * the cgroups of fds (their `tasks` files) and close them.  0 or -errno. */
+int sk_cgroup_join_self(const int *fds, size_t n);
+/* The supervisor's copies of the `tasks` fds, once the child has its own. */
+void sk_cgroup_close_fds(sk_cgroup *cg);
 void sk_cgroup_destroy(sk_cgroup *cg);
 int sk_rlimits_apply(const sk_limits *lim);
 
@@ -130,6 +140,7 @@ typedef struct sk_child_args {
 	int stdin_fd;      /* the command's stdin when the caller's is a terminal, else -1 */
 	const char *const *rw_paths; size_t n_rw;
 	int event_fd;      /* child -> parent: supervision records (SOCK_SEQPACKET), -1 = off */
+	const int *cgroup_fds; size_t n_cgroup_fds;   /* v1 `tasks` files to join */
 } sk_child_args;
 
 /* broker.c: the supervisor inside the sandbox (runs in init).  Answers

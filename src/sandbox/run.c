@@ -345,6 +345,7 @@ static void start_child(const sk_sandbox_config *cfg, resources *rs, const char 
 		.sync_fd = rs->sync[0], .report_fd = rs->report[1],
 		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1], .stdin_fd = rs->tty_in,
 		.rw_paths = rw, .n_rw = n_rw, .event_fd = rs->ev[1],
+		.cgroup_fds = rs->cg.tasks_fd, .n_cgroup_fds = rs->cg.n_tasks,
 	};
 	sk_sandbox_init(&a);
 }
@@ -386,6 +387,7 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	if (pid == 0)
 		start_child(cfg, &rs, rw, n_rw);
 
+	sk_cgroup_close_fds(&rs.cg);   /* the child has its own */
 	close(rs.out[1]); rs.out[1] = -1;
 	close(rs.errp[1]); rs.errp[1] = -1;
 	close(rs.sync[0]); rs.sync[0] = -1;
