@@ -115,6 +115,11 @@ typedef struct sk_request {
 	bool no_supervise;           /* measurement only: no syscall supervision (receipts say so) */
 	bool decide_only;            /* decide and record the command, never start it (hooks) */
 	int stdout_fd, stderr_fd;
+	/* More of stockade's own, never in the sandbox whatever the profile
+	 * says (the state and cache dirs and the default daemon socket always
+	 * are not): the socket of the daemon that runs the command. */
+	const char *const *own_paths;
+	size_t n_own_paths;
 } sk_request;
 
 void sk_request_init(sk_request *req);
@@ -135,6 +140,11 @@ int sk_escalation_resolve(const char *state_dir, const char *session, uint32_t c
 /* The same through a running stockaded (escalation.decide); sock NULL = the
  * default socket.  The exit code: 0, or 125 with one line on stderr. */
 int sk_connect_decide(const char *sock, const char *session, uint32_t chain, bool approve, const char *reason);
+
+/* The daemon socket a client uses when none is named: $XDG_RUNTIME_DIR/
+ * stockade.sock, or /run/stockade/stockade.sock as root or without
+ * XDG_RUNTIME_DIR.  Returns buf. */
+const char *sk_default_socket(char *buf, size_t n);
 
 /* Print "stockade: <msg>" on stderr; returns SK_EXIT_INTERNAL (125). */
 int sk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -93,7 +93,7 @@ static int rpc_error(json_t *resp)
 	return sk_cli_error("stockaded: %s", e ? json_string_value(json_object_get(e, "message")) : "no answer");
 }
 
-static const char *default_socket(char *buf, size_t n)
+const char *sk_default_socket(char *buf, size_t n)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	snprintf(buf, n, "%s/stockade.sock", geteuid() == 0 || !rt || !*rt ? "/run/stockade" : rt);
@@ -105,7 +105,7 @@ int sk_connect_decide(const char *sock, const char *session, uint32_t chain, boo
 	const char *name = approve ? "approve" : "deny";
 	char def[PATH_MAX];
 	if (!sock)
-		sock = default_socket(def, sizeof(def));
+		sock = sk_default_socket(def, sizeof(def));
 	int fd = connect_to(sock);
 	if (fd < 0)
 		return sk_cli_error("%s: cannot connect to '%s': %s; is stockaded running?", name, sock, strerror(-fd));
@@ -169,7 +169,7 @@ int sk_cmd_exec(int argc, char **argv)
 		return sk_cli_error("exec: no command; usage: stockade exec --connect [SOCKET] -- CMD");
 	char def[PATH_MAX], here[PATH_MAX];
 	if (!sock)
-		sock = default_socket(def, sizeof(def));
+		sock = sk_default_socket(def, sizeof(def));
 	if (!workspace && !(workspace = getcwd(here, sizeof(here))))
 		return sk_cli_error("exec: cannot read the current directory");
 	char ws[PATH_MAX];

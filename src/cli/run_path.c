@@ -170,11 +170,13 @@ static int load_profile(const sk_request *req, run_state *s, sk_error *err)
 /* stockade's own state is no business of the command, whatever the
  * profile lets it see: the signing key, the receipts, the session journals
  * that hold its sticky denials, the system daemon's sessions (every uid's
- * env), and the caches whose seccomp programs later runs load.  None of it
- * is in the sandbox; a workspace inside it is refused. */
+ * env), the caches whose seccomp programs later runs load, and the daemon's
+ * socket (whose operator calls would approve the command's own escalations;
+ * the daemon also refuses them from a sandbox).  None of it is in the
+ * sandbox; a workspace inside it is refused. */
 static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 {
-	char state[PATH_MAX], real[PATH_MAX];
+	char state[PATH_MAX], real[PATH_MAX], sock[PATH_MAX];
 	char *cache = NULL;
 	int r = sk_audit_state_dir(req->state_dir, state, sizeof(state), err);
 	if (r < 0)
@@ -187,8 +189,11 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 	(void)sk_mkdir_p(state, 0700);
 	if (cache)
 		(void)sk_mkdir_p(cache, 0700);
-	const char *own[] = { state, cache, SK_SYSTEM_STATE_DIR };
-	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(own); i++) {
+	const char *own[4 + 8] = { state, cache, SK_SYSTEM_STATE_DIR, sk_default_socket(sock, sizeof(sock)) };
+	size_t n = 4;
+	for (size_t i = 0; i < req->n_own_paths && n < SK_ARRAY_LEN(own); i++)
+		own[n++] = req->own_paths[i];
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (!own[i] || !realpath(own[i], real))
 			continue;
 		if (sk_path_beneath(s->workspace, real))

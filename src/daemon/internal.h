@@ -32,6 +32,7 @@ typedef struct client {
 	uid_t uid;
 	gid_t gid;
 	bool operator;          /* may decide escalations and see every session */
+	bool foreign;           /* from another pid namespace (a sandbox): never an operator */
 	char *in;
 	size_t in_len;
 	char *out;
@@ -89,6 +90,7 @@ typedef struct dmn {
 	unsigned n_spares, n_asked;
 	uint64_t refill_at_ns;  /* when to ask the zygote for more spares, or 0 */
 	char state[PATH_MAX];   /* the daemon's own state dir (resolved) */
+	char socket[PATH_MAX];  /* the listening socket's path ("" = unnamed) */
 	int lfd, sfd;
 	dsession *sessions;
 	client *clients;
@@ -117,6 +119,7 @@ int dmn_session_save(dmn *d, const dsession *s);
 void dmn_sessions_load(dmn *d);
 /* The state dir of uid's sessions and receipts (created, owned by uid). */
 int dmn_state_dir_for(dmn *d, uid_t uid, gid_t gid, char *buf, size_t n);
+bool dmn_peer_in_our_pidns(pid_t pid);
 bool dmn_is_operator(const dmn *d, uid_t uid, gid_t gid, int fd);
 
 /* spares.c: call dmn_zygote_start before anything secret is in memory. */

@@ -102,7 +102,7 @@ int dmn_start_exec(dmn *d, client *c, dsession *s, json_t *params, json_t *id, j
 			     .home = s->home,
 			     .session = s->id, .state_dir = sdir, .env = s->env, .exec_env = p.env,
 			     .stdin_data = p.stdin_data, .stdin_len = p.stdin_len, .timeout_ms = p.timeout_ms,
-			     .uid = s->uid, .gid = s->gid };
+			     .uid = s->uid, .gid = s->gid, .own_socket = d->socket[0] ? d->socket : NULL };
 	r = spawn(d, j, &wj, err);
 	free(p.argv);
 	if (r < 0)

@@ -9,10 +9,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "stockade/audit.h"
@@ -144,8 +146,9 @@ static void accept_client(dmn *d)
 		close(fd);
 		return;
 	}
-	*c = (client){ .next = d->clients, .fd = fd, .uid = cred.uid, .gid = cred.gid,
-		       .operator = dmn_is_operator(d, cred.uid, cred.gid, fd) };
+	bool ours = dmn_peer_in_our_pidns(cred.pid);
+	*c = (client){ .next = d->clients, .fd = fd, .uid = cred.uid, .gid = cred.gid, .foreign = !ours,
+		       .operator = ours && dmn_is_operator(d, cred.uid, cred.gid, fd) };
 	d->clients = c;
 }
 
@@ -330,9 +333,24 @@ static void shutdown_all(dmn *d)
 	sweep(d);
 }
 
+/* Where the listening socket is (named, or handed over by systemd): every
+ * sandbox of ours hides it. */
+static void resolve_socket(dmn *d)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a);
+	memset(&a, 0, sizeof(a));
+	if (getsockname(d->lfd, (struct sockaddr *)&a, &len) < 0 || a.sun_family != AF_UNIX || !a.sun_path[0])
+		return;   /* abstract or unnamed: no file to hide (nor to reach) */
+	a.sun_path[sizeof(a.sun_path) - 1] = '\0';
+	if (!realpath(a.sun_path, d->socket) && a.sun_path[0] == '/')
+		snprintf(d->socket, sizeof(d->socket), "%s", a.sun_path);
+}
+
 int sk_daemon_run(const sk_daemon_options *o, sk_error *err)
 {
 	dmn d = { .o = o, .lfd = o->listen_fd, .started_ns = sk_now_ns(), .zfd = -1 };
+	resolve_socket(&d);
 	sk_sched_short_slice(true);   /* inherited by the zygote and its spares */
 	int r = sk_audit_state_dir(o->state_dir, d.state, sizeof(d.state), err);
 	if (r < 0 || (r = dmn_zygote_start(&d, err)) < 0)

@@ -235,7 +235,10 @@ static void m_escalation_decide(dmn *d, client *c, sk_rpc_msg *m)
 {
 	if (!c->operator)
 		return dmn_reply_error(d, c, m->id, SK_RPC_NOT_OPERATOR,
-				       "deciding escalations needs an operator (root, --operator-uid or --operator-group)");
+				       c->foreign ? "deciding escalations needs an operator in the daemon's own pid "
+						    "namespace, never a command inside a sandbox"
+						  : "deciding escalations needs an operator (root, --operator-uid or "
+						    "--operator-group)");
 	sk_decide_params p;
 	sk_error err = { 0 };
 	if (sk_rpc_decide_params(m->params, &p, &err) < 0)

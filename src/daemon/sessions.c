@@ -190,6 +190,21 @@ int dmn_state_dir_for(dmn *d, uid_t uid, gid_t gid, char *buf, size_t n)
 	return 0;
 }
 
+/* An operator's peer runs in the daemon's own pid namespace.  No stockade
+ * sandbox does (each has a pid namespace of its own), whatever name of the
+ * socket it reached: a command cannot approve its own escalation.  Unknown
+ * (the peer is gone, in another namespace: pid 0, or out of reach): no. */
+bool dmn_peer_in_our_pidns(pid_t pid)
+{
+	char path[64];
+	struct stat mine, theirs;
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat("/proc/self/ns/pid", &mine) == 0 && stat(path, &theirs) == 0 && mine.st_dev == theirs.st_dev &&
+	       mine.st_ino == theirs.st_ino;
+}
+
 bool dmn_is_operator(const dmn *d, uid_t uid, gid_t gid, int fd)
 {
 	if (uid == 0)

@@ -207,6 +207,11 @@ static _Noreturn void worker_main(const sk_worker_job *j)
 	req.profile = j->profile;
 	req.session = j->session;
 	req.state_dir = state_dir;
+	const char *own[] = { j->own_socket };
+	if (j->own_socket) {
+		req.own_paths = own;
+		req.n_own_paths = 1;
+	}
 	if (j->timeout_ms) {
 		req.limits.timeout_ms = j->timeout_ms;
 		req.limits_set |= SK_LIMIT_SET_TIMEOUT;
@@ -249,9 +254,10 @@ static json_t *job_json(const sk_worker_job *j)
 		json_array_append_new(argv, json_string(j->argv[i]));
 	/* A task travels as its address: the spare is a fork of this same
 	 * image (daemon -> zygote -> spare), so the address is the function. */
-	return json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:s?, s:I, s:I, s:I, s:I, s:O?}", "argv", argv,
-			 "cwd", j->cwd, "workspace", j->workspace, "profile", j->profile, "session", j->session,
-			 "state_dir", j->state_dir, "env", j->env, "exec_env", j->exec_env, "home", j->home,
+	return json_pack("{s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:O?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:O?}",
+			 "argv", argv, "cwd", j->cwd, "workspace", j->workspace, "profile", j->profile, "session",
+			 j->session, "state_dir", j->state_dir, "env", j->env, "exec_env", j->exec_env, "home", j->home,
+			 "own_socket", j->own_socket,
 			 "timeout_ms", (json_int_t)j->timeout_ms, "uid", (json_int_t)j->uid, "gid", (json_int_t)j->gid,
 			 "task", (json_int_t)(uintptr_t)j->task, "ctx", j->task_ctx);
 }
@@ -318,6 +324,7 @@ static int job_parse(const char *text, size_t len, sk_worker_job *j, json_t **ke
 		.state_dir = json_string_value(json_object_get(o, "state_dir")),
 		.env = json_object_get(o, "env"), .exec_env = json_object_get(o, "exec_env"),
 		.home = json_string_value(json_object_get(o, "home")),
+		.own_socket = json_string_value(json_object_get(o, "own_socket")),
 		.timeout_ms = (uint64_t)json_integer_value(json_object_get(o, "timeout_ms")),
 		.uid = (uid_t)json_integer_value(json_object_get(o, "uid")),
 		.gid = (gid_t)json_integer_value(json_object_get(o, "gid")),

@@ -26,6 +26,7 @@ typedef struct sk_worker_job {
 	gid_t gid;
 	int out_fd, err_fd, res_fd;   /* the write ends of the three pipes */
 	int stdin_fd;           /* in the worker: the command's stdin, or -1 */
+	const char *own_socket; /* the daemon's socket: hidden in the sandbox */
 	sk_task_fn task;        /* set: run this instead of a command */
 	json_t *task_ctx;
 } sk_worker_job;
