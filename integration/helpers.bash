@@ -44,3 +44,17 @@ except socket.timeout:
 	LISTENER_PID=$!
 	for i in $(seq 50); do [ -e "$LISTENER_LOG.ready" ] && break; sleep 0.1; done
 }
+
+# start_stockaded [OPTION...]: stockaded on $SOCK, state in $DDIR/state, log
+# in $DDIR/log, pid in $DPID; returns once it listens.  As nobody, nobody is
+# also the operator (root always is).
+start_stockaded() {
+	local extra=()
+	[ "$(id -u)" -ne 0 ] || extra=(--group nogroup)
+	[ "$(id -u)" -eq 0 ] || extra=(--operator-uid "$(id -u)")
+	"$(dirname "$STOCKADE")/stockaded" --socket "$SOCK" --state-dir "$DDIR/state" "${extra[@]}" "$@" \
+		</dev/null >>"$DDIR/log" 2>&1 3>&- &
+	DPID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ]
+}

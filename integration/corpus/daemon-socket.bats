@@ -13,7 +13,6 @@
 bats_require_minimum_version 1.5.0
 load corpus
 
-STOCKADED=$(dirname "$STOCKADE")/stockaded
 PY=/usr/bin/python3
 CLIENT="$PY $BATS_TEST_DIRNAME/../daemon_client.py"
 
@@ -36,16 +35,6 @@ for e in esc:
     r = rpc(2, "escalation.decide", {"id": e["id"], "decision": "approve", "reason": "self"})
     print("SELF-APPROVED" if "result" in r else "refused: " + json.dumps(r.get("error")))
 '
-
-start_daemon() {
-	local extra=()
-	[ "$(id -u)" -ne 0 ] || extra=(--group nogroup)
-	[ "$(id -u)" -eq 0 ] || extra=(--operator-uid "$(id -u)")
-	"$STOCKADED" --socket "$SOCK" --state-dir "$DDIR/state" "${extra[@]}" "$@" </dev/null >>"$DDIR/log" 2>&1 3>&- &
-	DPID=$!
-	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	[ -S "$SOCK" ]
-}
 
 setup() {
 	corpus_setup
@@ -76,7 +65,7 @@ assert_still_pending() {
 
 @test "corpus daemon-socket: a command the daemon runs cannot reach the daemon's socket in its workspace" {
 	SOCK="$WS/stockade.sock"
-	start_daemon
+	start_stockaded
 	escalate_ssh
 	run $CLIENT "$SOCK" exec "$sid" "$PY" -c "$ATTACK" "$SOCK"
 	echo "$output"
@@ -87,7 +76,7 @@ assert_still_pending() {
 
 @test "corpus daemon-socket: a command under stockade run cannot approve through a socket it can see" {
 	SOCK="$WS/stockade.sock"
-	start_daemon
+	start_stockaded
 	escalate_ssh
 	# The prefix wrapper cannot know a socket named by --socket: the daemon
 	# itself refuses a decision from outside its pid namespace.
@@ -99,7 +88,7 @@ assert_still_pending() {
 
 @test "corpus daemon-socket: another name of the socket (a hard link) in the workspace approves nothing" {
 	SOCK="$DDIR/s.sock"
-	start_daemon
+	start_stockaded
 	escalate_ssh
 	ln "$SOCK" "$WS/link.sock"
 	run $CLIENT "$SOCK" exec "$sid" "$PY" -c "$ATTACK" "$WS/link.sock"
@@ -112,7 +101,7 @@ assert_still_pending() {
 	[ "$(id -u)" -ne 0 ] || skip "root's default socket is /run/stockade/stockade.sock: /run is private in every sandbox"
 	mkdir -p "$WS/run"
 	SOCK="$WS/run/stockade.sock"
-	XDG_RUNTIME_DIR="$WS/run" start_daemon
+	XDG_RUNTIME_DIR="$WS/run" start_stockaded
 	escalate_ssh
 	run env XDG_RUNTIME_DIR="$WS/run" "$STOCKADE" run --state-dir "$DDIR/run-state" -- \
 		sh -c 'test -S run/stockade.sock && echo SOCKET-VISIBLE; echo done'
