@@ -229,6 +229,28 @@ print("forked", n)
 	[ ! -d "$pids" ] && [ ! -d "$mem" ]
 }
 
+@test "root: the cgroups a killed supervisor left behind are removed by the next run, a live one's kept" {
+	[ "$(id -u)" -eq 0 ] || skip "cgroups are root's here (no delegated cgroup v2 subtree)"
+	[ -d /sys/fs/cgroup/pids ] && [ -d /sys/fs/cgroup/memory ] || skip "this host's limits are not cgroup v1"
+	true & dead=$!; wait "$dead"
+	sleep 30 & live=$!
+	made=()
+	for c in pids memory; do
+		own=$(sed -n "s/^[0-9]*:\([^:]*,\)\{0,1\}$c\(,[^:]*\)\{0,1\}:\(.*\)$/\3/p" /proc/self/cgroup)
+		parent=/sys/fs/cgroup/$c${own%/}
+		mkdir "$parent/stockade-$dead" "$parent/stockade-$live"
+		made+=("$parent/stockade-$dead" "$parent/stockade-$live")
+	done
+	sandbox -- true
+	kill "$live"
+	for d in "${made[@]}"; do
+		case $d in
+		*-"$dead") [ ! -d "$d" ] ;;
+		*) [ -d "$d" ]; rmdir "$d" ;;
+		esac
+	done
+}
+
 @test "a memory bomb is contained by the memory limit" {
 	sandbox --memory 256M -- python3 -c 'b = bytearray(1 << 30); print("ALLOCATED", len(b))'
 	[ "$status" -ne 0 ]

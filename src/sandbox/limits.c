@@ -1,8 +1,11 @@
 /* Resource bounds: a cgroup where one can be had (root with cgroup v1, or a
  * delegated cgroup v2 subtree), and rlimits always.  Which applied is
  * reported, never assumed. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -43,11 +46,42 @@ static int knob(const char *dir, const char *name, uint64_t value)
 	return sk_write_file(path, text);
 }
 
+/* A supervisor killed with SIGKILL leaves its cgroup behind (empty: the
+ * sandbox died with it), and a host keeps only so many (65535 memory
+ * cgroups).  Each run removes those of its siblings whose supervisor is
+ * gone; a live one's may still be empty (its child joins later) and is
+ * left alone, and so is one whose pid was reused (harmless). */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		if (strncmp(e->d_name, "stockade-", 9) || e->d_type != DT_DIR)
+			continue;
+		long pid = strtol(e->d_name + 9, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[512];
+		if (snprintf(path, sizeof(path), "%s/%s", parent, e->d_name) < (int)sizeof(path))
+			rmdir(path);   /* EBUSY: not empty after all; left */
+	}
+	closedir(d);
+}
+
 static int make_child(const char *base, const char *own, char *out, size_t cap)
 {
 	if (snprintf(out, cap, "%s%s/stockade-%d", base, strcmp(own, "/") ? own : "", (int)getpid()) >= (int)cap)
 		return -ENAMETOOLONG;
-	return mkdir(out, 0755) < 0 ? -errno : 0;
+	if (mkdir(out, 0755) < 0)
+		return -errno;
+	char *slash = strrchr(out, '/');
+	*slash = '\0';
+	sweep_stale(out);
+	*slash = '/';
+	return 0;
 }
 
 /* file: cgroup.controllers of a cgroup, or cgroup.subtree_control of its
