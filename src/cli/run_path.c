@@ -174,9 +174,22 @@ static int load_profile(const sk_request *req, run_state *s, sk_error *err)
  * socket (whose operator calls would approve the command's own escalations;
  * the daemon also refuses them from a sandbox).  None of it is in the
  * sandbox; a workspace inside it is refused. */
+/* One of stockade's own paths, where it exists: hidden, or the run refused
+ * when the workspace lies inside it. */
+static int hide_own(run_state *s, const char *path, sk_error *err)
+{
+	char real[PATH_MAX];
+	if (!path || !realpath(path, real))
+		return 0;
+	if (sk_path_beneath(s->workspace, real))
+		return sk_fail(err, EINVAL, "the workspace '%s' is inside stockade's own state '%s'; "
+			       "pass another --workspace", s->workspace, real);
+	return sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_HIDE, err);
+}
+
 static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 {
-	char state[PATH_MAX], real[PATH_MAX], sock[PATH_MAX];
+	char state[PATH_MAX], sock[PATH_MAX];
 	char *cache = NULL;
 	int r = sk_audit_state_dir(req->state_dir, state, sizeof(state), err);
 	if (r < 0)
@@ -189,19 +202,11 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 	(void)sk_mkdir_p(state, 0700);
 	if (cache)
 		(void)sk_mkdir_p(cache, 0700);
-	const char *own[4 + 8] = { state, cache, SK_SYSTEM_STATE_DIR, sk_default_socket(sock, sizeof(sock)) };
-	size_t n = 4;
-	for (size_t i = 0; i < req->n_own_paths && n < SK_ARRAY_LEN(own); i++)
-		own[n++] = req->own_paths[i];
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (!own[i] || !realpath(own[i], real))
-			continue;
-		if (sk_path_beneath(s->workspace, real))
-			r = sk_fail(err, EINVAL, "the workspace '%s' is inside stockade's own state '%s'; "
-				    "pass another --workspace", s->workspace, real);
-		else
-			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_HIDE, err);
-	}
+	const char *own[] = { state, cache, SK_SYSTEM_STATE_DIR, sk_default_socket(sock, sizeof(sock)) };
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(own); i++)
+		r = hide_own(s, own[i], err);
+	for (size_t i = 0; r == 0 && i < req->n_own_paths; i++)
+		r = hide_own(s, req->own_paths[i], err);
 	free(cache);
 	return r;
 }

@@ -472,6 +472,16 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/* A thread's own notification and answer buffers, of the kernel's sizes
+ * (never smaller than ours).  0, or -ENOMEM with what was made freed by
+ * the caller. */
+static int alloc_buffers(broker *b)
+{
+	b->req = calloc(1, b->req_size < sizeof(*b->req) ? sizeof(*b->req) : b->req_size);
+	b->resp = calloc(1, b->resp_size < sizeof(*b->resp) ? sizeof(*b->resp) : b->resp_size);
+	return b->req && b->resp ? 0 : -ENOMEM;
+}
+
 /* Init keeps only these fds (the rest were closed): none may be handed
  * to the command, whatever path leads to them. */
 static void remember_own_fds(broker *b, const int *fds, size_t n)
@@ -516,9 +526,7 @@ static broker *start_helper(broker *b)
 	remember_own_fds(b, &b->shared->stop_fd, 1);   /* never handed out either */
 	*h = *b;
 	memset(&h->stats, 0, sizeof(h->stats));
-	h->req = calloc(1, b->req_size < sizeof(*b->req) ? sizeof(*b->req) : b->req_size);
-	h->resp = calloc(1, b->resp_size < sizeof(*b->resp) ? sizeof(*b->resp) : b->resp_size);
-	if (h->req && h->resp && b->shared->stop_fd >= 0) {
+	if (alloc_buffers(h) == 0 && b->shared->stop_fd >= 0) {
 		pthread_t thread;
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
@@ -561,9 +569,7 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 	broker b = { .cfg = cfg, .listener = listener, .event_fd = event_fd,
 		     .req_size = sizes.seccomp_notif, .resp_size = sizes.seccomp_notif_resp,
 		     .private_net = cfg->net == SK_NET_NONE };
-	b.req = calloc(1, b.req_size < sizeof(*b.req) ? sizeof(*b.req) : b.req_size);
-	b.resp = calloc(1, b.resp_size < sizeof(*b.resp) ? sizeof(*b.resp) : b.resp_size);
-	if (!b.req || !b.resp)
+	if (alloc_buffers(&b) < 0)
 		return -ENOMEM;
 	const int own[] = { listener, event_fd, sig_fd, report_fd };
 	remember_own_fds(&b, own, SK_ARRAY_LEN(own));

@@ -84,13 +84,14 @@ static int make_child(const char *base, const char *own, char *out, size_t cap)
 	return 0;
 }
 
-/* file: cgroup.controllers of a cgroup, or cgroup.subtree_control of its
- * parent (the same list: what the parent hands down). */
-static bool has_controllers(const char *dir, const char *file)
+/* What a cgroup made under dir gets: dir's subtree_control is its child's
+ * cgroup.controllers. */
+static bool hands_down_controllers(const char *dir)
 {
 	char path[512];
 	_cleanup_free_ char *text = NULL;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir) >= (int)sizeof(path))
+		return false;
 	if (sk_read_file(path, 4096, &text, NULL) < 0)
 		return false;
 	return strstr(text, "pids") && strstr(text, "memory");
@@ -112,17 +113,16 @@ static bool try_v2(const sk_limits *lim, sk_cgroup *cg)
 	const char *mnt = cgroup2_mount();
 	if (!mnt || own_cgroup("", own, sizeof(own)) < 0)
 		return false;
-	/* Asked of our own cgroup first: no cgroup made and removed on every
-	 * run where nothing is delegated (a hybrid host's unified tree). */
+	/* Asked of our own cgroup, before any is made: no cgroup made and
+	 * removed on every run where nothing is delegated (a hybrid host). */
 	char parent[512];
 	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") ? own : "");
-	if (!has_controllers(parent, "cgroup.subtree_control"))
+	if (!hands_down_controllers(parent))
 		return false;
 	char *dir = cg->paths[0];
 	if (make_child(mnt, own, dir, sizeof(cg->paths[0])) < 0)
 		return false;
-	if (!has_controllers(dir, "cgroup.controllers") ||
-	    (lim->pids && knob(dir, "pids.max", lim->pids) < 0) ||
+	if ((lim->pids && knob(dir, "pids.max", lim->pids) < 0) ||
 	    (lim->memory_bytes && knob(dir, "memory.max", lim->memory_bytes) < 0)) {
 		rmdir(dir);
 		dir[0] = '\0';
