@@ -3,6 +3,12 @@
  *    random chunkings from 1 byte to 64 KiB: no secret nor any encoded
  *    form of it survives, and the streamed output equals the redaction of
  *    the whole input at once (seeded, a few hundred rounds);
+ *  - the same when encodings of the secrets are wrapped into lines (base64
+ *    -w N, PEM, xxd -p) at any width from 16 to 128, LF or CRLF: no form
+ *    survives in the output with its line breaks removed;
+ *  - joining lines adds nothing where no form crosses a break: with
+ *    literals only, redacting the whole input equals redacting it line by
+ *    line;
  *  - a stream holds back only what can still become a match: a complete
  *    line without the beginning of a secret goes out at once. */
 #include <check.h>
@@ -131,7 +137,32 @@ static void random_secret(secret *s)
 	}
 }
 
-static void random_piece(buf *in, const secret *secs, size_t n_secs)
+/* An encoding of data around a secret, wrapped like base64(1) or xxd -p:
+ * lines of `width` characters, the last one shorter. */
+static void wrapped_piece(buf *in, const secret *sec)
+{
+	uint8_t raw[256];
+	size_t pre = rnd() % 100, post = rnd() % 40;
+	for (size_t k = 0; k < pre; k++)
+		raw[k] = (uint8_t)rnd();
+	memcpy(raw + pre, sec->v, sec->n);
+	for (size_t k = 0; k < post; k++)
+		raw[pre + sec->n + k] = (uint8_t)rnd();
+	buf enc = { 0 };
+	if (rnd() % 3)
+		b64(raw, pre + sec->n + post, rnd() & 1, rnd() & 1, &enc);
+	else
+		hex(raw, pre + sec->n + post, rnd() & 1, &enc);
+	size_t width = 16 + rnd() % 113;
+	const char *eol = rnd() & 1 ? "\r\n" : "\n";
+	for (size_t at = 0; at < enc.len; at += width) {
+		buf_put(in, enc.p + at, enc.len - at < width ? enc.len - at : width);
+		buf_str(in, eol);
+	}
+	free(enc.p);
+}
+
+static void random_piece(buf *in, const secret *secs, size_t n_secs, bool wrapped)
 {
 	const secret *sec = &secs[rnd() % n_secs];
 	static const char *const lines[] = {
@@ -143,6 +174,10 @@ static void random_piece(buf *in, const secret *secs, size_t n_secs)
 		"token: ",
 		"password=",
 	};
+	if (wrapped && rnd() % 4 == 0) {
+		wrapped_piece(in, sec);
+		return;
+	}
 	switch (rnd() % 12) {
 	case 0: case 1: {   /* random bytes */
 		for (size_t k = rnd() % 400; k > 0; k--) {
@@ -259,6 +294,29 @@ static void assert_no_form_survives(const buf *out, const secret *sec, size_t i,
 	free(f.p);
 }
 
+/* The output with every line break removed, as a decoder would read a
+ * wrapped encoding: no base64 or hex form of the secret in it. */
+static void assert_no_wrapped_form(const buf *out, const secret *sec, size_t i, int round)
+{
+	buf joined = { 0 }, f = { 0 };
+	for (size_t k = 0; k < out->len; k++)
+		if (out->p[k] != '\n' && out->p[k] != '\r')
+			buf_put(&joined, out->p + k, 1);
+	for (int upper = 0; upper < 2; upper++) {
+		f.len = 0;
+		hex(sec->v, sec->n, upper, &f);
+		assert_absent_round(&joined, &f, "wrapped hex", i, round);
+	}
+	for (unsigned align = 0; align < 3; align++)
+		for (int u = 0; u < 2; u++) {
+			f.len = 0;
+			b64_core(sec->v, sec->n, align, u, &f);
+			assert_absent_round(&joined, &f, "wrapped base64", i, round);
+		}
+	free(joined.p);
+	free(f.p);
+}
+
 #define ROUNDS_PER_TEST 5
 
 static void property_round(int round)
@@ -277,14 +335,16 @@ static void property_round(int round)
 	buf in = { 0 };
 	size_t target = 500 + rnd() % 12000;
 	while (in.len < target)
-		random_piece(&in, secs, n_secs);
+		random_piece(&in, secs, n_secs, round % 2);
 
 	buf whole = { 0 };
 	char *w;
 	ck_assert_int_eq(sk_redact_buffer(r, in.p, in.len, &w, &whole.len, NULL), 0);
 	whole.p = w;
-	for (size_t i = 0; i < n_secs; i++)
+	for (size_t i = 0; i < n_secs; i++) {
 		assert_no_form_survives(&whole, &secs[i], i, round);
+		assert_no_wrapped_form(&whole, &secs[i], i, round);
+	}
 	for (int k = 0; k < 3; k++) {
 		size_t max = (size_t)1 << (rnd() % 17);   /* 1 byte .. 64 KiB */
 		buf out = { 0 };
@@ -303,6 +363,56 @@ START_TEST(test_property_random_chunkings)
 {
 	for (int k = 0; k < ROUNDS_PER_TEST; k++)
 		property_round(_i * ROUNDS_PER_TEST + k);
+}
+END_TEST
+
+/* Joined lines add nothing where no form crosses a break: with literals
+ * only (none holding a line break), the whole input redacted at once
+ * equals the redaction of each of its lines. */
+static void line_by_line_round(int round)
+{
+	rng = 0xD1CEULL * (uint64_t)(round + 1) ^ 0x9E3779B97F4A7C15ULL;
+	secret secs[4];
+	sk_redact_literals *l;
+	ck_assert_int_eq(sk_redact_literals_new(&l, NULL, NULL), 0);
+	for (size_t i = 0; i < 4; i++) {
+		random_secret(&secs[i]);
+		for (size_t k = 0; k < secs[i].n; k++)
+			if (secs[i].v[k] == '\n' || secs[i].v[k] == '\r')
+				secs[i].v[k] = 'n';
+		ck_assert_int_ge(sk_redact_literals_add(l, NULL, secs[i].v, secs[i].n), 0);
+	}
+	sk_redactor *r = build("", l, NULL);
+	sk_redact_literals_free(l);
+	buf in = { 0 }, by_line = { 0 };
+	while (in.len < 20000)
+		random_piece(&in, secs, 4, false);
+	/* and lines that are joined: base64 lines that hold no secret */
+	for (int k = 0; k < 200; k++)
+		buf_str(&in, k % 3 ? "U0dWc2JHOHNJRmR2Y214a0lRPT0K\n" : "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n");
+	char *w, *piece;
+	size_t wlen, plen;
+	ck_assert_int_eq(sk_redact_buffer(r, in.p, in.len, &w, &wlen, NULL), 0);
+	for (size_t at = 0; at < in.len;) {
+		const char *nl = memchr(in.p + at, '\n', in.len - at);
+		size_t n = nl ? (size_t)(nl - (in.p + at)) + 1 : in.len - at;
+		ck_assert_int_eq(sk_redact_buffer(r, in.p + at, n, &piece, &plen, NULL), 0);
+		buf_put(&by_line, piece, plen);
+		free(piece);
+		at += n;
+	}
+	ck_assert_msg(wlen == by_line.len && !memcmp(w, by_line.p, wlen),
+		      "round %d: the whole input is redacted otherwise than line by line", round);
+	free(w);
+	free(by_line.p);
+	free(in.p);
+	sk_redactor_free(r);
+}
+
+START_TEST(test_joined_lines_add_nothing)
+{
+	for (int k = 0; k < ROUNDS_PER_TEST; k++)
+		line_by_line_round(_i * ROUNDS_PER_TEST + k);
 }
 END_TEST
 
@@ -352,7 +462,7 @@ START_TEST(test_parallel_large_feeds)
 	sk_redact_literals_free(l);
 	buf in = { 0 };
 	while (in.len < (10u << 20))
-		random_piece(&in, secs, 4);
+		random_piece(&in, secs, 4, true);
 	char *w;
 	size_t wlen;
 	ck_assert_int_eq(sk_redact_buffer(r, in.p, in.len, &w, &wlen, NULL), 0);
@@ -472,6 +582,39 @@ START_TEST(test_multiline_literal_held)
 }
 END_TEST
 
+/* A wrapped encoding's line that may go on into a secret's form waits for
+ * the next line; one whose end cannot is out at once. */
+START_TEST(test_wrapped_line_held)
+{
+	fixture f;
+	/* base64 of "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxsk-canary-1234567890", wrapped at 64 */
+	open_stream(&f, "", "sk-canary-1234567890", NULL);
+	feed(&f, "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHNrLWNhbmFy\n");
+	ck_assert_msg(strlen(out_str(&f)) < 60, "the line that begins the form waits (out: %s)", out_str(&f));
+	feed(&f, "eS0xMjM0NTY3ODkw\n");
+	ck_assert_msg(strstr(out_str(&f), "[REDACTED:literal]"), "redacted once the form is complete (out: %s)",
+		      out_str(&f));
+	feed(&f, "done\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	ck_assert_msg(!strstr(out_str(&f), "NrLWNhbmFy") && strstr(out_str(&f), "[REDACTED:literal]"),
+		      "the form across the break is redacted (out: %s)", out_str(&f));
+	close_stream(&f);
+}
+END_TEST
+
+/* A line that ends in 16 encoding characters and cannot go on into a form
+ * is not held: a hash at the end of a line is out at once. */
+START_TEST(test_unwrapped_line_not_held)
+{
+	fixture f;
+	open_stream(&f, "", "sk-canary-1234567890", NULL);
+	feed(&f, "commit 3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39\n");
+	ck_assert_str_eq(out_str(&f), "commit 3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	close_stream(&f);
+}
+END_TEST
+
 static void remove_cache(void)
 {
 	char cmd[128];
@@ -493,6 +636,9 @@ int main(void)
 	tcase_add_test(tc, test_literal_prefix_held);
 	tcase_add_test(tc, test_multiline_rule_keeps_window);
 	tcase_add_test(tc, test_multiline_literal_held);
+	tcase_add_test(tc, test_wrapped_line_held);
+	tcase_add_test(tc, test_unwrapped_line_not_held);
+	tcase_add_loop_test(tc, test_joined_lines_add_nothing, 0, 10);
 	tcase_add_loop_test(tc, test_property_random_chunkings, 0, 300 / ROUNDS_PER_TEST);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

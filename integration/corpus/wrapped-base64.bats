@@ -6,14 +6,12 @@
 # openssl and PEM do at 64), and the redactor matches a literal's base64
 # forms only unbroken, so a value whose encoding crosses a wrap goes
 # through, decodable across the line break.
-# OPEN: the cases below are skipped, with this reason, until the redactor
-# gets a de-wrapped view of base64 blocks (src/redact/stream.c).  Each case
-# was checked to fail without the skip.
+# Fixed 2026-12-07: the redactor matches the literal forms in a de-wrapped
+# view of the output as well (src/redact/dewrap.c).  Each case was checked
+# to fail on the binary before the fix (`canary decodable from: ...`).
 
 bats_require_minimum_version 1.5.0
 load corpus
-
-OPEN="OPEN BYPASS (2026-12-07): line-wrapped base64 of a known secret is not redacted; see this file's header"
 
 setup() { corpus_setup; }
 teardown() { corpus_teardown; }
@@ -38,7 +36,6 @@ PY
 }
 
 @test "corpus wrapped-base64: a committed .env printed as base64 (76 columns) hides its value" {
-	skip "$OPEN"
 	git init -q . && git config user.email a@b && git config user.name a
 	# 53 bytes before the value: its encoding starts at column 71 and
 	# crosses the wrap at 76.
@@ -50,7 +47,6 @@ PY
 }
 
 @test "corpus wrapped-base64: a secret env value in openssl-style 64-column base64 is redacted" {
-	skip "$OPEN"
 	# The value the redactor knows (a withheld variable) reaches the output
 	# by another way in: a file in the workspace that holds it.
 	# 40 bytes before it: its encoding crosses the wrap at column 64.
@@ -58,4 +54,30 @@ PY
 	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'base64 -w 64 pad'
 	[ "$status" -eq 0 ]
 	no_decodable_canary
+}
+
+# no_decodable_hex: the same for hex (lower or upper case), newlines removed.
+no_decodable_hex() {
+	/usr/bin/python3 - "$CANARY" "$output" <<'PY'
+import re, sys
+canary, out = sys.argv[1].encode(), sys.argv[2]
+for run in re.findall(r"[0-9A-Fa-f\r\n]{16,}", out):
+    s = re.sub(r"[\r\n]", "", run)
+    for off in range(2):
+        t = s[off:]
+        t = t[: len(t) - len(t) % 2]
+        if canary in bytes.fromhex(t):
+            sys.exit("canary decodable from: " + run[:60])
+PY
+}
+
+@test "corpus wrapped-base64: a secret env value dumped as wrapped hex (basenc --base16, CRLF) is redacted" {
+	# The 60-column hex of xxd -p (basenc's default is 76), with the line
+	# ends of a Windows tool: 25 bytes before it, the canary's hex crosses the
+	# wrap at column 60.
+	printf 'x%.0s' $(seq 25) > pad && printf '%s' "$CANARY" >> pad
+	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'basenc --base16 -w 60 pad | sed "s/\$/\r/"'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[REDACTED:"* ]]
+	no_decodable_hex
 }

@@ -221,8 +221,10 @@ static int index_forms(sk_redactor *r, const form_vec *fv)
 		bytes[i] = fv->v[i].bytes;
 		lens[i] = fv->v[i].len;
 		names[i] = fv->v[i].name;
-		if (fv->v[i].len > r->window)
-			r->window = fv->v[i].len;
+		/* a form matched across line breaks spans them too (dewrap.c) */
+		size_t span = rx_dewrap_span(fv->v[i].len + 16);
+		if (span > r->window)
+			r->window = span;
 	}
 	return rx_litset_new(&r->lits, bytes, lens, names, n);
 }

@@ -85,6 +85,54 @@ void rx_litset_scan(const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos, u
 bool rx_litset_live(const rx_litset *ls, const uint8_t *p, size_t avail, uint64_t q,
 		    uint64_t next);
 
+/* litmatch.c: the forms found in a byte sequence that grows at its end
+ * (a stream, or its de-wrapped view), candidates verified byte for byte. */
+typedef struct rx_waiting {
+	uint64_t start;
+	uint32_t form;
+} rx_waiting;
+typedef struct rx_litmatch {
+	uint64_t next;        /* the next sampled offset to probe */
+	rx_waiting *v;        /* candidates waiting for their last bytes */
+	size_t n, cap;
+} rx_litmatch;
+/* A match of a form labelled `name` over [start, end); negative: error. */
+typedef int (*rx_lit_match_fn)(void *ctx, uint32_t name, uint64_t start, uint64_t end);
+/* buf holds the sequence from buf_pos up to end; `final`: nothing follows
+ * (waiting candidates are dropped).  Returns the first error of fn. */
+int rx_litmatch_scan(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		     uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The oldest offset a future match can start at, as far as the probes and
+ * the waiting candidates know (see rx_litset_live for the rest). */
+uint64_t rx_litmatch_oldest(const rx_litmatch *m);
+/* Forget the candidates; probe from `next` (a multiple of 8) on. */
+void rx_litmatch_restart(rx_litmatch *m, uint64_t next);
+void rx_litmatch_free(rx_litmatch *m);
+
+/* dewrap.c: a stream's de-wrapped view, where an encoding that was
+ * broken into lines (base64 -w 76, PEM, xxd -p) is one run again.  A line
+ * break is joined after RX_WRAP_MIN encoding characters; a stream keeps at
+ * least that many bytes before the ones it has emitted (so that a break
+ * whose line ends in a live position is still seen as joinable). */
+#define RX_WRAP_MIN 16
+typedef struct rx_dewrap rx_dewrap;
+int rx_dewrap_new(rx_dewrap **out);
+void rx_dewrap_free(rx_dewrap *dw);
+/* Take in the stream's bytes up to `end` (buf holds the stream from
+ * buf_pos on), scan the view for the forms of ls, and report each match
+ * that crosses a removed line break by its stream range.  `final`: the
+ * stream ends at `end`. */
+int rx_dewrap_feed(rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		   uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The first stream offset that a match the view may still report can
+ * cover (UINT64_MAX: none); the bytes before it are final as far as the
+ * view is concerned.  Same arguments as the last feed. */
+uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf,
+			uint64_t buf_pos, uint64_t end);
+/* How many stream bytes a view match of `len` bytes can span at most
+ * (the line breaks inside it included): the stream must keep that much. */
+size_t rx_dewrap_span(size_t len);
+
 /* linebound.c: true when no match of the regex can contain a newline, so
  * that a stream may release every byte up to the last newline it saw. */
 bool rx_regex_line_bounded(const char *regex);

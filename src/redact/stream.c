@@ -2,7 +2,9 @@
  *
  * Input is taken in slices; each slice is appended to the pending buffer
  * and scanned by the pattern stream (Vectorscan, match ends) and by the
- * literal set (sampled pieces, verified here: see litscan.c).  A literal's
+ * literal set (sampled pieces, verified in litmatch.c), in the stream and
+ * in its de-wrapped view, where a base64 or hex form broken into lines is
+ * whole again (dewrap.c).  A literal's
  * start is known; a pattern match's start is found in the pending buffer
  * by that rule's block-mode leftmost-start database, once per run of
  * consecutive ends (the ends of one growing match such as a long token
@@ -14,8 +16,9 @@
  * Which bytes are final (flush_limit): everything older than the window
  * (T - window, T = bytes fed so far); and, when no rule can match across
  * a newline, everything up to the last newline, except from the first
- * byte that may begin a literal form.  So a line without the beginning of
- * a secret goes out as soon as it is complete.
+ * byte that may begin a literal form, or a form across the line break
+ * that may follow (rx_dewrap_hold).  So a line without the beginning of a
+ * secret goes out as soon as it is complete.
  *
  * Why the output does not depend on the chunking: a byte at p is decided
  * only once every match that could cover it is known, and every decision
@@ -41,7 +44,8 @@
 #define SLICE_PARALLEL (512u << 10)   /* fewer hand-overs to the pattern thread */
 #define PARALLEL_ROOM (8 * SLICE_PARALLEL)   /* the pending buffer is moved down once in ~6 slices */
 #define OUT_FLUSH (64u << 10)
-#define HISTORY 16   /* bytes kept before the emit point: context for \b */
+#define HISTORY 16   /* bytes kept before the emit point: context for \b, and for dewrap.c */
+_Static_assert(HISTORY >= RX_WRAP_MIN, "a joinable break's line must stay in the buffer");
 
 typedef struct rx_match {
 	uint64_t s, e;      /* s: known for literals only */
@@ -54,11 +58,6 @@ typedef struct rx_mlist {
 	rx_match *v;
 	size_t n, cap;
 } rx_mlist;
-
-typedef struct rx_deferred {
-	uint64_t start;
-	uint32_t form;
-} rx_deferred;
 
 /* The pattern thread (sk_redact_stream_parallel): scans one slice at a
  * time with the stream's Vectorscan stream and its own scratch, into its
@@ -89,9 +88,8 @@ struct sk_redact_stream {
 	hs_scratch_t *scratch;
 
 	uint64_t line_start;   /* just after the last newline fed (0: none yet) */
-	uint64_t lit_next;     /* next sampled offset to probe for literals */
-	rx_deferred *dfr;      /* literal candidates waiting for their last bytes */
-	size_t n_dfr, cap_dfr;
+	rx_litmatch litm;      /* the literal scan of the pending bytes */
+	rx_dewrap *dw;         /* ... and of their de-wrapped view */
 
 	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
 	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
@@ -486,64 +484,24 @@ static int emit_until(sk_redact_stream *s, uint64_t limit)
 
 /* ---- literals ---- */
 
-static void defer(sk_redact_stream *s, uint32_t form, uint64_t start)
-{
-	if (s->n_dfr == s->cap_dfr) {
-		size_t cap = s->cap_dfr ? s->cap_dfr * 2 : 16;
-		rx_deferred *v = realloc(s->dfr, cap * sizeof(*v));
-		if (!v) {
-			s->error = -ENOMEM;
-			return;
-		}
-		s->dfr = v;
-		s->cap_dfr = cap;
-	}
-	s->dfr[s->n_dfr++] = (rx_deferred){ .start = start, .form = form };
-}
-
-/* 1: matched, 0: cannot match, -1: matches so far, bytes missing. */
-static int verify(sk_redact_stream *s, uint32_t f, uint64_t start)
-{
-	uint32_t len, name;
-	const uint8_t *form = rx_litset_form(s->r->lits, f, &len, &name);
-	uint64_t have = s->total - start;
-	if (have >= len) {
-		if (memcmp(at(s, start), form, len))
-			return 0;
-		int e = mlist_push(&s->lm, (rx_match){ .s = start, .e = start + len,
-						       .first_e = start + len, .id = name, .lit = true });
-		if (e < 0)
-			s->error = e;
-		return 1;
-	}
-	return memcmp(at(s, start), form, (size_t)have) ? 0 : -1;
-}
-
-static void on_candidate(void *ctx, uint32_t form, uint64_t start)
+static int on_literal(void *ctx, uint32_t name, uint64_t start, uint64_t end)
 {
 	sk_redact_stream *s = ctx;
-	/* Bytes before the buffer were released: no form was live there. */
-	if (start < s->base - s->head)
-		return;
-	if (verify(s, form, start) < 0)
-		defer(s, form, start);
+	return mlist_push(&s->lm, (rx_match){ .s = start, .e = end, .first_e = end, .id = name, .lit = true });
 }
 
-/* Verify the deferred candidates, then probe up to `end` (the bytes fed so
- * far, or an offset divisible by 8 where the pattern thread takes over). */
-static int scan_literals(sk_redact_stream *s, uint64_t end, bool final)
+/* The literal forms in the bytes fed so far: in the stream, and across
+ * the line breaks of a wrapped encoding (dewrap.c). */
+static int scan_literals(sk_redact_stream *s, bool final)
 {
 	const rx_litset *ls = s->r->lits;
 	if (!ls)
 		return 0;
-	size_t k = 0;
-	for (size_t i = 0; i < s->n_dfr; i++)
-		if (verify(s, s->dfr[i].form, s->dfr[i].start) < 0 && !final)
-			s->dfr[k++] = s->dfr[i];
-	s->n_dfr = k;
 	uint64_t oldest = s->base - s->head;
-	rx_litset_scan(ls, s->buf, oldest, end, final, &s->lit_next, on_candidate, s);
-	return s->error;
+	int e = rx_litmatch_scan(&s->litm, ls, s->buf, oldest, s->total, final, on_literal, s);
+	if (e == 0)
+		e = rx_dewrap_feed(s->dw, ls, s->buf, oldest, s->total, final, on_literal, s);
+	return e;
 }
 
 /* Where the final bytes end (see the top of the file). */
@@ -562,8 +520,11 @@ static uint64_t flush_limit(const sk_redact_stream *s)
 		uint64_t longest = rx_litset_max_len(r->lits) + 16;
 		uint64_t q = s->total > longest ? s->total - longest : 0;
 		for (q = q > from ? q : from; q < safe; q++)
-			if (rx_litset_live(r->lits, at(s, q), (size_t)(s->total - q), q, s->lit_next))
+			if (rx_litset_live(r->lits, at(s, q), (size_t)(s->total - q), q, s->litm.next))
 				safe = q;
+		uint64_t held = rx_dewrap_hold(s->dw, r->lits, s->buf, s->base - s->head, s->total);
+		if (held < safe)
+			safe = held;
 	}
 	return safe > lim ? safe : lim;
 }
@@ -707,7 +668,7 @@ static int feed_slice(sk_redact_stream *s, const uint8_t *p, size_t n)
 		return e;
 	const uint8_t *in = s->buf + s->len;
 	append(s, p, n);
-	if ((e = scan_patterns(s, in, n, s->scratch)) < 0 || (e = scan_literals(s, s->total, false)) < 0 ||
+	if ((e = scan_patterns(s, in, n, s->scratch)) < 0 || (e = scan_literals(s, false)) < 0 ||
 	    (e = handle_matches(s)) < 0)
 		return e;
 	return emit_until(s, flush_limit(s));
@@ -729,7 +690,7 @@ static int feed_slice_parallel(sk_redact_stream *s, const uint8_t *p, size_t n)
 	worker_post(s->worker, in, n);
 	if ((e = emit_until(s, limit)) < 0)
 		return e;
-	return scan_literals(s, s->total, false);
+	return scan_literals(s, false);
 }
 
 int sk_redact_feed(sk_redact_stream *s, const void *buf, size_t len)
@@ -792,7 +753,7 @@ int sk_redact_finish(sk_redact_stream *s)
 	if (e == 0)
 		e = close_patterns(s);
 	if (e == 0)
-		e = scan_literals(s, s->total, true);
+		e = scan_literals(s, true);
 	if (e == 0)
 		e = handle_matches(s);
 	if (e == 0)
@@ -826,6 +787,8 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 		s->run_end[i] = UINT64_MAX;
 	s->buf = malloc(s->cap);
 	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
+	if (e == 0 && r->lits)
+		e = rx_dewrap_new(&s->dw);
 	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
@@ -853,7 +816,8 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->pm.v);
 	free(s->pm_w.v);
 	free(s->lm.v);
-	free(s->dfr);
+	rx_litmatch_free(&s->litm);
+	rx_dewrap_free(s->dw);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);
