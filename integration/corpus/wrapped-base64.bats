@@ -6,9 +6,10 @@
 # openssl and PEM do at 64), and the redactor matches a literal's base64
 # forms only unbroken, so a value whose encoding crosses a wrap goes
 # through, decodable across the line break.
-# Fixed 2026-12-07: the redactor matches the literal forms in a de-wrapped
-# view of the output as well (src/redact/dewrap.c).  Each case was checked
-# to fail on the binary before the fix (`canary decodable from: ...`).
+# Fixed 2026-12-07: a literal form also matches across a line break between
+# encoding characters, the break left out (src/redact/dewrap.c).  Each case
+# was checked to fail on the binary before the fix (`canary decodable
+# from: ...`, or no replacement at all).
 
 bats_require_minimum_version 1.5.0
 load corpus

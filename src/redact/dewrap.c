@@ -1,56 +1,54 @@
-/* The de-wrapped view of a stream.
+/* Literal forms across the line breaks of a wrapped encoding.
  *
  * Tools wrap encodings into lines: base64(1) and basenc at 76 columns,
  * openssl and PEM at 64, xxd -p at 60.  A literal's base64 or hex form
  * that crosses such a break is not in the stream in one piece, yet it
- * decodes across the break.  The view joins those lines again.
+ * decodes across the break.
  *
  * A break (`\n` or `\r\n`) is joined when at least WRAP_MIN encoding
  * characters ([A-Za-z0-9+/=_-]) stand right before it and one right after
- * it.  A run of encoding characters and joined breaks enters the view at
- * its first joined break, with up to max_len - 1 characters from before
- * it, and leaves it at its first other byte.  The view holds the run with
- * the breaks removed; it is scanned for the literal forms like the stream
- * (litmatch.c), and a match that crosses a removed break is reported by
- * its stream range, breaks included.  The stream redacts it like any
- * other match.
+ * it.  A form matches across joined breaks when its bytes are the stream's
+ * with those breaks left out (rx_dewrap_verify); the match covers the
+ * breaks too.
+ *
+ * Finding such a form costs no second scan of the output.  Take the part
+ * of the form before its first break:
+ *  - BEFORE + 1 (15) bytes or more: it holds a piece that the stream's own
+ *    probes sample (litscan.c: a form's piece at one of its first 8
+ *    offsets, at a stream offset divisible by 8; 4 for the short forms).
+ *    The candidate's plain verification fails at the break, and the
+ *    literal matcher then verifies across breaks (litmatch.c);
+ *  - shorter: the form begins in the BEFORE bytes before the break.  For
+ *    every joined break, those bytes and the AFTER bytes after it, the
+ *    break left out, are probed like the stream (probe_around), and each
+ *    form that begins before the break and crosses it is a candidate.
+ * So each joined break costs a copy of 29 bytes and four probes; every
+ * other line costs a bit test in a pass over the newlines.
  *
  * Why WRAP_MIN: the lines of a wrapped encoding are full lines of it.  A
- * text line that ends in 16 encoding characters before a line that
- * begins with one costs a scan, nothing more.  Narrower wraps, and
+ * text line that ends in 16 encoding characters before a line that begins
+ * with one costs a few probes, nothing more.  Narrower wraps, and
  * continuation lines that are indented, are not joined (docs/redact.md).
+ * WRAP_MIN > BEFORE + 1 also keeps two joined breaks more than AFTER
+ * apart, and the BEFORE bytes of a break free of other breaks.
  *
- * The stream holds back what a view match may still cover: the view's
- * live positions while a run is in it, and the live end of a line that
- * may be joined to the next (rx_dewrap_hold).  A match of L view bytes
- * spans at most rx_dewrap_span(L) stream bytes, which the stream's window
- * covers (build.c).  The view is bounded: it keeps max_len + 16 bytes
- * between feeds. */
+ * What the stream holds back for this (rx_dewrap_hold): the candidates
+ * still waiting for bytes (litmatch.c), and, while the bytes after a break
+ * have not all come, the BEFORE bytes before it from the first one that
+ * may begin a form.  A match of L form bytes spans at most
+ * rx_dewrap_span(L) stream bytes, which the stream's window covers. */
 #include <string.h>
 
 #include "internal.h"
 
 #define WRAP_MIN RX_WRAP_MIN
+#define BEFORE 14   /* 2K - 2 for the sampling's K = 8 */
+#define AFTER 15    /* enough for a piece at one of the first 8 offsets of a form that begins before the break */
+_Static_assert(WRAP_MIN >= BEFORE + 2, "the bytes probed around a break hold no other break");
 
 static const bool ENC[256] = {
 	['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['0' ... '9'] = true,
 	['+'] = true, ['/'] = true, ['='] = true, ['_'] = true, ['-'] = true,
-};
-
-typedef struct rx_seg {
-	uint64_t view, stream;   /* view bytes from `view` on are stream bytes from `stream` on */
-} rx_seg;
-
-struct rx_dewrap {
-	rx_litmatch lm;       /* the literal scan of the view */
-	uint8_t *buf;         /* view bytes [pos, end) */
-	size_t cap;
-	uint64_t pos, end;
-	rx_seg *seg;          /* the run's segments, oldest first */
-	size_t n_seg, cap_seg;
-	uint64_t src;         /* the stream bytes before src are taken in */
-	bool in_run;
-	unsigned line_run;    /* encoding characters ending the run's last line, at most WRAP_MIN */
 };
 
 /* The stream as the caller holds it: offsets [pos, end) in buf. */
@@ -69,20 +67,9 @@ size_t rx_dewrap_span(size_t len)
 	return len + 2 * ((len + WRAP_MIN - 1) / WRAP_MIN);
 }
 
-int rx_dewrap_new(rx_dewrap **out)
+void rx_dewrap_init(rx_dewrap *dw)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
-}
-
-void rx_dewrap_free(rx_dewrap *dw)
-{
-	if (!dw)
-		return;
-	rx_litmatch_free(&dw->lm);
-	free(dw->buf);
-	free(dw->seg);
-	free(dw);
+	*dw = (rx_dewrap){ .src = 0, .pending = UINT64_MAX };
 }
 
 /* ---- encoding characters, 16 at a time where SSE2 is there ---- */
@@ -118,33 +105,18 @@ static inline unsigned enc_bits16(const uint8_t *p)
 static inline uint64_t newline_bits64(const uint8_t *p)
 {
 #if defined(__SSE2__)
-	uint64_t m = 0;
-	for (int k = 0; k < 4; k++)
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			     _mm_loadu_si128((const __m128i *)(p + 16 * k)), _mm_set1_epi8('\n'))) << (16 * k);
-	return m;
+	const __m128i nl = _mm_set1_epi8('\n');
+	uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl));
+	uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), nl));
+	uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), nl));
+	uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), nl));
+	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 #else
 	uint64_t m = 0;
 	for (int k = 0; k < 64; k++)
 		m |= (uint64_t)(p[k] == '\n') << k;
 	return m;
 #endif
-}
-
-/* How many of p[0..n) are encoding characters, from the start. */
-static size_t enc_span(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-#if defined(__SSE2__)
-	for (; i + 16 <= n; i += 16) {
-		unsigned miss = ~enc_bits16(p + i) & 0xFFFF;
-		if (miss)
-			return i + (size_t)__builtin_ctz(miss);
-	}
-#endif
-	while (i < n && ENC[p[i]])
-		i++;
-	return i;
 }
 
 /* How many of p[0..n) are encoding characters, from the end. */
@@ -170,135 +142,8 @@ static size_t enc_before(const stream_bytes *sb, uint64_t x, size_t max)
 	return enc_span_back(sb->buf + (x - sb->pos) - n, n);
 }
 
-/* Is there a joinable break at x (a byte that is not an encoding
- * character)?  1: yes, the run goes on at *after; 0: no; -1: the bytes
- * that tell have not arrived. */
-static int break_at(const stream_bytes *sb, uint64_t x, bool final, uint64_t *after)
-{
-	uint64_t nl = x;
-	if (byte_at(sb, x) == '\r') {
-		if (x + 1 == sb->end)
-			return final ? 0 : -1;
-		nl = x + 1;
-	}
-	if (byte_at(sb, nl) != '\n')
-		return 0;
-	if (nl + 1 == sb->end)
-		return final ? 0 : -1;
-	*after = nl + 1;
-	return ENC[byte_at(sb, nl + 1)];
-}
-
-/* ---- the view ---- */
-
-static int view_append(rx_dewrap *dw, const uint8_t *p, size_t n)
-{
-	size_t have = (size_t)(dw->end - dw->pos);
-	if (have + n > dw->cap) {
-		size_t cap = (have + n) * 2;
-		uint8_t *b = realloc(dw->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		dw->buf = b;
-		dw->cap = cap;
-	}
-	memcpy(dw->buf + have, p, n);
-	dw->end += n;
-	return 0;
-}
-
-static int add_segment(rx_dewrap *dw, uint64_t stream)
-{
-	if (dw->n_seg == dw->cap_seg) {
-		size_t cap = dw->cap_seg ? dw->cap_seg * 2 : 64;
-		rx_seg *v = realloc(dw->seg, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		dw->seg = v;
-		dw->cap_seg = cap;
-	}
-	dw->seg[dw->n_seg++] = (rx_seg){ .view = dw->end, .stream = stream };
-	return 0;
-}
-
-/* The segment that holds view offset v (>= the first segment's start). */
-static size_t segment_of(const rx_dewrap *dw, uint64_t v)
-{
-	size_t a = 0, b = dw->n_seg;   /* the last segment starting at or before v */
-	while (b - a > 1) {
-		size_t mid = a + (b - a) / 2;
-		if (dw->seg[mid].view <= v)
-			a = mid;
-		else
-			b = mid;
-	}
-	return a;
-}
-
-static uint64_t stream_offset(const rx_dewrap *dw, uint64_t v)
-{
-	const rx_seg *g = &dw->seg[segment_of(dw, v)];
-	return g->stream + (v - g->view);
-}
-
-struct report {
-	rx_dewrap *dw;
-	rx_lit_match_fn fn;
-	void *ctx;
-};
-
-/* A view match: the stream's own scan finds the ones inside one segment. */
-static int on_view_match(void *ctx, uint32_t name, uint64_t start, uint64_t end)
-{
-	struct report *r = ctx;
-	size_t first = segment_of(r->dw, start), last = segment_of(r->dw, end - 1);
-	if (first == last)
-		return 0;
-	const rx_seg *a = &r->dw->seg[first], *b = &r->dw->seg[last];
-	return r->fn(r->ctx, name, a->stream + (start - a->view), b->stream + (end - 1 - b->view) + 1);
-}
-
-static int scan_view(rx_dewrap *dw, const rx_litset *ls, bool final, rx_lit_match_fn fn, void *ctx)
-{
-	struct report r = { .dw = dw, .fn = fn, .ctx = ctx };
-	return rx_litmatch_scan(&dw->lm, ls, dw->buf, dw->pos, dw->end, final, on_view_match, &r);
-}
-
-/* A run enters the view: the characters before its first joined break
- * (ending at stream offset brk), then the line after it (from after). */
-static int start_run(rx_dewrap *dw, const rx_litset *ls, const stream_bytes *sb, uint64_t brk,
-		     uint64_t after)
-{
-	size_t max_len = rx_litset_max_len(ls);
-	size_t k = enc_before(sb, brk, max_len > 1 ? max_len - 1 : 1);
-	uint64_t v = (dw->end + 7) & ~(uint64_t)7;   /* the probes sample multiples of 8 */
-	dw->pos = dw->end = v;
-	dw->n_seg = 0;
-	rx_litmatch_restart(&dw->lm, v);
-	int e = add_segment(dw, brk - k);
-	if (e == 0)
-		e = view_append(dw, sb->buf + (brk - k - sb->pos), k);
-	if (e == 0)
-		e = add_segment(dw, after);
-	dw->in_run = true;
-	dw->line_run = 0;
-	dw->src = after;
-	return e;
-}
-
-/* The run leaves the view: what it still holds is scanned as final. */
-static int end_run(rx_dewrap *dw, const rx_litset *ls, rx_lit_match_fn fn, void *ctx)
-{
-	int e = scan_view(dw, ls, true, fn, ctx);
-	dw->in_run = false;
-	dw->pos = dw->end;
-	dw->n_seg = 0;
-	rx_litmatch_restart(&dw->lm, dw->end);
-	return e;
-}
-
-/* Is the newline at n a joinable break?  1: yes (its break begins at
- * *brk); 0: no; -1: the byte after it has not arrived. */
+/* Is the newline at n a joined break?  1: yes, the break begins at *brk;
+ * 0: no; -1: the byte after it has not arrived. */
 static int join_at(const stream_bytes *sb, uint64_t n, bool final, uint64_t *brk)
 {
 	uint64_t b = n > sb->pos && byte_at(sb, n - 1) == '\r' ? n - 1 : n;
@@ -310,140 +155,146 @@ static int join_at(const stream_bytes *sb, uint64_t n, bool final, uint64_t *brk
 	return ENC[byte_at(sb, n + 1)];
 }
 
-/* Outside a run: find the next joinable break, 64 bytes at a time (most
- * lines are text; a line costs a bit test).  false: waiting for bytes. */
-static bool find_join(rx_dewrap *dw, const rx_litset *ls, const stream_bytes *sb, bool final, int *err)
+int rx_dewrap_verify(const uint8_t *form, size_t len, const uint8_t *buf, uint64_t buf_pos,
+		     uint64_t end, uint64_t start, uint64_t *match_end)
 {
-	while (dw->src < sb->end) {
-		uint64_t at = dw->src, left = sb->end - at;
-		const uint8_t *p = sb->buf + (at - sb->pos);
+	stream_bytes sb = { .buf = buf, .pos = buf_pos, .end = end };
+	uint64_t x = start;
+	bool joined = false;
+	for (size_t i = 0; i < len;) {
+		if (x == end)
+			return -1;
+		uint8_t c = byte_at(&sb, x);
+		if (c == form[i]) {
+			i++, x++;
+			continue;
+		}
+		uint64_t n = c == '\r' ? x + 1 : x, brk = 0;
+		if (c != '\n' && c != '\r')
+			return 0;
+		if (n == end)
+			return -1;
+		if (byte_at(&sb, n) != '\n')
+			return 0;
+		int j = join_at(&sb, n, false, &brk);
+		if (j <= 0)
+			return j;
+		x = n + 1;
+		joined = true;
+	}
+	if (!joined)
+		return 0;   /* a plain match: the caller's */
+	*match_end = x;
+	return 1;
+}
+
+struct around {
+	rx_litmatch *m;
+	const rx_litset *ls;
+	const stream_bytes *sb;
+	uint64_t origin;   /* the stream offset of the first byte probed */
+	rx_lit_match_fn fn;
+	void *ctx;
+	int error;
+};
+
+static void on_around(void *ctx, uint32_t f, uint64_t start)
+{
+	struct around *a = ctx;
+	uint32_t len, name;
+	rx_litset_form(a->ls, f, &len, &name);
+	/* begins after the break, or ends before it: not this break's */
+	if (start >= BEFORE || start + len <= BEFORE || a->error)
+		return;
+	const stream_bytes *sb = a->sb;
+	a->error = rx_litmatch_offer(a->m, a->ls, sb->buf, sb->pos, sb->end, f, a->origin + start, a->fn,
+				     a->ctx);
+}
+
+/* The forms that begin in the BEFORE bytes before the break at brk and
+ * cross it: probed in those bytes and the (up to) AFTER bytes from after. */
+static int probe_around(rx_litmatch *m, const rx_litset *ls, const stream_bytes *sb, uint64_t brk,
+			uint64_t after, rx_lit_match_fn fn, void *ctx)
+{
+	uint8_t near[BEFORE + AFTER];
+	size_t n = sb->end - after < AFTER ? (size_t)(sb->end - after) : AFTER;
+	memcpy(near, sb->buf + (brk - BEFORE - sb->pos), BEFORE);
+	memcpy(near + BEFORE, sb->buf + (after - sb->pos), n);
+	struct around a = { .m = m, .ls = ls, .sb = sb, .origin = brk - BEFORE, .fn = fn, .ctx = ctx };
+	uint64_t next = 0;
+	rx_litset_scan(ls, near, 0, BEFORE + n, true, &next, on_around, &a);
+	return a.error;
+}
+
+int rx_dewrap_feed(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
+		   uint64_t buf_pos, uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
+{
+	stream_bytes sb = { .buf = buf, .pos = buf_pos, .end = end };
+	if (dw->src < buf_pos)   /* not reached: the stream keeps what was not looked at */
+		dw->src = buf_pos;
+	dw->pending = UINT64_MAX;
+	/* 64 bytes at a time: most lines are text, and cost a bit test */
+	while (dw->src < end) {
+		uint64_t at = dw->src, left = end - at;
+		const uint8_t *p = buf + (at - buf_pos);
 		uint64_t lines;
 		if (left >= 64) {
 			lines = newline_bits64(p);
-		} else {
+			left = 64;
+		} else {   /* the last bytes: one newline at a time */
 			const uint8_t *nl = memchr(p, '\n', (size_t)left);
-			lines = nl ? 1ULL << (nl - p) : 0;
-			left = nl ? (uint64_t)(nl - p) + 1 : left;
+			if (!nl) {
+				dw->src = end;
+				break;
+			}
+			at += (uint64_t)(nl - p);
+			lines = 1;
+			left = 1;
 		}
 		for (; lines; lines &= lines - 1) {
 			uint64_t n = at + (uint64_t)__builtin_ctzll(lines), brk = 0;
-			int j = join_at(sb, n, final, &brk);
-			if (j < 0) {
+			uint8_t last = n > buf_pos ? byte_at(&sb, n - 1) : 0;
+			if (!ENC[last] && last != '\r')   /* most text lines: no more to look at */
+				continue;
+			int j = join_at(&sb, n, final, &brk);
+			if (j < 0 || (j > 0 && n + 1 + AFTER > end && !final)) {
+				dw->src = dw->pending = n;   /* the bytes after it are to come */
+				return 0;
+			}
+			int e = j > 0 ? probe_around(m, ls, &sb, brk, n + 1, fn, ctx) : 0;
+			if (e < 0) {
 				dw->src = n;
-				return false;
-			}
-			if (j > 0) {
-				*err = start_run(dw, ls, sb, brk, n + 1);
-				return *err == 0;
+				return e;
 			}
 		}
-		dw->src = at + (left < 64 ? left : 64);
+		dw->src = at + left;
 	}
-	return true;
-}
-
-/* In a run: take its characters and joined breaks.  false: waiting. */
-static bool take_run(rx_dewrap *dw, const rx_litset *ls, const stream_bytes *sb, bool final,
-		     rx_lit_match_fn fn, void *ctx, int *err)
-{
-	while (dw->src < sb->end) {
-		const uint8_t *p = sb->buf + (dw->src - sb->pos);
-		size_t k = enc_span(p, (size_t)(sb->end - dw->src));
-		if ((*err = view_append(dw, p, k)) < 0)
-			return false;
-		dw->line_run = dw->line_run + k < WRAP_MIN ? dw->line_run + (unsigned)k : WRAP_MIN;
-		dw->src += k;
-		if (dw->src == sb->end)
-			return true;
-		uint64_t after = 0;
-		int j = dw->line_run >= WRAP_MIN ? break_at(sb, dw->src, final, &after) : 0;
-		if (j < 0)
-			return false;
-		if (j == 0) {
-			*err = end_run(dw, ls, fn, ctx);
-			return *err == 0;
-		}
-		if ((*err = add_segment(dw, after)) < 0)
-			return false;
-		dw->line_run = 0;
-		dw->src = after;
-	}
-	return true;
-}
-
-/* Keep what the scan and rx_dewrap_hold still read: from the oldest
- * waiting candidate or probe, and the last max_len + 16 bytes. */
-static void trim(rx_dewrap *dw, const rx_litset *ls)
-{
-	uint64_t longest = rx_litset_max_len(ls) + 16;
-	uint64_t keep = dw->end > longest ? dw->end - longest : 0;
-	uint64_t oldest = rx_litmatch_oldest(&dw->lm);
-	if (oldest < keep)
-		keep = oldest;
-	if (keep <= dw->pos)
-		return;
-	memmove(dw->buf, dw->buf + (keep - dw->pos), (size_t)(dw->end - keep));
-	dw->pos = keep;
-	size_t drop = segment_of(dw, keep);
-	memmove(dw->seg, dw->seg + drop, (dw->n_seg - drop) * sizeof(*dw->seg));
-	dw->n_seg -= drop;
-}
-
-int rx_dewrap_feed(rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
-		   uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
-{
-	stream_bytes sb = { .buf = buf, .pos = buf_pos, .end = end };
-	if (dw->src < buf_pos)   /* not reached: the stream keeps what was not taken in */
-		dw->src = buf_pos;
-	int e = 0;
-	bool more = true;
-	while (e == 0 && more && dw->src < end)
-		more = dw->in_run ? take_run(dw, ls, &sb, final, fn, ctx, &e)
-				  : find_join(dw, ls, &sb, final, &e);
-	if (e == 0 && dw->in_run)
-		e = final ? end_run(dw, ls, fn, ctx) : scan_view(dw, ls, false, fn, ctx);
-	if (e == 0 && dw->in_run)
-		trim(dw, ls);
-	return e;
-}
-
-/* The first position in the view's last bytes where a form may still be
- * reported, or UINT64_MAX. */
-static uint64_t view_live(const rx_dewrap *dw, const rx_litset *ls)
-{
-	uint64_t first = UINT64_MAX;
-	for (size_t i = 0; i < dw->lm.n; i++)
-		if (dw->lm.v[i].start < first)
-			first = dw->lm.v[i].start;
-	uint64_t longest = rx_litset_max_len(ls) + 16;
-	uint64_t q = dw->end > longest ? dw->end - longest : 0;
-	for (q = q > dw->pos ? q : dw->pos; q < dw->end && q < first; q++)
-		if (rx_litset_live(ls, dw->buf + (q - dw->pos), (size_t)(dw->end - q), q, dw->lm.next))
-			first = q;
-	return first;
+	return 0;
 }
 
 uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf,
 			uint64_t buf_pos, uint64_t end)
 {
-	if (dw->in_run) {
-		uint64_t v = view_live(dw, ls);
-		return v == UINT64_MAX ? v : stream_offset(dw, v);
-	}
-	/* A line that may be joined to the next: its live end. */
 	stream_bytes sb = { .buf = buf, .pos = buf_pos, .end = end };
-	uint64_t e = end;
-	if (e > buf_pos && byte_at(&sb, e - 1) == '\n')
-		e--;
-	if (e > buf_pos && byte_at(&sb, e - 1) == '\r')
-		e--;
-	if (e == end)
-		return UINT64_MAX;   /* a line still open: the stream's own hold covers it */
-	size_t k = enc_before(&sb, e, rx_litset_max_len(ls) + 16);
-	if (k < WRAP_MIN)
+	uint64_t brk, after;
+	if (dw->pending != UINT64_MAX) {
+		after = dw->pending + 1;
+		brk = byte_at(&sb, dw->pending - 1) == '\r' ? dw->pending - 1 : dw->pending;
+	} else if (end > buf_pos && byte_at(&sb, end - 1) == '\r') {
+		brk = after = end;   /* a \r\n may be coming */
+		brk--;
+	} else {
 		return UINT64_MAX;
-	for (uint64_t q = e - k; q < e; q++)
-		if (rx_litset_live(ls, buf + (q - buf_pos), (size_t)(e - q), q, UINT64_MAX))
-			return q;
+	}
+	if (enc_before(&sb, brk, WRAP_MIN) < WRAP_MIN)
+		return UINT64_MAX;
+	/* the BEFORE bytes and what came after the break, the break left out */
+	uint8_t near[BEFORE + AFTER];
+	size_t n = end - after < AFTER ? (size_t)(end - after) : AFTER;
+	memcpy(near, buf + (brk - BEFORE - buf_pos), BEFORE);
+	memcpy(near + BEFORE, buf + (after - buf_pos), n);
+	for (size_t q = 0; q < BEFORE; q++)
+		if (rx_litset_live(ls, near + q, BEFORE + n - q, q, 0))
+			return brk - BEFORE + q;
 	return UINT64_MAX;
 }

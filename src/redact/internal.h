@@ -85,8 +85,8 @@ void rx_litset_scan(const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos, u
 bool rx_litset_live(const rx_litset *ls, const uint8_t *p, size_t avail, uint64_t q,
 		    uint64_t next);
 
-/* litmatch.c: the forms found in a byte sequence that grows at its end
- * (a stream, or its de-wrapped view), candidates verified byte for byte. */
+/* litmatch.c: the forms found in a stream's pending bytes, candidates
+ * verified byte for byte, in one piece or across joined line breaks. */
 typedef struct rx_waiting {
 	uint64_t start;
 	uint32_t form;
@@ -98,39 +98,44 @@ typedef struct rx_litmatch {
 } rx_litmatch;
 /* A match of a form labelled `name` over [start, end); negative: error. */
 typedef int (*rx_lit_match_fn)(void *ctx, uint32_t name, uint64_t start, uint64_t end);
-/* buf holds the sequence from buf_pos up to end; `final`: nothing follows
+/* buf holds the stream from buf_pos up to end; `final`: nothing follows
  * (waiting candidates are dropped).  Returns the first error of fn. */
 int rx_litmatch_scan(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		     uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
-/* The oldest offset a future match can start at, as far as the probes and
- * the waiting candidates know (see rx_litset_live for the rest). */
-uint64_t rx_litmatch_oldest(const rx_litmatch *m);
-/* Forget the candidates; probe from `next` (a multiple of 8) on. */
-void rx_litmatch_restart(rx_litmatch *m, uint64_t next);
+/* A candidate found by other probes: verified now, or kept waiting. */
+int rx_litmatch_offer(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		      uint64_t end, uint32_t form, uint64_t start, rx_lit_match_fn fn, void *ctx);
+/* The first start of a waiting candidate, or UINT64_MAX. */
+uint64_t rx_litmatch_waiting(const rx_litmatch *m);
 void rx_litmatch_free(rx_litmatch *m);
 
-/* dewrap.c: a stream's de-wrapped view, where an encoding that was
- * broken into lines (base64 -w 76, PEM, xxd -p) is one run again.  A line
- * break is joined after RX_WRAP_MIN encoding characters; a stream keeps at
- * least that many bytes before the ones it has emitted (so that a break
- * whose line ends in a live position is still seen as joinable). */
+/* dewrap.c: forms across the line breaks of a wrapped encoding (base64
+ * -w 76, PEM, xxd -p).  A break is joined after RX_WRAP_MIN encoding
+ * characters; a stream keeps at least that many bytes before the ones it
+ * has emitted (so that the break after a live position is still seen as
+ * one). */
 #define RX_WRAP_MIN 16
-typedef struct rx_dewrap rx_dewrap;
-int rx_dewrap_new(rx_dewrap **out);
-void rx_dewrap_free(rx_dewrap *dw);
-/* Take in the stream's bytes up to `end` (buf holds the stream from
- * buf_pos on), scan the view for the forms of ls, and report each match
- * that crosses a removed line break by its stream range.  `final`: the
- * stream ends at `end`. */
-int rx_dewrap_feed(rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
-		   uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
-/* The first stream offset that a match the view may still report can
- * cover (UINT64_MAX: none); the bytes before it are final as far as the
- * view is concerned.  Same arguments as the last feed. */
+typedef struct rx_dewrap {
+	uint64_t src;       /* the newlines before src are looked at */
+	uint64_t pending;   /* a joined break's newline whose bytes after are to come, or UINT64_MAX */
+} rx_dewrap;
+void rx_dewrap_init(rx_dewrap *dw);
+/* Look at the newlines up to `end` (buf holds the stream from buf_pos
+ * on): around each joined break, offer m the forms that begin just
+ * before it and cross it.  `final`: the stream ends at `end`. */
+int rx_dewrap_feed(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
+		   uint64_t buf_pos, uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* 1: `form` matches the stream from `start` with joined breaks left out
+ * (at least one), ending at *match_end; 0: it does not; -1: it does so
+ * far, bytes are missing. */
+int rx_dewrap_verify(const uint8_t *form, size_t len, const uint8_t *buf, uint64_t buf_pos,
+		     uint64_t end, uint64_t start, uint64_t *match_end);
+/* The first stream offset where a form across a break whose bytes after
+ * have not all come may begin (UINT64_MAX: none).  Same arguments as the
+ * last feed. */
 uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf,
 			uint64_t buf_pos, uint64_t end);
-/* How many stream bytes a view match of `len` bytes can span at most
- * (the line breaks inside it included): the stream must keep that much. */
+/* How many stream bytes a form of `len` bytes can span across breaks. */
 size_t rx_dewrap_span(size_t len);
 
 /* linebound.c: true when no match of the regex can contain a newline, so

@@ -1,8 +1,9 @@
-/* Literal forms found in a byte sequence that grows at its end: the
- * sampled probes of litscan.c give candidates (a form and where it would
- * start), verified here byte for byte; a candidate whose last bytes have
- * not arrived waits and is verified again as they come.  Used by a stream
- * for its own bytes and for its de-wrapped view (dewrap.c). */
+/* Literal forms found in a stream's pending bytes: the sampled probes of
+ * litscan.c (and of dewrap.c, around line breaks) give candidates (a form
+ * and where it would start), verified here byte for byte, as one piece or
+ * across the line breaks of a wrapped encoding (rx_dewrap_verify); a
+ * candidate whose last bytes have not arrived waits and is verified again
+ * as they come. */
 #include <string.h>
 
 #include "internal.h"
@@ -37,12 +38,16 @@ static int verify(struct candidate_ctx *c, uint32_t f, uint64_t start)
 	uint32_t len, name;
 	const uint8_t *form = rx_litset_form(c->ls, f, &len, &name);
 	const uint8_t *p = c->buf + (start - c->buf_pos);
-	uint64_t have = c->end - start;
-	if (have < len)
-		return memcmp(p, form, (size_t)have) ? 0 : -1;
-	if (memcmp(p, form, len))
-		return 0;
-	int e = c->fn(c->fn_ctx, name, start, start + len);
+	uint64_t have = c->end - start, end = start + len;
+	if (have < len ? !memcmp(p, form, (size_t)have) : !memcmp(p, form, len)) {
+		if (have < len)
+			return -1;
+	} else {
+		int w = rx_dewrap_verify(form, len, c->buf, c->buf_pos, c->end, start, &end);
+		if (w <= 0)
+			return w;
+	}
+	int e = c->fn(c->fn_ctx, name, start, end);
 	if (e < 0 && c->error == 0)
 		c->error = e;
 	return 1;
@@ -73,19 +78,22 @@ int rx_litmatch_scan(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, ui
 	return c.error;
 }
 
-uint64_t rx_litmatch_oldest(const rx_litmatch *m)
+int rx_litmatch_offer(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		      uint64_t end, uint32_t form, uint64_t start, rx_lit_match_fn fn, void *ctx)
 {
-	uint64_t oldest = m->next;
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].start < oldest)
-			oldest = m->v[i].start;
-	return oldest;
+	struct candidate_ctx c = { .m = m, .ls = ls, .buf = buf, .buf_pos = buf_pos, .end = end,
+				   .fn = fn, .fn_ctx = ctx };
+	on_candidate(&c, form, start);
+	return c.error;
 }
 
-void rx_litmatch_restart(rx_litmatch *m, uint64_t next)
+uint64_t rx_litmatch_waiting(const rx_litmatch *m)
 {
-	m->n = 0;
-	m->next = next;
+	uint64_t first = UINT64_MAX;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].start < first)
+			first = m->v[i].start;
+	return first;
 }
 
 void rx_litmatch_free(rx_litmatch *m)

@@ -2,9 +2,8 @@
  *
  * Input is taken in slices; each slice is appended to the pending buffer
  * and scanned by the pattern stream (Vectorscan, match ends) and by the
- * literal set (sampled pieces, verified in litmatch.c), in the stream and
- * in its de-wrapped view, where a base64 or hex form broken into lines is
- * whole again (dewrap.c).  A literal's
+ * literal set (sampled pieces, verified in litmatch.c, in one piece or
+ * across the line breaks of a wrapped encoding: dewrap.c).  A literal's
  * start is known; a pattern match's start is found in the pending buffer
  * by that rule's block-mode leftmost-start database, once per run of
  * consecutive ends (the ends of one growing match such as a long token
@@ -88,8 +87,8 @@ struct sk_redact_stream {
 	hs_scratch_t *scratch;
 
 	uint64_t line_start;   /* just after the last newline fed (0: none yet) */
-	rx_litmatch litm;      /* the literal scan of the pending bytes */
-	rx_dewrap *dw;         /* ... and of their de-wrapped view */
+	rx_litmatch litm;      /* the literal forms in the pending bytes */
+	rx_dewrap dw;          /* ... across the line breaks of a wrapped encoding */
 
 	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
 	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
@@ -500,7 +499,7 @@ static int scan_literals(sk_redact_stream *s, bool final)
 	uint64_t oldest = s->base - s->head;
 	int e = rx_litmatch_scan(&s->litm, ls, s->buf, oldest, s->total, final, on_literal, s);
 	if (e == 0)
-		e = rx_dewrap_feed(s->dw, ls, s->buf, oldest, s->total, final, on_literal, s);
+		e = rx_dewrap_feed(&s->dw, &s->litm, ls, s->buf, oldest, s->total, final, on_literal, s);
 	return e;
 }
 
@@ -522,7 +521,11 @@ static uint64_t flush_limit(const sk_redact_stream *s)
 		for (q = q > from ? q : from; q < safe; q++)
 			if (rx_litset_live(r->lits, at(s, q), (size_t)(s->total - q), q, s->litm.next))
 				safe = q;
-		uint64_t held = rx_dewrap_hold(s->dw, r->lits, s->buf, s->base - s->head, s->total);
+		/* candidates across line breaks (dewrap.c): not a plain prefix */
+		uint64_t held = rx_litmatch_waiting(&s->litm);
+		if (held < safe)
+			safe = held;
+		held = rx_dewrap_hold(&s->dw, r->lits, s->buf, s->base - s->head, s->total);
 		if (held < safe)
 			safe = held;
 	}
@@ -787,8 +790,7 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 		s->run_end[i] = UINT64_MAX;
 	s->buf = malloc(s->cap);
 	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
-	if (e == 0 && r->lits)
-		e = rx_dewrap_new(&s->dw);
+	rx_dewrap_init(&s->dw);
 	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
@@ -817,7 +819,6 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->pm_w.v);
 	free(s->lm.v);
 	rx_litmatch_free(&s->litm);
-	rx_dewrap_free(s->dw);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);
