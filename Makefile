@@ -23,7 +23,7 @@ DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
              libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev \
              libvectorscan-dev check bats bubblewrap firejail util-linux \
              iproute2 python3 perl git hyperfine busybox clang libclang-rt-14-dev nodejs chromium \
-             debhelper dpkg-dev fakeroot lintian systemd
+             debhelper dpkg-dev fakeroot lintian systemd xxd bsdextrautils
 
 # Lazily evaluated so that `make deps` works before pkg-config can answer.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -6,6 +6,9 @@
  *  - the same when encodings of the secrets are wrapped into lines (base64
  *    -w N, PEM, xxd -p) at any width from 16 to 128, LF or CRLF: no form
  *    survives in the output with its line breaks removed;
+ *  - the same in hex dumps (xxd -g 1 or 2, -u, -c 8..24; hexdump -C;
+ *    od -tx1 with and without offsets): neither the hex column decoded nor
+ *    the ASCII column holds a secret;
  *  - joining lines adds nothing where no form crosses a break: with
  *    literals only, redacting the whole input equals redacting it line by
  *    line;
@@ -162,6 +165,64 @@ static void wrapped_piece(buf *in, const secret *sec)
 	free(enc.p);
 }
 
+/* A dump of data around a secret as xxd, hexdump -C or od -tx1 print it. */
+static void dump_piece(buf *in, const secret *sec)
+{
+	uint8_t raw[160];
+	size_t pre = rnd() % 40, post = rnd() % 20, n = pre + sec->n + post;
+	for (size_t k = 0; k < pre; k++)
+		raw[k] = (uint8_t)rnd();
+	memcpy(raw + pre, sec->v, sec->n);
+	for (size_t k = 0; k < post; k++)
+		raw[pre + sec->n + k] = (uint8_t)rnd();
+	unsigned fmt = rnd() % 4, per = fmt < 2 ? 8 * (1 + rnd() % 3) : 16, group = fmt == 0 ? 2 : 1;
+	bool upper = rnd() & 1, od_offset = rnd() & 1;
+	char t[32];
+	if (in->len > 0 && in->p[in->len - 1] != '\n')   /* a dump begins a line */
+		buf_str(in, "\n");
+	for (size_t off = 0; off < n; off += per) {
+		size_t k = n - off < per ? n - off : per;
+		if (fmt < 2) {   /* xxd [-g 1] [-u] [-c per] */
+			snprintf(t, sizeof(t), "%08zx:", off);
+			buf_str(in, t);
+			for (size_t i = 0; i < per; i++) {
+				if (i % group == 0)
+					buf_str(in, " ");
+				snprintf(t, sizeof(t), upper ? "%02X" : "%02x", raw[off + (i < k ? i : 0)]);
+				buf_str(in, i < k ? t : "  ");
+			}
+			buf_str(in, "  ");
+		} else if (fmt == 2) {   /* hexdump -C */
+			snprintf(t, sizeof(t), "%08zx ", off);
+			buf_str(in, t);
+			for (size_t i = 0; i < 16; i++) {
+				snprintf(t, sizeof(t), " %02x", raw[off + (i < k ? i : 0)]);
+				buf_str(in, i == 8 ? " " : "");
+				buf_str(in, i < k ? t : "   ");
+			}
+			buf_str(in, "  |");
+		} else {   /* od -tx1 [-An] */
+			snprintf(t, sizeof(t), "%07zo", off);
+			buf_str(in, od_offset ? t : "");
+			for (size_t i = 0; i < k; i++) {
+				snprintf(t, sizeof(t), " %02x", raw[off + i]);
+				buf_str(in, t);
+			}
+			buf_str(in, "\n");
+			continue;
+		}
+		for (size_t i = 0; i < k; i++) {
+			char c = raw[off + i] >= 0x20 && raw[off + i] < 0x7F ? (char)raw[off + i] : '.';
+			buf_put(in, &c, 1);
+		}
+		buf_str(in, fmt == 2 ? "|\n" : "\n");
+	}
+	if (fmt >= 2) {   /* the closing offset line */
+		snprintf(t, sizeof(t), fmt == 2 ? "%08zx\n" : "%07zo\n", n);
+		buf_str(in, fmt == 2 || od_offset ? t : "");
+	}
+}
+
 static void random_piece(buf *in, const secret *secs, size_t n_secs, bool wrapped)
 {
 	const secret *sec = &secs[rnd() % n_secs];
@@ -175,7 +236,10 @@ static void random_piece(buf *in, const secret *secs, size_t n_secs, bool wrappe
 		"password=",
 	};
 	if (wrapped && rnd() % 4 == 0) {
-		wrapped_piece(in, sec);
+		if (rnd() & 1)
+			wrapped_piece(in, sec);
+		else
+			dump_piece(in, sec);
 		return;
 	}
 	switch (rnd() % 12) {
@@ -317,6 +381,77 @@ static void assert_no_wrapped_form(const buf *out, const secret *sec, size_t i, 
 	free(f.p);
 }
 
+static bool hexdigit(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* The dumps in the output read back as a person would: for each line with
+ * an offset (or od -An's leading space), the hex column decoded and the
+ * ASCII column, line after line. */
+static void read_dumps(const buf *out, buf *data, buf *text)
+{
+	for (size_t at = 0; at < out->len;) {
+		const char *l = out->p + at, *nl = memchr(l, '\n', out->len - at);
+		size_t n = nl ? (size_t)(nl - l) : out->len - at;
+		at += n + 1;
+		size_t h = 0;
+		while (h < n && hexdigit(l[h]))
+			h++;
+		size_t from = h >= 7 && h < n && (l[h] == ':' || l[h] == ' ') ? h + 1 : n > 0 && l[0] == ' ' ? 0 : n;
+		if (from == n) {   /* not a dump line: the next dump is read apart */
+			buf_put(data, "\n", 1);
+			buf_put(text, "\n", 1);
+			continue;
+		}
+		size_t hex_end = n, asc = n, asc_end = n;
+		const char *bar = memmem(l + from, n - from, "  |", 3);
+		const char *gap = memmem(l + from + 1, n - from - (n > from), "  ", 2);
+		if (bar && l[n - 1] == '|') {
+			hex_end = (size_t)(bar - l), asc = hex_end + 3, asc_end = n - 1;
+		} else if (from > 0 && l[h] == ':' && gap) {
+			hex_end = (size_t)(gap - l);
+			for (asc = hex_end; asc < n && l[asc] == ' ';)
+				asc++;
+		}
+		char pair[2];
+		int k = 0;
+		for (size_t i = from; i < hex_end; i++) {
+			if (!hexdigit(l[i]))
+				continue;
+			pair[k++] = l[i];
+			if (k == 2) {
+				char b[3] = { pair[0], pair[1], 0 };
+				uint8_t v = (uint8_t)strtoul(b, NULL, 16);
+				buf_put(data, &v, 1);
+				k = 0;
+			}
+		}
+		if (asc < asc_end)
+			buf_put(text, l + asc, asc_end - asc);
+	}
+}
+
+static void assert_not_in_dumps(const buf *out, const secret *sec, size_t i, int round)
+{
+	buf data = { 0 }, text = { 0 }, shown = { 0 }, raw = { 0 };
+	read_dumps(out, &data, &text);
+	buf_put(&raw, sec->v, sec->n);
+	for (size_t k = 0; k < sec->n; k++) {
+		char c = sec->v[k] >= 0x20 && sec->v[k] < 0x7F ? (char)sec->v[k] : '.';
+		buf_put(&shown, &c, 1);
+	}
+	if (data.len)
+		assert_absent_round(&data, &raw, "the hex column of a dump", i, round);
+	/* the ASCII column shows other bytes as '.': unambiguous for a printable secret only */
+	if (text.len && !memchr(shown.p, '.', shown.len))
+		assert_absent_round(&text, &shown, "the ASCII column of a dump", i, round);
+	free(data.p);
+	free(text.p);
+	free(shown.p);
+	free(raw.p);
+}
+
 #define ROUNDS_PER_TEST 5
 
 static void property_round(int round)
@@ -344,6 +479,7 @@ static void property_round(int round)
 	for (size_t i = 0; i < n_secs; i++) {
 		assert_no_form_survives(&whole, &secs[i], i, round);
 		assert_no_wrapped_form(&whole, &secs[i], i, round);
+		assert_not_in_dumps(&whole, &secs[i], i, round);
 	}
 	for (int k = 0; k < 3; k++) {
 		size_t max = (size_t)1 << (rnd() % 17);   /* 1 byte .. 64 KiB */
@@ -615,6 +751,30 @@ START_TEST(test_unwrapped_line_not_held)
 }
 END_TEST
 
+/* A hex dump is read back: a secret across two xxd lines is redacted in
+ * the hex and the ASCII column, and waits while it may be coming; a text
+ * line that begins like a dump line goes out once it cannot be one. */
+START_TEST(test_hexdump_columns)
+{
+	fixture f;
+	open_stream(&f, "", "sk-canary-1234567890", NULL);
+	feed(&f, "deadbeef is a word\n");
+	ck_assert_str_eq(out_str(&f), "deadbeef is a word\n");
+	feed(&f, "00000000: 7878 7878 7878 7878 7878 7873 6b2d 6361  xxxxxxxxxxxsk-ca\n");
+	ck_assert_msg(!strstr(out_str(&f), "6b2d"), "the line that may begin the secret waits (out: %s)",
+		      out_str(&f));
+	feed(&f, "00000010: 6e61 7279 2d31 3233 3435 3637 3839 300a  nary-1234567890.\n");
+	feed(&f, "00000020: 7878 7878                                xxxx\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	ck_assert_str_eq(out_str(&f),
+			 "deadbeef is a word\n"
+			 "00000000: 7878 7878 7878 7878 7878 78[REDACTED:literal]  xxxxxxxxxxx[REDACTED:literal]\n"
+			 "00000010: [REDACTED:literal]0a  [REDACTED:literal].\n"
+			 "00000020: 7878 7878                                xxxx\n");
+	close_stream(&f);
+}
+END_TEST
+
 static void remove_cache(void)
 {
 	char cmd[128];
@@ -638,6 +798,7 @@ int main(void)
 	tcase_add_test(tc, test_multiline_literal_held);
 	tcase_add_test(tc, test_wrapped_line_held);
 	tcase_add_test(tc, test_unwrapped_line_not_held);
+	tcase_add_test(tc, test_hexdump_columns);
 	tcase_add_loop_test(tc, test_joined_lines_add_nothing, 0, 10);
 	tcase_add_loop_test(tc, test_property_random_chunkings, 0, 300 / ROUNDS_PER_TEST);
 	suite_add_tcase(s, tc);

@@ -221,8 +221,10 @@ static int index_forms(sk_redactor *r, const form_vec *fv)
 		bytes[i] = fv->v[i].bytes;
 		lens[i] = fv->v[i].len;
 		names[i] = fv->v[i].name;
-		/* a form matched across line breaks spans them too (dewrap.c) */
-		size_t span = rx_dewrap_span(fv->v[i].len + 16);
+		/* a form across line breaks spans them too (dewrap.c), one in a
+		 * hex dump its lines (hexdump.c) */
+		size_t span = rx_dewrap_span(fv->v[i].len + 16), dump = rx_hexdump_span(fv->v[i].len);
+		span = span > dump ? span : dump;
 		if (span > r->window)
 			r->window = span;
 	}

@@ -23,7 +23,7 @@
  *    break left out, are probed like the stream (probe_around), and each
  *    form that begins before the break and crosses it is a candidate.
  * So each joined break costs a copy of 29 bytes and four probes; every
- * other line costs a bit test in a pass over the newlines.
+ * other line costs a table lookup in the pass over the newlines (lines.c).
  *
  * Why WRAP_MIN: the lines of a wrapped encoding are full lines of it.  A
  * text line that ends in 16 encoding characters before a line that begins
@@ -69,7 +69,7 @@ size_t rx_dewrap_span(size_t len)
 
 void rx_dewrap_init(rx_dewrap *dw)
 {
-	*dw = (rx_dewrap){ .src = 0, .pending = UINT64_MAX };
+	*dw = (rx_dewrap){ .pending = UINT64_MAX };
 }
 
 /* ---- encoding characters, 16 at a time where SSE2 is there ---- */
@@ -100,24 +100,6 @@ static inline unsigned enc_bits16(const uint8_t *p)
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), sym));
 }
 #endif
-
-/* Bit i set: p[i] is a newline (64 bytes). */
-static inline uint64_t newline_bits64(const uint8_t *p)
-{
-#if defined(__SSE2__)
-	const __m128i nl = _mm_set1_epi8('\n');
-	uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl));
-	uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), nl));
-	uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), nl));
-	uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), nl));
-	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
-#else
-	uint64_t m = 0;
-	for (int k = 0; k < 64; k++)
-		m |= (uint64_t)(p[k] == '\n') << k;
-	return m;
-#endif
-}
 
 /* How many of p[0..n) are encoding characters, from the end. */
 static size_t enc_span_back(const uint8_t *p, size_t n)
@@ -226,50 +208,17 @@ static int probe_around(rx_litmatch *m, const rx_litset *ls, const stream_bytes 
 	return a.error;
 }
 
-int rx_dewrap_feed(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
-		   uint64_t buf_pos, uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
+int rx_dewrap_newline(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
+		      uint64_t buf_pos, uint64_t end, uint64_t n, bool final, rx_lit_match_fn fn, void *ctx)
 {
 	stream_bytes sb = { .buf = buf, .pos = buf_pos, .end = end };
-	if (dw->src < buf_pos)   /* not reached: the stream keeps what was not looked at */
-		dw->src = buf_pos;
-	dw->pending = UINT64_MAX;
-	/* 64 bytes at a time: most lines are text, and cost a bit test */
-	while (dw->src < end) {
-		uint64_t at = dw->src, left = end - at;
-		const uint8_t *p = buf + (at - buf_pos);
-		uint64_t lines;
-		if (left >= 64) {
-			lines = newline_bits64(p);
-			left = 64;
-		} else {   /* the last bytes: one newline at a time */
-			const uint8_t *nl = memchr(p, '\n', (size_t)left);
-			if (!nl) {
-				dw->src = end;
-				break;
-			}
-			at += (uint64_t)(nl - p);
-			lines = 1;
-			left = 1;
-		}
-		for (; lines; lines &= lines - 1) {
-			uint64_t n = at + (uint64_t)__builtin_ctzll(lines), brk = 0;
-			uint8_t last = n > buf_pos ? byte_at(&sb, n - 1) : 0;
-			if (!ENC[last] && last != '\r')   /* most text lines: no more to look at */
-				continue;
-			int j = join_at(&sb, n, final, &brk);
-			if (j < 0 || (j > 0 && n + 1 + AFTER > end && !final)) {
-				dw->src = dw->pending = n;   /* the bytes after it are to come */
-				return 0;
-			}
-			int e = j > 0 ? probe_around(m, ls, &sb, brk, n + 1, fn, ctx) : 0;
-			if (e < 0) {
-				dw->src = n;
-				return e;
-			}
-		}
-		dw->src = at + left;
+	uint64_t brk = 0;
+	int j = join_at(&sb, n, final, &brk);
+	if (j < 0 || (j > 0 && n + 1 + AFTER > end && !final)) {
+		dw->pending = n;   /* the bytes after it are to come */
+		return 1;
 	}
-	return 0;
+	return j > 0 ? probe_around(m, ls, &sb, brk, n + 1, fn, ctx) : 0;
 }
 
 uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t *buf,

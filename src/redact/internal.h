@@ -116,15 +116,20 @@ void rx_litmatch_free(rx_litmatch *m);
  * one). */
 #define RX_WRAP_MIN 16
 typedef struct rx_dewrap {
-	uint64_t src;       /* the newlines before src are looked at */
 	uint64_t pending;   /* a joined break's newline whose bytes after are to come, or UINT64_MAX */
 } rx_dewrap;
 void rx_dewrap_init(rx_dewrap *dw);
-/* Look at the newlines up to `end` (buf holds the stream from buf_pos
- * on): around each joined break, offer m the forms that begin just
- * before it and cross it.  `final`: the stream ends at `end`. */
-int rx_dewrap_feed(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
-		   uint64_t buf_pos, uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The newline at n (buf holds the stream from buf_pos to end): if it is a
+ * joined break, offer m the forms that begin just before it and cross it.
+ * 1: the bytes after it are to come (wait); 0: done; negative: error. */
+int rx_dewrap_newline(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
+		      uint64_t buf_pos, uint64_t end, uint64_t n, bool final, rx_lit_match_fn fn, void *ctx);
+/* An encoding character: [A-Za-z0-9+/=_-]. */
+static inline bool rx_enc_char(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '+' || c == '/' ||
+	       c == '=' || c == '_' || c == '-';
+}
 /* 1: `form` matches the stream from `start` with joined breaks left out
  * (at least one), ending at *match_end; 0: it does not; -1: it does so
  * far, bytes are missing. */
@@ -137,6 +142,53 @@ uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t 
 			uint64_t buf_pos, uint64_t end);
 /* How many stream bytes a form of `len` bytes can span across breaks. */
 size_t rx_dewrap_span(size_t len);
+
+/* hexdump.c: forms in a hex dump of the output (xxd, hexdump -C, od -tx1):
+ * each complete line that parses as a dump line adds its bytes to a view
+ * of the decoded bytes, scanned like the stream; a match is reported as
+ * the hex digits and the ASCII column that show it, line by line. */
+typedef struct rx_hexdump {
+	rx_litmatch lm;         /* the literal forms in the decoded bytes */
+	uint8_t *bytes;         /* decoded bytes [pos, end) */
+	uint64_t *hexpos;       /* ... the stream offset of each one's hex digits */
+	uint64_t *ascpos;       /* ... and of its ASCII column character, or UINT64_MAX */
+	bool *first;            /* ... whether it is the first on its line */
+	size_t cap;
+	uint64_t pos, end;
+	bool in_run;            /* the last complete line was a dump line */
+	uint64_t line_start;    /* the stream offset of the first line not looked at */
+	bool line_cut;          /* ... whose beginning the stream let go: not a dump line */
+} rx_hexdump;
+void rx_hexdump_init(rx_hexdump *hd);
+void rx_hexdump_free(rx_hexdump *hd);
+/* A line that may be a dump line begins with an offset or od -An's space. */
+static inline bool rx_hexdump_may_begin(uint8_t c)
+{
+	return c == ' ' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+/* The line from hd->line_start is complete: its newline is at nl. */
+int rx_hexdump_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		    uint64_t nl, rx_lit_match_fn fn, void *ctx);
+/* After the newlines up to `end`: scan the view (`final`: the last line
+ * too, and the run ends). */
+int rx_hexdump_settle(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		      uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The first stream offset a match of the view, or of a dump line still
+ * open, may cover (UINT64_MAX: none).  Same arguments as the last feed. */
+uint64_t rx_hexdump_hold(const rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf,
+			 uint64_t buf_pos, uint64_t end);
+/* How many stream bytes a match of `len` decoded bytes can span. */
+size_t rx_hexdump_span(size_t len);
+
+/* lines.c: the pass over the newlines for dewrap.c and hexdump.c. */
+typedef struct rx_lines {
+	uint64_t src;          /* the newlines before src are seen */
+	rx_dewrap *dw;
+	rx_hexdump *hd;
+	rx_litmatch *m;        /* the stream's literal matcher (dewrap.c offers to it) */
+} rx_lines;
+int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		  uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
 
 /* linebound.c: true when no match of the regex can contain a newline, so
  * that a stream may release every byte up to the last newline it saw. */

@@ -3,7 +3,8 @@
  * Input is taken in slices; each slice is appended to the pending buffer
  * and scanned by the pattern stream (Vectorscan, match ends) and by the
  * literal set (sampled pieces, verified in litmatch.c, in one piece or
- * across the line breaks of a wrapped encoding: dewrap.c).  A literal's
+ * across the line breaks of a wrapped encoding: dewrap.c), and in the
+ * bytes of a hex dump read back (hexdump.c).  A literal's
  * start is known; a pattern match's start is found in the pending buffer
  * by that rule's block-mode leftmost-start database, once per run of
  * consecutive ends (the ends of one growing match such as a long token
@@ -15,9 +16,10 @@
  * Which bytes are final (flush_limit): everything older than the window
  * (T - window, T = bytes fed so far); and, when no rule can match across
  * a newline, everything up to the last newline, except from the first
- * byte that may begin a literal form, or a form across the line break
- * that may follow (rx_dewrap_hold).  So a line without the beginning of a
- * secret goes out as soon as it is complete.
+ * byte that may begin a literal form, a form across the line break that
+ * may follow (rx_dewrap_hold), or a form in a hex dump (rx_hexdump_hold).
+ * So a line without the beginning of a secret goes out as soon as it is
+ * complete.
  *
  * Why the output does not depend on the chunking: a byte at p is decided
  * only once every match that could cover it is known, and every decision
@@ -89,6 +91,8 @@ struct sk_redact_stream {
 	uint64_t line_start;   /* just after the last newline fed (0: none yet) */
 	rx_litmatch litm;      /* the literal forms in the pending bytes */
 	rx_dewrap dw;          /* ... across the line breaks of a wrapped encoding */
+	rx_hexdump hd;         /* ... in a hex dump */
+	rx_lines lines;        /* the pass over the newlines for those two */
 
 	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
 	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
@@ -489,8 +493,9 @@ static int on_literal(void *ctx, uint32_t name, uint64_t start, uint64_t end)
 	return mlist_push(&s->lm, (rx_match){ .s = start, .e = end, .first_e = end, .id = name, .lit = true });
 }
 
-/* The literal forms in the bytes fed so far: in the stream, and across
- * the line breaks of a wrapped encoding (dewrap.c). */
+/* The literal forms in the bytes fed so far: in the stream, across the
+ * line breaks of a wrapped encoding (dewrap.c), and in a hex dump
+ * (hexdump.c). */
 static int scan_literals(sk_redact_stream *s, bool final)
 {
 	const rx_litset *ls = s->r->lits;
@@ -499,7 +504,7 @@ static int scan_literals(sk_redact_stream *s, bool final)
 	uint64_t oldest = s->base - s->head;
 	int e = rx_litmatch_scan(&s->litm, ls, s->buf, oldest, s->total, final, on_literal, s);
 	if (e == 0)
-		e = rx_dewrap_feed(&s->dw, &s->litm, ls, s->buf, oldest, s->total, final, on_literal, s);
+		e = rx_lines_feed(&s->lines, ls, s->buf, oldest, s->total, final, on_literal, s);
 	return e;
 }
 
@@ -526,6 +531,9 @@ static uint64_t flush_limit(const sk_redact_stream *s)
 		if (held < safe)
 			safe = held;
 		held = rx_dewrap_hold(&s->dw, r->lits, s->buf, s->base - s->head, s->total);
+		if (held < safe)
+			safe = held;
+		held = rx_hexdump_hold(&s->hd, r->lits, s->buf, s->base - s->head, s->total);
 		if (held < safe)
 			safe = held;
 	}
@@ -791,6 +799,8 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 	s->buf = malloc(s->cap);
 	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
 	rx_dewrap_init(&s->dw);
+	rx_hexdump_init(&s->hd);
+	s->lines = (rx_lines){ .dw = &s->dw, .hd = &s->hd, .m = &s->litm };
 	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
@@ -819,6 +829,7 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->pm_w.v);
 	free(s->lm.v);
 	rx_litmatch_free(&s->litm);
+	rx_hexdump_free(&s->hd);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);

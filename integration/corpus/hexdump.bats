@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# Bypass family: a secret printed as a hex dump.  Found 2026-12-07 in
+# review, next to wrapped-base64.bats: `git show HEAD:.env | xxd` printed
+# the committed value in full.  A dump puts 16 bytes on a line, as hex
+# pairs (or groups) and again in an ASCII column, between offsets: neither
+# the raw value nor its hex form is in the output in one piece, yet both
+# columns read back to it.  Fixed the same day: complete dump lines are
+# parsed and their bytes scanned as one decoded view, and a match is
+# redacted in both columns (src/redact/hexdump.c).  Each case was checked to
+# fail on the binary before the fix (no replacement; with that check left
+# out, `canary decodable from the hex column`).
+
+bats_require_minimum_version 1.5.0
+load corpus
+
+setup() { corpus_setup; }
+teardown() { corpus_teardown; }
+
+# no_canary_in_dump FORMAT: the dump in $output, read back the way a human
+# or a script would (the hex column decoded, the ASCII column joined, line
+# after line), does not hold $CANARY.
+no_canary_in_dump() {
+	/usr/bin/python3 - "$1" "$CANARY" "$output" <<'PY'
+import re, sys
+fmt, canary, out = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+data, text = bytearray(), ""
+for line in out.splitlines():
+    if fmt == "xxd":      # 00000000: 7878 7878 ... 616e  xxxxxxxxxxsk-can
+        m = re.match(r"^[0-9a-f]{8}: (.{39})  (.*)$", line)
+        if m:
+            hexpart, asc = m.group(1), m.group(2)
+    elif fmt == "hexdump":   # 00000000  78 78 ... 6e  |xxxxxxxxxxsk-can|
+        m = re.match(r"^[0-9a-f]{8}  (.{48})  \|(.*)\|$", line)
+        if m:
+            hexpart, asc = m.group(1), m.group(2)
+    else:                 # od -An -tx1: " 78 78 78"
+        m = re.match(r"^((?: [0-9a-f]{2})+)$", line)
+        if m:
+            hexpart, asc = m.group(1), ""
+    if not m:
+        continue
+    data += bytes.fromhex("".join(re.findall(r"[0-9a-fA-F]{2}", hexpart)))
+    text += asc
+if canary in data:
+    sys.exit("canary decodable from the hex column")
+if canary.decode() in text:
+    sys.exit("canary in the ASCII column")
+PY
+}
+
+commit_env() {
+	git init -q . && git config user.email a@b && git config user.name a
+	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
+	git add -f .env && git commit -qm env
+}
+
+@test "corpus hexdump: a committed .env printed with xxd hides its value in both columns" {
+	commit_env
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | xxd'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[REDACTED:"* ]]
+	no_canary_in_dump xxd
+}
+
+@test "corpus hexdump: a secret env value in a file dumped by hexdump -C is redacted" {
+	printf 'x%.0s' $(seq 11) > pad && printf '%s\n' "$CANARY" >> pad
+	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'hexdump -C pad'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[REDACTED:"* ]]
+	no_canary_in_dump hexdump
+}
+
+@test "corpus hexdump: od -An -tx1 of a committed secret is redacted" {
+	commit_env
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -An -tx1'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[REDACTED:"* ]]
+	no_canary_in_dump od
+}
