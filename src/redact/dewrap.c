@@ -46,10 +46,11 @@
 #define AFTER 15    /* enough for a piece at one of the first 8 offsets of a form that begins before the break */
 _Static_assert(WRAP_MIN >= BEFORE + 2, "the bytes probed around a break hold no other break");
 
-static const bool ENC[256] = {
+const bool rx_enc[256] = {
 	['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['0' ... '9'] = true,
 	['+'] = true, ['/'] = true, ['='] = true, ['_'] = true, ['-'] = true,
 };
+#define ENC rx_enc
 
 /* The stream as the caller holds it: offsets [pos, end) in buf. */
 typedef struct stream_bytes {
@@ -74,40 +75,13 @@ void rx_dewrap_init(rx_dewrap *dw)
 
 /* ---- encoding characters, 16 at a time where SSE2 is there ---- */
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-
-/* x <= max (unsigned, per byte): 0xFF or 0x00 per byte */
-static __m128i at_most(__m128i x, char max)
-{
-	return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(max)), x);
-}
-
-static __m128i is_byte(__m128i c, char b)
-{
-	return _mm_cmpeq_epi8(c, _mm_set1_epi8(b));
-}
-
-/* Bit i set: p[i] is an encoding character. */
-static inline unsigned enc_bits16(const uint8_t *p)
-{
-	__m128i c = _mm_loadu_si128((const __m128i *)p);
-	__m128i folded = _mm_or_si128(c, _mm_set1_epi8(0x20));   /* A-Z to a-z */
-	__m128i letter = at_most(_mm_sub_epi8(folded, _mm_set1_epi8('a')), 25);
-	__m128i digit = at_most(_mm_sub_epi8(c, _mm_set1_epi8('0')), 9);
-	__m128i sym = _mm_or_si128(_mm_or_si128(is_byte(c, '+'), is_byte(c, '/')),
-				   _mm_or_si128(is_byte(c, '='), _mm_or_si128(is_byte(c, '_'), is_byte(c, '-'))));
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), sym));
-}
-#endif
-
 /* How many of p[0..n) are encoding characters, from the end. */
 static size_t enc_span_back(const uint8_t *p, size_t n)
 {
 	size_t k = 0;
-#if defined(__SSE2__)
+#if RX_HAVE_SSE2
 	for (; k + 16 <= n; k += 16) {
-		unsigned miss = ~enc_bits16(p + n - k - 16) & 0xFFFF;
+		unsigned miss = ~rx_enc_bits16(p + n - k - 16) & 0xFFFF;
 		if (miss)
 			return k + (size_t)(__builtin_clz(miss) - 16);
 	}

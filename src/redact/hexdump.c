@@ -296,7 +296,7 @@ static void trim(rx_hexdump *hd, const rx_litset *ls)
 
 static bool may_be_dump(uint8_t first)
 {
-	return rx_hexdump_may_begin(first);
+	return first == ' ' || is_hex(first);
 }
 
 static int take_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
@@ -387,10 +387,10 @@ uint64_t rx_hexdump_hold(const rx_hexdump *hd, const rx_litset *ls, const uint8_
 			 uint64_t buf_pos, uint64_t end)
 {
 	uint64_t first = NONE;
-	/* a line still open that may become a dump line */
-	const uint8_t *open = buf + (hd->line_start - buf_pos);
-	if (hd->line_start < end && !hd->line_cut &&
-	    (hd->in_run || may_become_dump(open, (size_t)(end - hd->line_start))))
+	/* a line still open that may become a dump line (its beginning is
+	 * still here: rx_hexdump_settle marked it cut otherwise) */
+	if (hd->line_start >= buf_pos && hd->line_start < end && !hd->line_cut &&
+	    (hd->in_run || may_become_dump(buf + (hd->line_start - buf_pos), (size_t)(end - hd->line_start))))
 		first = hd->line_start;
 	if (!hd->in_run)
 		return first;

@@ -102,6 +102,9 @@ typedef int (*rx_lit_match_fn)(void *ctx, uint32_t name, uint64_t start, uint64_
  * (waiting candidates are dropped).  Returns the first error of fn. */
 int rx_litmatch_scan(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		     uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The waiting candidates only, verified again. */
+int rx_litmatch_recheck(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+			uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
 /* A candidate found by other probes: verified now, or kept waiting. */
 int rx_litmatch_offer(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		      uint64_t end, uint32_t form, uint64_t start, rx_lit_match_fn fn, void *ctx);
@@ -124,12 +127,30 @@ void rx_dewrap_init(rx_dewrap *dw);
  * 1: the bytes after it are to come (wait); 0: done; negative: error. */
 int rx_dewrap_newline(rx_dewrap *dw, rx_litmatch *m, const rx_litset *ls, const uint8_t *buf,
 		      uint64_t buf_pos, uint64_t end, uint64_t n, bool final, rx_lit_match_fn fn, void *ctx);
-/* An encoding character: [A-Za-z0-9+/=_-]. */
-static inline bool rx_enc_char(uint8_t c)
+/* The encoding characters: [A-Za-z0-9+/=_-]. */
+extern const bool rx_enc[256];
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define RX_HAVE_SSE2 1
+/* Bit i set: p[i] is an encoding character (16 bytes, SSE2). */
+static inline unsigned rx_enc_bits16(const uint8_t *p)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '+' || c == '/' ||
-	       c == '=' || c == '_' || c == '-';
+	__m128i c = _mm_loadu_si128((const __m128i *)p);
+	__m128i folded = _mm_or_si128(c, _mm_set1_epi8(0x20));   /* A-Z to a-z */
+	__m128i letter = _mm_sub_epi8(folded, _mm_set1_epi8('a'));
+	letter = _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(25)), letter);   /* <= 25 */
+	__m128i digit = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+	digit = _mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit);
+	__m128i sym = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('+')),
+						_mm_cmpeq_epi8(c, _mm_set1_epi8('/'))),
+				   _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('=')),
+						_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('_')),
+							     _mm_cmpeq_epi8(c, _mm_set1_epi8('-')))));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), sym));
 }
+#else
+#define RX_HAVE_SSE2 0
+#endif
 /* 1: `form` matches the stream from `start` with joined breaks left out
  * (at least one), ending at *match_end; 0: it does not; -1: it does so
  * far, bytes are missing. */
@@ -161,11 +182,6 @@ typedef struct rx_hexdump {
 } rx_hexdump;
 void rx_hexdump_init(rx_hexdump *hd);
 void rx_hexdump_free(rx_hexdump *hd);
-/* A line that may be a dump line begins with an offset or od -An's space. */
-static inline bool rx_hexdump_may_begin(uint8_t c)
-{
-	return c == ' ' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
 /* The line from hd->line_start is complete: its newline is at nl. */
 int rx_hexdump_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		    uint64_t nl, rx_lit_match_fn fn, void *ctx);
@@ -185,7 +201,7 @@ typedef struct rx_lines {
 	uint64_t src;          /* the newlines before src are seen */
 	rx_dewrap *dw;
 	rx_hexdump *hd;
-	rx_litmatch *m;        /* the stream's literal matcher (dewrap.c offers to it) */
+	rx_litmatch m;         /* the candidates dewrap.c finds around joined breaks */
 } rx_lines;
 int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		  uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);

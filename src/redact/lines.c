@@ -4,14 +4,11 @@
  *
  * 64 bytes at a time: a bit mask of the newlines, then per newline a table
  * lookup each (the byte before it for a break, the first byte of the line
- * it ends for a dump).  Most lines of text go no further. */
+ * it ends for a dump).  Most lines of text go no further.
+ * The candidates found around joined breaks wait in their own list (ln->m). */
 #include <string.h>
 
 #include "internal.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* Bit i set: p[i] is a newline (64 bytes). */
 static inline uint64_t newline_bits64(const uint8_t *p)
@@ -31,6 +28,41 @@ static inline uint64_t newline_bits64(const uint8_t *p)
 #endif
 }
 
+static bool hex_digit(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Can the complete line l[0..len) be a dump line that begins a run?  A
+ * necessary condition only (hexdump.c decides): an offset of 7 octal or 8
+ * hex digits and what follows it (xxd ':', hexdump -C and od ' '), or od
+ * -An's " HH ". */
+static bool may_begin_dump(const uint8_t *l, uint64_t len)
+{
+	if (len < 9)
+		return false;
+	if (l[0] == ' ')
+		return l[3] == ' ';
+	return hex_digit(l[0]) && (l[7] == ' ' || l[8] == ' ' || l[8] == ':' || hex_digit(l[8]));
+}
+
+/* Can the newline at n be a joined break?  16 encoding characters before
+ * it (dewrap.c decides the rest). */
+static bool may_join(const uint8_t *buf, uint64_t buf_pos, uint64_t n)
+{
+	uint64_t b = n > buf_pos && buf[n - 1 - buf_pos] == '\r' ? n - 1 : n;
+	if (b < buf_pos + 16 || !rx_enc[buf[b - 1 - buf_pos]])
+		return false;
+#if RX_HAVE_SSE2
+	return rx_enc_bits16(buf + (b - 16 - buf_pos)) == 0xFFFF;
+#else
+	for (uint64_t k = b - 16; k < b; k++)
+		if (!rx_enc[buf[k - buf_pos]])
+			return false;
+	return true;
+#endif
+}
+
 /* The newline at n: to each reader that may want it.  1: the pass waits
  * here for more bytes. */
 static int at_newline(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
@@ -38,15 +70,37 @@ static int at_newline(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uin
 {
 	rx_hexdump *hd = ln->hd;
 	int e = 0;
-	if (n >= hd->line_start &&
-	    (hd->in_run || hd->line_cut || hd->line_start < buf_pos || rx_hexdump_may_begin(buf[hd->line_start - buf_pos])))
-		e = rx_hexdump_line(hd, ls, buf, buf_pos, n, fn, ctx);
-	else if (n >= hd->line_start)
-		hd->line_start = n + 1;
-	uint8_t last = n > buf_pos ? buf[n - 1 - buf_pos] : 0;
-	if (e == 0 && (last == '\r' || rx_enc_char(last)))
-		e = rx_dewrap_newline(ln->dw, ln->m, ls, buf, buf_pos, end, n, final, fn, ctx);
+	if (n >= hd->line_start) {
+		if (hd->in_run || hd->line_cut || hd->line_start < buf_pos ||
+		    may_begin_dump(buf + (hd->line_start - buf_pos), n - hd->line_start))
+			e = rx_hexdump_line(hd, ls, buf, buf_pos, n, fn, ctx);
+		else
+			hd->line_start = n + 1;
+	}
+	if (e == 0 && may_join(buf, buf_pos, n))
+		e = rx_dewrap_newline(ln->dw, &ln->m, ls, buf, buf_pos, end, n, final, fn, ctx);
 	return e;
+}
+
+/* The offsets of the newlines in p[0..n), n <= CHUNK, into pos.  Two
+ * slots are written per 64 bytes whatever the count (a third newline is
+ * rare in text): the loop has no branch to mispredict on line ends. */
+#define CHUNK 4096u
+static size_t gather_newlines(const uint8_t *p, size_t n, uint16_t *pos)
+{
+	size_t np = 0, i = 0;
+	for (; i + 64 <= n; i += 64) {
+		uint64_t m = newline_bits64(p + i), m1 = m & (m - 1), m2 = m1 & (m1 - 1);
+		pos[np] = (uint16_t)(i + (unsigned)__builtin_ctzll(m | 1ULL << 63));
+		pos[np + 1] = (uint16_t)(i + (unsigned)__builtin_ctzll(m1 | 1ULL << 63));
+		np += (m != 0) + (m1 != 0);
+		for (; m2; m2 &= m2 - 1)
+			pos[np++] = (uint16_t)(i + (unsigned)__builtin_ctzll(m2));
+	}
+	for (; i < n; i++)
+		if (p[i] == '\n')
+			pos[np++] = (uint16_t)i;
+	return np;
 }
 
 int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
@@ -55,32 +109,19 @@ int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_
 	if (ln->src < buf_pos)   /* not reached: the stream keeps what was not looked at */
 		ln->src = buf_pos;
 	ln->dw->pending = UINT64_MAX;
-	int e = 0;
+	int e = rx_litmatch_recheck(&ln->m, ls, buf, buf_pos, end, final, fn, ctx);
+	uint16_t pos[CHUNK + 2];
 	while (e == 0 && ln->src < end) {
-		uint64_t at = ln->src, left = end - at;
-		const uint8_t *p = buf + (at - buf_pos);
-		uint64_t lines;
-		if (left >= 64) {
-			lines = newline_bits64(p);
-			left = 64;
-		} else {   /* the last bytes: one newline at a time */
-			const uint8_t *nl = memchr(p, '\n', (size_t)left);
-			if (!nl) {
-				ln->src = end;
-				break;
-			}
-			at += (uint64_t)(nl - p);
-			lines = 1;
-			left = 1;
-		}
-		for (; lines && e == 0; lines &= lines - 1) {
-			uint64_t n = at + (uint64_t)__builtin_ctzll(lines);
-			e = at_newline(ln, ls, buf, buf_pos, end, n, final, fn, ctx);
+		uint64_t at = ln->src;
+		size_t n = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+		size_t np = gather_newlines(buf + (at - buf_pos), n, pos);
+		for (size_t k = 0; k < np && e == 0; k++) {
+			e = at_newline(ln, ls, buf, buf_pos, end, at + pos[k], final, fn, ctx);
 			if (e != 0)
-				ln->src = n;   /* waiting (1), or failed */
+				ln->src = at + pos[k];   /* waiting (1), or failed */
 		}
 		if (e == 0)
-			ln->src = at + left;
+			ln->src = at + n;
 	}
 	if (e < 0)
 		return e;

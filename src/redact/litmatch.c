@@ -64,17 +64,32 @@ static void on_candidate(void *ctx, uint32_t form, uint64_t start)
 		c->error = e;
 }
 
+static void recheck(struct candidate_ctx *c, bool final)
+{
+	rx_litmatch *m = c->m;
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (verify(c, m->v[i].form, m->v[i].start) < 0 && !final)
+			m->v[k++] = m->v[i];
+	m->n = k;
+}
+
 int rx_litmatch_scan(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		     uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
 {
 	struct candidate_ctx c = { .m = m, .ls = ls, .buf = buf, .buf_pos = buf_pos, .end = end,
 				   .fn = fn, .fn_ctx = ctx };
-	size_t k = 0;
-	for (size_t i = 0; i < m->n; i++)
-		if (verify(&c, m->v[i].form, m->v[i].start) < 0 && !final)
-			m->v[k++] = m->v[i];
-	m->n = k;
+	recheck(&c, final);
 	rx_litset_scan(ls, buf, buf_pos, end, final, &m->next, on_candidate, &c);
+	return c.error;
+}
+
+int rx_litmatch_recheck(rx_litmatch *m, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+			uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
+{
+	struct candidate_ctx c = { .m = m, .ls = ls, .buf = buf, .buf_pos = buf_pos, .end = end,
+				   .fn = fn, .fn_ctx = ctx };
+	recheck(&c, final);
 	return c.error;
 }
 

@@ -530,6 +530,9 @@ static uint64_t flush_limit(const sk_redact_stream *s)
 		uint64_t held = rx_litmatch_waiting(&s->litm);
 		if (held < safe)
 			safe = held;
+		held = rx_litmatch_waiting(&s->lines.m);
+		if (held < safe)
+			safe = held;
 		held = rx_dewrap_hold(&s->dw, r->lits, s->buf, s->base - s->head, s->total);
 		if (held < safe)
 			safe = held;
@@ -800,7 +803,7 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
 	rx_dewrap_init(&s->dw);
 	rx_hexdump_init(&s->hd);
-	s->lines = (rx_lines){ .dw = &s->dw, .hd = &s->hd, .m = &s->litm };
+	s->lines = (rx_lines){ .dw = &s->dw, .hd = &s->hd };
 	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
@@ -829,6 +832,7 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->pm_w.v);
 	free(s->lm.v);
 	rx_litmatch_free(&s->litm);
+	rx_litmatch_free(&s->lines.m);
 	rx_hexdump_free(&s->hd);
 	free(s->rg);
 	free(s->out);
