@@ -175,7 +175,7 @@ static void dump_piece(buf *in, const secret *sec)
 	memcpy(raw + pre, sec->v, sec->n);
 	for (size_t k = 0; k < post; k++)
 		raw[pre + sec->n + k] = (uint8_t)rnd();
-	unsigned fmt = rnd() % 4, per = fmt < 2 ? 8 * (1 + rnd() % 3) : 16, group = fmt == 0 ? 2 : 1;
+	unsigned fmt = rnd() % 5, per = fmt < 2 ? 8 * (1 + rnd() % 3) : 16, group = fmt == 0 ? 2 : 1;
 	bool upper = rnd() & 1, od_offset = rnd() & 1;
 	char t[32];
 	if (in->len > 0 && in->p[in->len - 1] != '\n')   /* a dump begins a line */
@@ -201,6 +201,24 @@ static void dump_piece(buf *in, const secret *sec)
 				buf_str(in, i < k ? t : "   ");
 			}
 			buf_str(in, "  |");
+		} else if (fmt == 4) {   /* od -c */
+			snprintf(t, sizeof(t), "%07zo", off);
+			buf_str(in, t);
+			for (size_t i = 0; i < k; i++) {
+				uint8_t c = raw[off + i];
+				const char *e = c == 0 ? "\\0" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" :
+						c == '\a' ? "\\a" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\v' ? "\\v" :
+						c == '\\' ? "\\\\" : NULL;
+				if (e)
+					snprintf(t, sizeof(t), "  %s", e);
+				else if (c >= 0x20 && c < 0x7F)
+					snprintf(t, sizeof(t), "   %c", c);
+				else
+					snprintf(t, sizeof(t), " %03o", c);
+				buf_str(in, t);
+			}
+			buf_str(in, "\n");
+			continue;
 		} else {   /* od -tx1 [-An] */
 			snprintf(t, sizeof(t), "%07zo", off);
 			buf_str(in, od_offset ? t : "");
@@ -219,7 +237,7 @@ static void dump_piece(buf *in, const secret *sec)
 	}
 	if (fmt >= 2) {   /* the closing offset line */
 		snprintf(t, sizeof(t), fmt == 2 ? "%08zx\n" : "%07zo\n", n);
-		buf_str(in, fmt == 2 || od_offset ? t : "");
+		buf_str(in, fmt != 3 || od_offset ? t : "");
 	}
 }
 
@@ -386,15 +404,46 @@ static bool hexdigit(char c)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+/* An od -c line (7 octal digits, then cells of 4) into data.  false: not
+ * wholly such a line (nothing read). */
+static bool read_od_c(const char *l, size_t n, buf *data)
+{
+	size_t i = 0;
+	while (i < n && l[i] >= '0' && l[i] <= '7')
+		i++;
+	if (i != 7 || n == 7 || (n - 7) % 4)
+		return false;
+	uint8_t bytes[64];
+	size_t k = 0;
+	for (; i + 4 <= n && k < sizeof(bytes); i += 4) {
+		const char *c = l + i;
+		if (c[0] == ' ' && c[1] == ' ' && c[2] == ' ')
+			bytes[k++] = (uint8_t)c[3];
+		else if (c[0] == ' ' && c[1] == ' ' && c[2] == '\\')
+			bytes[k++] = c[3] == 'n' ? '\n' : c[3] == 't' ? '\t' : c[3] == 'r' ? '\r' : c[3] == '0' ? 0 :
+				     c[3] == 'a' ? '\a' : c[3] == 'b' ? '\b' : c[3] == 'f' ? '\f' : c[3] == 'v' ? '\v' : '\\';
+		else if (c[0] == ' ' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' && c[3] <= '7')
+			bytes[k++] = (uint8_t)((c[1] - '0') << 6 | (c[2] - '0') << 3 | (c[3] - '0'));
+		else
+			return false;
+	}
+	if (i != n)
+		return false;
+	buf_put(data, bytes, k);
+	return true;
+}
+
 /* The dumps in the output read back as a person would: for each line with
- * an offset (or od -An's leading space), the hex column decoded and the
- * ASCII column, line after line. */
+ * an offset (or od -An's leading space), the hex column decoded (od -c:
+ * the cells) and the ASCII column, line after line. */
 static void read_dumps(const buf *out, buf *data, buf *text)
 {
 	for (size_t at = 0; at < out->len;) {
 		const char *l = out->p + at, *nl = memchr(l, '\n', out->len - at);
 		size_t n = nl ? (size_t)(nl - l) : out->len - at;
 		at += n + 1;
+		if (read_od_c(l, n, data))
+			continue;
 		size_t h = 0;
 		while (h < n && hexdigit(l[h]))
 			h++;

@@ -8,7 +8,8 @@
 # parsed and their bytes scanned as one decoded view, and a match is
 # redacted in both columns (src/redact/hexdump.c).  Each case was checked to
 # fail on the binary before the fix (no replacement; with that check left
-# out, `canary decodable from the hex column`).
+# out, `canary decodable from the hex column`).  The od -c case came a
+# commit later, checked the same way (`canary in the od -c cells`).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -33,6 +34,18 @@ for line in out.splitlines():
         m = re.match(r"^[0-9a-f]{8}  (.{48})  \|(.*)\|$", line)
         if m:
             hexpart, asc = m.group(1), m.group(2)
+    elif fmt == "odc":    # od -c: 0000000   A   P   I  \n 303
+        m = re.match(r"^[0-7]{7}((?:.{4})+)$", line)
+        if m:
+            for k in range(0, len(m.group(1)), 4):
+                cell = m.group(1)[k:k + 4]
+                if cell.startswith("   ") or (cell[:2] == "  " and cell[2] != "\\"):
+                    text += cell[3]
+                elif cell[:3] == "  \\":
+                    text += {"n": "\n", "t": "\t", "0": "\0"}.get(cell[3], "?")
+                else:
+                    text += "?"
+        continue
     else:                 # od -An -tx1: " 78 78 78"
         m = re.match(r"^((?: [0-9a-f]{2})+)$", line)
         if m:
@@ -44,7 +57,7 @@ for line in out.splitlines():
 if canary in data:
     sys.exit("canary decodable from the hex column")
 if canary.decode() in text:
-    sys.exit("canary in the ASCII column")
+    sys.exit("canary in the ASCII column" if fmt != "odc" else "canary in the od -c cells")
 PY
 }
 
@@ -76,4 +89,12 @@ commit_env() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump od
+}
+
+@test "corpus hexdump: od -c of a committed .env is redacted" {
+	commit_env
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -c'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[REDACTED:"* ]]
+	no_canary_in_dump odc
 }

@@ -7,7 +7,7 @@
  * line when it is one; the bytes of consecutive dump lines are decoded
  * into a view, and the view is scanned for the literal forms like the
  * stream (litmatch.c).  A match is redacted, line by line, over its hex
- * digits and its ASCII column.
+ * digits (od -c: its cells) and its ASCII column.
  *
  * A line is a dump line only when it parses whole: an offset, hex tokens
  * of whole bytes, and (xxd, hexdump -C) an ASCII column that shows exactly
@@ -16,8 +16,9 @@
  *   xxd [-u] [-g N] [-c N]  00000000: 7878 7878 736b 2d63  xxxxsk-c
  *   hexdump -C, hd          00000000  78 78 73 6b  2d 63  |xxsk-c|
  *   od -tx1 [-An]           0000000 78 78 73 6b 2d 63   (or no offset)
- * Not read: od -c and od -x, hexdump's and xxd -e's little-endian words,
- * xxd -i (docs/redact.md).
+ *   od -c                   0000000   x   x   s   k  \n 303
+ * Not read: od -x, hexdump's and xxd -e's little-endian words, xxd -i
+ * (docs/redact.md).
  *
  * Cost: in the pass over the newlines (lines.c), a line that does not
  * begin with a hex digit or a space costs a comparison; the others are
@@ -51,9 +52,17 @@ static bool is_hex(uint8_t c)
 typedef struct dump_line {
 	unsigned n;
 	uint8_t byte[LINE_BYTES_MAX];
-	uint16_t hex[LINE_BYTES_MAX];   /* offset in the line of each byte's first hex digit */
+	uint16_t hex[LINE_BYTES_MAX];   /* offset in the line of each byte's token (hex digits, od -c cell) */
+	uint8_t width[LINE_BYTES_MAX];  /* ... and its length */
 	uint16_t asc;                   /* offset of the ASCII column, or UINT16_MAX */
 } dump_line;
+
+static void add_byte(dump_line *d, uint8_t b, size_t at, unsigned width)
+{
+	d->hex[d->n] = (uint16_t)at;
+	d->width[d->n] = (uint8_t)width;
+	d->byte[d->n++] = b;
+}
 
 /* Hex digits from i on, in whole bytes; a token is at most 16 bytes
  * (xxd -g 16).  Returns the offset after them, or 0 on anything else. */
@@ -64,10 +73,8 @@ static size_t hex_token(const uint8_t *l, size_t len, size_t i, dump_line *d)
 		j++;
 	if (j == i || (j - i) % 2 || j - i > 32 || d->n + (j - i) / 2 > LINE_BYTES_MAX)
 		return 0;
-	for (size_t k = i; k < j; k += 2) {
-		d->hex[d->n] = (uint16_t)k;
-		d->byte[d->n++] = (uint8_t)(hex_value(l[k]) << 4 | hex_value(l[k + 1]));
-	}
+	for (size_t k = i; k < j; k += 2)
+		add_byte(d, (uint8_t)(hex_value(l[k]) << 4 | hex_value(l[k + 1])), k, 2);
 	return j;
 }
 
@@ -152,6 +159,37 @@ static bool parse_od(const uint8_t *l, size_t len, dump_line *d)
 	return true;
 }
 
+/* od -c: an octal offset, then cells of 4 characters, right-aligned: a
+ * character, a backslash escape, or 3 octal digits. */
+static bool parse_od_c(const uint8_t *l, size_t len, dump_line *d)
+{
+	static const char esc_from[] = "0abfnrtv\\", esc_to[] = "\0\a\b\f\n\r\t\v\\";
+	size_t i = 0;
+	while (i < len && l[i] >= '0' && l[i] <= '7')
+		i++;
+	if (i < 7 || (len - i) % 4 || len == i || (len - i) / 4 > LINE_BYTES_MAX)
+		return false;
+	for (; i < len; i += 4) {
+		const uint8_t *c = l + i;
+		if (c[0] != ' ')
+			return false;
+		if (c[1] == ' ' && c[2] == ' ') {   /* "   x", or "    " for a space */
+			add_byte(d, c[3], i + 3, 1);
+		} else if (c[1] == ' ' && c[2] == '\\') {
+			const char *e = memchr(esc_from, c[3], sizeof(esc_from) - 1);
+			if (!e)
+				return false;
+			add_byte(d, (uint8_t)esc_to[e - esc_from], i + 2, 2);
+		} else if (c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' && c[3] <= '7') {
+			add_byte(d, (uint8_t)((c[1] - '0') << 6 | (c[2] - '0') << 3 | (c[3] - '0')), i + 1, 3);
+		} else {
+			return false;
+		}
+	}
+	d->asc = UINT16_MAX;
+	return true;
+}
+
 static bool parse_dump_line(const uint8_t *l, size_t len, dump_line *d)
 {
 	if (len > 0 && l[len - 1] == '\r')
@@ -165,7 +203,10 @@ static bool parse_dump_line(const uint8_t *l, size_t len, dump_line *d)
 	if (parse_hexdump(l, len, d))
 		return true;
 	d->n = 0;
-	return parse_od(l, len, d) && d->n > 0;
+	if (parse_od(l, len, d) && d->n > 0)
+		return true;
+	d->n = 0;
+	return parse_od_c(l, len, d);
 }
 
 /* ---- the view of the decoded bytes ---- */
@@ -179,15 +220,8 @@ void rx_hexdump_free(rx_hexdump *hd)
 {
 	rx_litmatch_free(&hd->lm);
 	free(hd->bytes);
-	free(hd->hexpos);
-	free(hd->ascpos);
-	free(hd->first);
+	free(hd->at);
 	rx_hexdump_init(hd);
-}
-
-static uint64_t *at_pos(uint64_t *v, const rx_hexdump *hd, uint64_t x)
-{
-	return &v[x - hd->pos];
 }
 
 static int reserve(rx_hexdump *hd, size_t more)
@@ -199,16 +233,10 @@ static int reserve(rx_hexdump *hd, size_t more)
 	uint8_t *b = realloc(hd->bytes, cap);
 	if (b)
 		hd->bytes = b;
-	uint64_t *h = realloc(hd->hexpos, cap * sizeof(*h));
-	if (h)
-		hd->hexpos = h;
-	uint64_t *a = realloc(hd->ascpos, cap * sizeof(*a));
-	if (a)
-		hd->ascpos = a;
-	bool *f = realloc(hd->first, cap * sizeof(*f));
-	if (f)
-		hd->first = f;
-	if (!b || !h || !a || !f)
+	rx_dump_place *at = realloc(hd->at, cap * sizeof(*at));
+	if (at)
+		hd->at = at;
+	if (!b || !at)
 		return -ENOMEM;
 	hd->cap = cap;
 	return 0;
@@ -220,11 +248,14 @@ static int append_line(rx_hexdump *hd, const dump_line *d, uint64_t line)
 	if (e < 0)
 		return e;
 	for (unsigned k = 0; k < d->n; k++) {
-		uint64_t x = hd->end++;
-		hd->bytes[x - hd->pos] = d->byte[k];
-		*at_pos(hd->hexpos, hd, x) = line + d->hex[k];
-		*at_pos(hd->ascpos, hd, x) = d->asc == UINT16_MAX ? NONE : line + d->asc + k;
-		hd->first[x - hd->pos] = k == 0;
+		size_t x = (size_t)(hd->end++ - hd->pos);
+		hd->bytes[x] = d->byte[k];
+		hd->at[x] = (rx_dump_place){
+			.token = line + d->hex[k],
+			.asc = d->asc == UINT16_MAX ? NONE : line + d->asc + k,
+			.width = d->width[k],
+			.first = k == 0,
+		};
 	}
 	return 0;
 }
@@ -242,13 +273,13 @@ static int on_view_match(void *ctx, uint32_t name, uint64_t start, uint64_t end)
 	struct report *r = ctx;
 	const rx_hexdump *hd = r->hd;
 	for (uint64_t k = start; k < end;) {
-		uint64_t first = k;
-		while (k + 1 < end && !hd->first[k + 1 - hd->pos])   /* the bytes of one line */
+		const rx_dump_place *first = &hd->at[k - hd->pos];
+		while (k + 1 < end && !hd->at[k + 1 - hd->pos].first)   /* the bytes of one line */
 			k++;
-		int e = r->fn(r->ctx, name, hd->hexpos[first - hd->pos], hd->hexpos[k - hd->pos] + 2);
-		uint64_t a0 = hd->ascpos[first - hd->pos], a1 = hd->ascpos[k - hd->pos];
-		if (e == 0 && a0 != NONE)
-			e = r->fn(r->ctx, name, a0, a1 + 1);
+		const rx_dump_place *last = &hd->at[k - hd->pos];
+		int e = r->fn(r->ctx, name, first->token, last->token + last->width);
+		if (e == 0 && first->asc != NONE)
+			e = r->fn(r->ctx, name, first->asc, last->asc + 1);
 		if (e < 0)
 			return e;
 		k++;
@@ -288,9 +319,7 @@ static void trim(rx_hexdump *hd, const rx_litset *ls)
 		return;
 	size_t drop = (size_t)(keep - hd->pos), left = (size_t)(hd->end - keep);
 	memmove(hd->bytes, hd->bytes + drop, left);
-	memmove(hd->hexpos, hd->hexpos + drop, left * sizeof(*hd->hexpos));
-	memmove(hd->ascpos, hd->ascpos + drop, left * sizeof(*hd->ascpos));
-	memmove(hd->first, hd->first + drop, left * sizeof(*hd->first));
+	memmove(hd->at, hd->at + drop, left * sizeof(*hd->at));
 	hd->pos = keep;
 }
 
@@ -400,8 +429,8 @@ uint64_t rx_hexdump_hold(const rx_hexdump *hd, const rx_litset *ls, const uint8_
 	for (q = q > hd->pos ? q : hd->pos; q < hd->end && q < v; q++)
 		if (rx_litset_live(ls, hd->bytes + (q - hd->pos), (size_t)(hd->end - q), q, hd->lm.next))
 			v = q;
-	if (v != NONE && v < hd->end && hd->hexpos[v - hd->pos] < first)
-		first = hd->hexpos[v - hd->pos];
+	if (v != NONE && v < hd->end && hd->at[v - hd->pos].token < first)
+		first = hd->at[v - hd->pos].token;
 	return first;
 }
 

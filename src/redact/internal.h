@@ -164,16 +164,20 @@ uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t 
 /* How many stream bytes a form of `len` bytes can span across breaks. */
 size_t rx_dewrap_span(size_t len);
 
-/* hexdump.c: forms in a hex dump of the output (xxd, hexdump -C, od -tx1):
+/* hexdump.c: forms in a hex dump of the output (xxd, hexdump -C, od -tx1, od -c):
  * each complete line that parses as a dump line adds its bytes to a view
  * of the decoded bytes, scanned like the stream; a match is reported as
  * the hex digits and the ASCII column that show it, line by line. */
+typedef struct rx_dump_place {
+	uint64_t token;         /* the stream offset of a decoded byte's hex digits (od -c: cell) */
+	uint64_t asc;           /* ... of its ASCII column character, or UINT64_MAX */
+	uint8_t width;          /* the token's length */
+	bool first;             /* the first byte of its line */
+} rx_dump_place;
 typedef struct rx_hexdump {
 	rx_litmatch lm;         /* the literal forms in the decoded bytes */
 	uint8_t *bytes;         /* decoded bytes [pos, end) */
-	uint64_t *hexpos;       /* ... the stream offset of each one's hex digits */
-	uint64_t *ascpos;       /* ... and of its ASCII column character, or UINT64_MAX */
-	bool *first;            /* ... whether it is the first on its line */
+	rx_dump_place *at;      /* ... where each is printed */
 	size_t cap;
 	uint64_t pos, end;
 	bool in_run;            /* the last complete line was a dump line */
