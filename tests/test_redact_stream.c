@@ -1,5 +1,6 @@
 /* Property and latency tests of the streaming redactor (src/redact/):
- *  - random secret sets in random encodings inside random data, fed in
+ *  - random secret sets in random encodings (raw, hex, base64, base32,
+ *    URL, JSON) inside random data, fed in
  *    random chunkings from 1 byte to 64 KiB: no secret nor any encoded
  *    form of it survives, and the streamed output equals the redaction of
  *    the whole input at once (seeded, a few hundred rounds);
@@ -54,6 +55,24 @@ static void b64(const uint8_t *in, size_t n, bool url, bool pad, buf *out)
 		for (; pad && k < 4; k++)
 			buf_put(out, "=", 1);
 	}
+}
+
+/* RFC 4648 base32, as base32(1) prints it. */
+static void b32(const uint8_t *in, size_t n, bool pad, buf *out)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i += 5) {
+		uint8_t g[5] = { 0 };
+		size_t k = n - i < 5 ? n - i : 5;
+		memcpy(g, in + i, k);
+		uint64_t v = (uint64_t)g[0] << 32 | (uint64_t)g[1] << 24 | (uint64_t)g[2] << 16 | (uint64_t)g[3] << 8 | g[4];
+		size_t used = (8 * k + 4) / 5;
+		for (size_t c = 0; c < used; c++, chars++)
+			buf_put(out, &al[v >> (35 - 5 * c) & 31], 1);
+	}
+	for (; pad && chars % 8; chars++)
+		buf_put(out, "=", 1);
 }
 
 static void hex(const uint8_t *in, size_t n, bool upper, buf *out)
@@ -118,6 +137,18 @@ static void b64_core(const uint8_t *sec, size_t n, unsigned align, bool url_safe
 	free(all.p);
 }
 
+/* The base32 characters that depend only on the secret, at one alignment. */
+static void b32_core(const uint8_t *sec, size_t n, unsigned align, buf *out)
+{
+	uint8_t raw[256] = { 0 };
+	memcpy(raw + align, sec, n);
+	buf all = { 0 };
+	b32(raw, align + n, false, &all);
+	size_t first = (8 * align + 4) / 5, end = 8 * (align + n) / 5;
+	buf_put(out, all.p + first, end - first);
+	free(all.p);
+}
+
 /* ---- the property ---- */
 
 typedef struct secret {
@@ -152,8 +183,11 @@ static void wrapped_piece(buf *in, const secret *sec)
 	for (size_t k = 0; k < post; k++)
 		raw[pre + sec->n + k] = (uint8_t)rnd();
 	buf enc = { 0 };
-	if (rnd() % 3)
+	unsigned kind = rnd() % 4;
+	if (kind < 2)
 		b64(raw, pre + sec->n + post, rnd() & 1, rnd() & 1, &enc);
+	else if (kind == 2)
+		b32(raw, pre + sec->n + post, rnd() & 1, &enc);
 	else
 		hex(raw, pre + sec->n + post, rnd() & 1, &enc);
 	size_t width = 16 + rnd() % 113;
@@ -175,7 +209,7 @@ static void dump_piece(buf *in, const secret *sec)
 	memcpy(raw + pre, sec->v, sec->n);
 	for (size_t k = 0; k < post; k++)
 		raw[pre + sec->n + k] = (uint8_t)rnd();
-	unsigned fmt = rnd() % 5, per = fmt < 2 ? 8 * (1 + rnd() % 3) : 16, group = fmt == 0 ? 2 : 1;
+	unsigned fmt = rnd() % 7, per = fmt < 2 ? 8 * (1 + rnd() % 3) : fmt == 6 ? 12 : 16, group = fmt == 0 ? 2 : 1;
 	bool upper = rnd() & 1, od_offset = rnd() & 1;
 	char t[32];
 	if (in->len > 0 && in->p[in->len - 1] != '\n')   /* a dump begins a line */
@@ -201,6 +235,23 @@ static void dump_piece(buf *in, const secret *sec)
 				buf_str(in, i < k ? t : "   ");
 			}
 			buf_str(in, "  |");
+		} else if (fmt == 5) {   /* od -x: little-endian words, the odd last byte with 00 */
+			snprintf(t, sizeof(t), "%07zo", off);
+			buf_str(in, t);
+			for (size_t i = 0; i < k; i += 2) {
+				snprintf(t, sizeof(t), " %02x%02x", i + 1 < k ? raw[off + i + 1] : 0, raw[off + i]);
+				buf_str(in, t);
+			}
+			buf_str(in, "\n");
+			continue;
+		} else if (fmt == 6) {   /* xxd -i */
+			buf_str(in, " ");
+			for (size_t i = 0; i < k; i++) {
+				snprintf(t, sizeof(t), " 0x%02x%s", raw[off + i], off + i + 1 < n ? "," : "");
+				buf_str(in, t);
+			}
+			buf_str(in, "\n");
+			continue;
 		} else if (fmt == 4) {   /* od -c */
 			snprintf(t, sizeof(t), "%07zo", off);
 			buf_str(in, t);
@@ -235,7 +286,7 @@ static void dump_piece(buf *in, const secret *sec)
 		}
 		buf_str(in, fmt == 2 ? "|\n" : "\n");
 	}
-	if (fmt >= 2) {   /* the closing offset line */
+	if (fmt >= 2 && fmt != 6) {   /* the closing offset line */
 		snprintf(t, sizeof(t), fmt == 2 ? "%08zx\n" : "%07zo\n", n);
 		buf_str(in, fmt != 3 || od_offset ? t : "");
 	}
@@ -286,7 +337,18 @@ static void random_piece(buf *in, const secret *secs, size_t n_secs, bool wrappe
 		break;
 	}
 	case 6:
-		hex(sec->v, sec->n, rnd() & 1, in);
+		if (rnd() & 1) {
+			hex(sec->v, sec->n, rnd() & 1, in);
+		} else {   /* base32 of the secret inside other data */
+			uint8_t raw[128];
+			size_t pre = rnd() % 5, post = rnd() % 5;
+			for (size_t k = 0; k < pre; k++)
+				raw[k] = (uint8_t)rnd();
+			memcpy(raw + pre, sec->v, sec->n);
+			for (size_t k = 0; k < post; k++)
+				raw[pre + sec->n + k] = (uint8_t)rnd();
+			b32(raw, pre + sec->n + post, rnd() & 1, in);
+		}
 		break;
 	case 7:
 		url(sec->v, sec->n, in);
@@ -367,6 +429,11 @@ static void assert_no_form_survives(const buf *out, const secret *sec, size_t i,
 			b64_core(sec->v, sec->n, align, u, &f);
 			assert_absent_round(out, &f, "base64", i, round);
 		}
+	for (unsigned align = 0; align < 5; align++) {
+		f.len = 0;
+		b32_core(sec->v, sec->n, align, &f);
+		assert_absent_round(out, &f, "base32", i, round);
+	}
 	f.len = 0;
 	url(sec->v, sec->n, &f);
 	assert_absent_round(out, &f, "url", i, round);
@@ -395,6 +462,11 @@ static void assert_no_wrapped_form(const buf *out, const secret *sec, size_t i, 
 			b64_core(sec->v, sec->n, align, u, &f);
 			assert_absent_round(&joined, &f, "wrapped base64", i, round);
 		}
+	for (unsigned align = 0; align < 5; align++) {
+		f.len = 0;
+		b32_core(sec->v, sec->n, align, &f);
+		assert_absent_round(&joined, &f, "wrapped base32", i, round);
+	}
 	free(joined.p);
 	free(f.p);
 }
@@ -433,6 +505,46 @@ static bool read_od_c(const char *l, size_t n, buf *data)
 	return true;
 }
 
+/* An od -x line (7 octal digits, then " HHHH" little-endian words) into
+ * data.  false: not wholly such a line (nothing read). */
+static bool read_words(const char *l, size_t n, buf *data)
+{
+	if (n < 12 || (n - 7) % 5)
+		return false;
+	for (size_t i = 0; i < 7; i++)
+		if (l[i] < '0' || l[i] > '7')
+			return false;
+	for (size_t i = 7; i < n; i += 5)
+		if (l[i] != ' ' || !hexdigit(l[i + 1]) || !hexdigit(l[i + 2]) || !hexdigit(l[i + 3]) || !hexdigit(l[i + 4]))
+			return false;
+	for (size_t i = 7; i < n; i += 5) {
+		char lo[3] = { l[i + 3], l[i + 4], 0 }, hi[3] = { l[i + 1], l[i + 2], 0 };
+		uint8_t b[2] = { (uint8_t)strtoul(lo, NULL, 16), (uint8_t)strtoul(hi, NULL, 16) };
+		buf_put(data, b, 2);
+	}
+	return true;
+}
+
+/* An xxd -i line ("  0x41, 0x50,") into data: its 0xHH tokens, up to
+ * anything else.  false: not such a line. */
+static bool read_c_array(const char *l, size_t n, buf *data)
+{
+	if (n < 6 || strncmp(l, "  0x", 4) != 0)
+		return false;
+	size_t i = 2;
+	while (i + 4 <= n && l[i] == '0' && l[i + 1] == 'x' && hexdigit(l[i + 2]) && hexdigit(l[i + 3])) {
+		char h[3] = { l[i + 2], l[i + 3], 0 };
+		uint8_t b = (uint8_t)strtoul(h, NULL, 16);
+		buf_put(data, &b, 1);
+		i += 4;
+		i += i < n && l[i] == ',';
+		i += i < n && l[i] == ' ';
+	}
+	if (i < n)   /* a redaction: what follows is read apart */
+		buf_put(data, "\n", 1);
+	return true;
+}
+
 /* The dumps in the output read back as a person would: for each line with
  * an offset (or od -An's leading space), the hex column decoded (od -c:
  * the cells) and the ASCII column, line after line. */
@@ -442,7 +554,7 @@ static void read_dumps(const buf *out, buf *data, buf *text)
 		const char *l = out->p + at, *nl = memchr(l, '\n', out->len - at);
 		size_t n = nl ? (size_t)(nl - l) : out->len - at;
 		at += n + 1;
-		if (read_od_c(l, n, data))
+		if (read_od_c(l, n, data) || read_words(l, n, data) || read_c_array(l, n, data))
 			continue;
 		size_t h = 0;
 		while (h < n && hexdigit(l[h]))

@@ -1,6 +1,7 @@
 /* The forms a literal can be printed in: raw, hex, base64 at every
- * alignment (standard and URL-safe, padded or not), URL-encoded and
- * JSON-escaped.  Forms may repeat; the builder deduplicates them. */
+ * alignment (standard and URL-safe, padded or not), base32 (RFC 4648, as
+ * base32(1) prints it) at every alignment, URL-encoded and JSON-escaped.
+ * Forms may repeat; the builder deduplicates them. */
 #include <string.h>
 
 #include "internal.h"
@@ -52,6 +53,46 @@ static int b64_forms(const uint8_t *lit, size_t len, unsigned align, const char 
 	if (e < 0)
 		return e;
 	while (n % 4)
+		enc[n++] = '=';
+	return emit(ctx, (const uint8_t *)enc + first, n - first);
+}
+
+static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* Unpadded base32 of buf; returns the number of characters. */
+static size_t b32(const uint8_t *buf, size_t len, char *out)
+{
+	size_t o = 0;
+	uint64_t acc = 0;
+	unsigned bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		acc = acc << 8 | buf[i];
+		for (bits += 8; bits >= 5; bits -= 5)
+			out[o++] = B32[acc >> (bits - 5) & 31];
+	}
+	if (bits > 0)
+		out[o++] = B32[acc << (5 - bits) & 31];
+	return o;
+}
+
+/* As b64_forms, for base32 (groups of 5 bytes, 8 characters). */
+static int b32_forms(const uint8_t *lit, size_t len, unsigned align, rx_form_fn emit, void *ctx)
+{
+	size_t blen = align + len;
+	_cleanup_free_ uint8_t *buf = calloc(1, blen);
+	_cleanup_free_ char *enc = malloc((blen + 4) / 5 * 8 + 1);
+	if (!buf || !enc)
+		return -ENOMEM;
+	memcpy(buf + align, lit, len);
+	size_t n = b32(buf, blen, enc);
+	size_t first = (8 * align + 4) / 5, core_end = 8 * blen / 5;
+	int e = emit(ctx, (const uint8_t *)enc + first, core_end - first);
+	if (e < 0)
+		return e;
+	e = emit(ctx, (const uint8_t *)enc + first, n - first);
+	if (e < 0)
+		return e;
+	while (n % 8)
 		enc[n++] = '=';
 	return emit(ctx, (const uint8_t *)enc + first, n - first);
 }
@@ -198,6 +239,9 @@ int rx_literal_forms(const uint8_t *lit, size_t len, rx_form_fn emit, void *ctx)
 	for (unsigned align = 0; align < 3; align++)
 		if ((e = b64_forms(lit, len, align, B64_STD, emit, ctx)) < 0 ||
 		    (e = b64_forms(lit, len, align, B64_URL, emit, ctx)) < 0)
+			return e;
+	for (unsigned align = 0; align < 5; align++)
+		if ((e = b32_forms(lit, len, align, emit, ctx)) < 0)
 			return e;
 	if ((e = url_forms(lit, len, emit, ctx)) < 0)
 		return e;

@@ -17,8 +17,9 @@
  *   hexdump -C, hd          00000000  78 78 73 6b  2d 63  |xxsk-c|
  *   od -tx1 [-An]           0000000 78 78 73 6b 2d 63   (or no offset)
  *   od -c                   0000000   x   x   s   k  \n 303
- * Not read: od -x, hexdump's and xxd -e's little-endian words, xxd -i
- * (docs/redact.md).
+ *   od -x, hexdump          0000000 7878 6b73 632d   (little-endian words)
+ *   xxd -i                    0x78, 0x78, 0x73, 0x6b,
+ * Not read: xxd -e (docs/redact.md).
  *
  * Cost: in the pass over the newlines (lines.c), a line that does not
  * begin with a hex digit or a space costs a comparison; the others are
@@ -142,18 +143,54 @@ static bool parse_hexdump(const uint8_t *l, size_t len, dump_line *d)
 	return ascii_matches(l, i + 1, d);
 }
 
-/* od -tx1: an octal offset (or none, -An), then " HH" to the end. */
+/* The last two bytes added change places: a little-endian word. */
+static void swap_last_two(dump_line *d)
+{
+	unsigned a = d->n - 2, b = d->n - 1;
+	uint8_t byte = d->byte[a];
+	uint16_t hex = d->hex[a];
+	d->byte[a] = d->byte[b], d->hex[a] = d->hex[b];
+	d->byte[b] = byte, d->hex[b] = hex;
+}
+
+/* od -tx1: an offset (or none, -An), then " HH" to the end; od -x and
+ * hexdump's default: " HHHH", 16-bit little-endian words. */
 static bool parse_od(const uint8_t *l, size_t len, dump_line *d)
 {
-	size_t i = 0;
-	while (i < len && l[i] >= '0' && l[i] <= '7')
-		i++;
-	if (i != 0 && i < 7)
+	while (len > 0 && l[len - 1] == ' ')   /* hexdump pads its last line */
+		len--;
+	size_t i = offset_digits(l, len);
+	if ((i != 0 && i < 7) || i == len)
 		return false;
+	size_t width = i + 3 < len && l[i + 3] != ' ' ? 4 : 2;
 	while (i < len) {
-		if (l[i] != ' ' || hex_token(l, len, i + 1, d) != i + 3)
+		if (l[i] != ' ' || hex_token(l, len, i + 1, d) != i + 1 + width)
 			return false;
-		i += 3;
+		if (width == 4)
+			swap_last_two(d);
+		i += 1 + width;
+	}
+	d->asc = UINT16_MAX;
+	return true;
+}
+
+/* xxd -i: "  0x41, 0x50, 0x49," (a C array's lines). */
+static bool parse_xxd_i(const uint8_t *l, size_t len, dump_line *d)
+{
+	if (len < 6 || l[0] != ' ' || l[1] != ' ')
+		return false;
+	for (size_t i = 2; i < len;) {
+		if (i + 4 > len || l[i] != '0' || l[i + 1] != 'x' || hex_token(l, len, i + 2, d) != i + 4)
+			return false;
+		d->width[d->n - 1] = 4;   /* 0xHH */
+		d->hex[d->n - 1] = (uint16_t)i;
+		i += 4;
+		if (i < len && l[i] == ',')
+			i++;
+		else if (i < len)
+			return false;
+		if (i < len && l[i] == ' ')
+			i++;
 	}
 	d->asc = UINT16_MAX;
 	return true;
@@ -204,6 +241,9 @@ static bool parse_dump_line(const uint8_t *l, size_t len, dump_line *d)
 		return true;
 	d->n = 0;
 	if (parse_od(l, len, d) && d->n > 0)
+		return true;
+	d->n = 0;
+	if (parse_xxd_i(l, len, d))
 		return true;
 	d->n = 0;
 	return parse_od_c(l, len, d);
@@ -273,11 +313,16 @@ static int on_view_match(void *ctx, uint32_t name, uint64_t start, uint64_t end)
 	struct report *r = ctx;
 	const rx_hexdump *hd = r->hd;
 	for (uint64_t k = start; k < end;) {
-		const rx_dump_place *first = &hd->at[k - hd->pos];
-		while (k + 1 < end && !hd->at[k + 1 - hd->pos].first)   /* the bytes of one line */
-			k++;
-		const rx_dump_place *last = &hd->at[k - hd->pos];
-		int e = r->fn(r->ctx, name, first->token, last->token + last->width);
+		/* the bytes of one line: from the first token to the end of the
+		 * last (od -x prints a word's bytes in the other order) */
+		const rx_dump_place *first = &hd->at[k - hd->pos], *last = first;
+		uint64_t lo = first->token, hi = first->token + first->width;
+		for (; k + 1 < end && !hd->at[k + 1 - hd->pos].first; k++) {
+			last = &hd->at[k + 1 - hd->pos];
+			lo = last->token < lo ? last->token : lo;
+			hi = last->token + last->width > hi ? last->token + last->width : hi;
+		}
+		int e = r->fn(r->ctx, name, lo, hi);
 		if (e == 0 && first->asc != NONE)
 			e = r->fn(r->ctx, name, first->asc, last->asc + 1);
 		if (e < 0)
@@ -355,10 +400,13 @@ static bool may_become_dump(const uint8_t *l, size_t n)
 	size_t o = 0;
 	while (o < n && l[o] >= '0' && l[o] <= '7')
 		o++;
-	if (o == 7 && l[o] == ' ')   /* od */
+	if ((o == 7 || h == 7) && l[7] == ' ')   /* od, hexdump's default */
 		return true;
 	if (l[0] != ' ')
 		return false;
+	static const char xxd_i[] = "  0x";   /* xxd -i */
+	if (!memcmp(l, xxd_i, n < 4 ? n : 4))
+		return true;
 	for (size_t i = 0; i < n && i < 3 * LINE_BYTES_MAX; i++)   /* od -An: " HH HH" */
 		if (i % 3 == 0 ? l[i] != ' ' : !is_hex(l[i]))
 			return false;
@@ -429,8 +477,10 @@ uint64_t rx_hexdump_hold(const rx_hexdump *hd, const rx_litset *ls, const uint8_
 	for (q = q > hd->pos ? q : hd->pos; q < hd->end && q < v; q++)
 		if (rx_litset_live(ls, hd->bytes + (q - hd->pos), (size_t)(hd->end - q), q, hd->lm.next))
 			v = q;
-	if (v != NONE && v < hd->end && hd->at[v - hd->pos].token < first)
-		first = hd->at[v - hd->pos].token;
+	/* od -x prints the byte after v first when v begins a word */
+	for (uint64_t k = v; k < hd->end && k < v + 2 && (k == v || !hd->at[k - hd->pos].first); k++)
+		if (hd->at[k - hd->pos].token < first)
+			first = hd->at[k - hd->pos].token;
 	return first;
 }
 

@@ -35,14 +35,14 @@ static bool hex_digit(uint8_t c)
 
 /* Can the complete line l[0..len) be a dump line that begins a run?  A
  * necessary condition only (hexdump.c decides): an offset of 7 octal or 8
- * hex digits and what follows it (xxd ':', hexdump -C and od ' '), or od
- * -An's " HH ". */
+ * hex digits and what follows it (xxd ':', hexdump -C and od ' '), od
+ * -An's " HH ", or xxd -i's "  0x". */
 static bool may_begin_dump(const uint8_t *l, uint64_t len)
 {
 	if (len < 9)
 		return false;
-	if (l[0] == ' ')
-		return l[3] == ' ';
+	if (l[0] == ' ')   /* od -An, xxd -i */
+		return l[3] == ' ' || (l[1] == ' ' && l[2] == '0' && l[3] == 'x');
 	return hex_digit(l[0]) && (l[7] == ' ' || l[8] == ' ' || l[8] == ':' || hex_digit(l[8]));
 }
 
