@@ -61,14 +61,8 @@ if canary.decode() in text:
 PY
 }
 
-commit_env() {
-	git init -q . && git config user.email a@b && git config user.name a
-	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
-	git add -f .env && git commit -qm env
-}
-
 @test "corpus hexdump: a committed .env printed with xxd hides its value in both columns" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | xxd'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
@@ -84,7 +78,7 @@ commit_env() {
 }
 
 @test "corpus hexdump: od -An -tx1 of a committed secret is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -An -tx1'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
@@ -92,7 +86,7 @@ commit_env() {
 }
 
 @test "corpus hexdump: od -c of a committed .env is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -c'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]

@@ -19,12 +19,6 @@ load corpus
 setup() { corpus_setup; }
 teardown() { corpus_teardown; }
 
-commit_env() {
-	git init -q . && git config user.email a@b && git config user.name a
-	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
-	git add -f .env && git commit -qm env
-}
-
 # no_canary_decoded FORMAT: $output read back as FORMAT does not hold $CANARY.
 no_canary_decoded() {
 	/usr/bin/python3 - "$1" "$CANARY" "$output" <<'PY'
@@ -57,7 +51,7 @@ PY
 }
 
 @test "corpus other-encodings: a committed .env printed with base32 is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | base32'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
@@ -65,7 +59,7 @@ PY
 }
 
 @test "corpus other-encodings: a committed .env printed with xxd -i is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | xxd -i'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
@@ -73,7 +67,7 @@ PY
 }
 
 @test "corpus other-encodings: a committed .env printed with od -x is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -x'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
@@ -81,7 +75,7 @@ PY
 }
 
 @test "corpus other-encodings: a committed .env printed with hexdump's default words is redacted" {
-	commit_env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | hexdump'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]

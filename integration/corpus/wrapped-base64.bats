@@ -37,11 +37,9 @@ PY
 }
 
 @test "corpus wrapped-base64: a committed .env printed as base64 (76 columns) hides its value" {
-	git init -q . && git config user.email a@b && git config user.name a
 	# 53 bytes before the value: its encoding starts at column 71 and
 	# crosses the wrap at 76.
-	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
-	git add -f .env && git commit -qm env
+	commit_dotenv
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | base64'
 	[ "$status" -eq 0 ]
 	no_decodable_canary
