@@ -167,18 +167,26 @@ static void on_around(void *ctx, uint32_t f, uint64_t start)
 				     a->ctx);
 }
 
+/* The BEFORE bytes before the break at brk and the (up to) AFTER bytes
+ * from after, the break left out, into near; returns their number. */
+static size_t bytes_around(const stream_bytes *sb, uint64_t brk, uint64_t after, uint8_t near[BEFORE + AFTER])
+{
+	size_t n = sb->end - after < AFTER ? (size_t)(sb->end - after) : AFTER;
+	memcpy(near, sb->buf + (brk - BEFORE - sb->pos), BEFORE);
+	memcpy(near + BEFORE, sb->buf + (after - sb->pos), n);
+	return BEFORE + n;
+}
+
 /* The forms that begin in the BEFORE bytes before the break at brk and
- * cross it: probed in those bytes and the (up to) AFTER bytes from after. */
+ * cross it, probed in the bytes around it. */
 static int probe_around(rx_litmatch *m, const rx_litset *ls, const stream_bytes *sb, uint64_t brk,
 			uint64_t after, rx_lit_match_fn fn, void *ctx)
 {
 	uint8_t near[BEFORE + AFTER];
-	size_t n = sb->end - after < AFTER ? (size_t)(sb->end - after) : AFTER;
-	memcpy(near, sb->buf + (brk - BEFORE - sb->pos), BEFORE);
-	memcpy(near + BEFORE, sb->buf + (after - sb->pos), n);
+	size_t n = bytes_around(sb, brk, after, near);
 	struct around a = { .m = m, .ls = ls, .sb = sb, .origin = brk - BEFORE, .fn = fn, .ctx = ctx };
 	uint64_t next = 0;
-	rx_litset_scan(ls, near, 0, BEFORE + n, true, &next, on_around, &a);
+	rx_litset_scan(ls, near, 0, n, true, &next, on_around, &a);
 	return a.error;
 }
 
@@ -203,21 +211,18 @@ uint64_t rx_dewrap_hold(const rx_dewrap *dw, const rx_litset *ls, const uint8_t 
 	if (dw->pending != UINT64_MAX) {
 		after = dw->pending + 1;
 		brk = byte_at(&sb, dw->pending - 1) == '\r' ? dw->pending - 1 : dw->pending;
-	} else if (end > buf_pos && byte_at(&sb, end - 1) == '\r') {
-		brk = after = end;   /* a \r\n may be coming */
-		brk--;
+	} else if (end > buf_pos && byte_at(&sb, end - 1) == '\r') {   /* a \r\n may be coming */
+		brk = end - 1;
+		after = end;
 	} else {
 		return UINT64_MAX;
 	}
 	if (enc_before(&sb, brk, WRAP_MIN) < WRAP_MIN)
 		return UINT64_MAX;
-	/* the BEFORE bytes and what came after the break, the break left out */
 	uint8_t near[BEFORE + AFTER];
-	size_t n = end - after < AFTER ? (size_t)(end - after) : AFTER;
-	memcpy(near, buf + (brk - BEFORE - buf_pos), BEFORE);
-	memcpy(near + BEFORE, buf + (after - buf_pos), n);
+	size_t n = bytes_around(&sb, brk, after, near);
 	for (size_t q = 0; q < BEFORE; q++)
-		if (rx_litset_live(ls, near + q, BEFORE + n - q, q, 0))
+		if (rx_litset_live(ls, near + q, n - q, q, 0))
 			return brk - BEFORE + q;
 	return UINT64_MAX;
 }

@@ -464,11 +464,16 @@ uint64_t rx_hexdump_hold(const rx_hexdump *hd, const rx_litset *ls, const uint8_
 			 uint64_t buf_pos, uint64_t end)
 {
 	uint64_t first = NONE;
-	/* a line still open that may become a dump line (its beginning is
-	 * still here: rx_hexdump_settle marked it cut otherwise) */
-	if (hd->line_start >= buf_pos && hd->line_start < end && !hd->line_cut &&
-	    (hd->in_run || may_become_dump(buf + (hd->line_start - buf_pos), (size_t)(end - hd->line_start))))
-		first = hd->line_start;
+	/* A line still open that may become a dump line (its beginning is
+	 * still here: rx_hexdump_settle marked it cut otherwise); or lines the
+	 * pass over the newlines has not come to: it waits at a joined break
+	 * for the bytes after it (fewer than 16), and those may begin a dump. */
+	if (hd->line_start >= buf_pos && hd->line_start < end) {
+		const uint8_t *open = buf + (hd->line_start - buf_pos);
+		size_t n = (size_t)(end - hd->line_start);
+		if (memchr(open, '\n', n) || (!hd->line_cut && (hd->in_run || may_become_dump(open, n))))
+			first = hd->line_start;
+	}
 	if (!hd->in_run)
 		return first;
 	uint64_t v = rx_litmatch_waiting(&hd->lm);
