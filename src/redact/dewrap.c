@@ -50,7 +50,6 @@ const bool rx_enc[256] = {
 	['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['0' ... '9'] = true,
 	['+'] = true, ['/'] = true, ['='] = true, ['_'] = true, ['-'] = true,
 };
-#define ENC rx_enc
 
 /* The stream as the caller holds it: offsets [pos, end) in buf. */
 typedef struct stream_bytes {
@@ -86,7 +85,7 @@ static size_t enc_span_back(const uint8_t *p, size_t n)
 			return k + (size_t)(__builtin_clz(miss) - 16);
 	}
 #endif
-	while (k < n && ENC[p[n - k - 1]])
+	while (k < n && rx_enc[p[n - k - 1]])
 		k++;
 	return k;
 }
@@ -103,12 +102,12 @@ static size_t enc_before(const stream_bytes *sb, uint64_t x, size_t max)
 static int join_at(const stream_bytes *sb, uint64_t n, bool final, uint64_t *brk)
 {
 	uint64_t b = n > sb->pos && byte_at(sb, n - 1) == '\r' ? n - 1 : n;
-	if (b == sb->pos || !ENC[byte_at(sb, b - 1)] || enc_before(sb, b, WRAP_MIN) < WRAP_MIN)
+	if (b == sb->pos || !rx_enc[byte_at(sb, b - 1)] || enc_before(sb, b, WRAP_MIN) < WRAP_MIN)
 		return 0;
 	if (n + 1 == sb->end)
 		return final ? 0 : -1;
 	*brk = b;
-	return ENC[byte_at(sb, n + 1)];
+	return rx_enc[byte_at(sb, n + 1)];
 }
 
 int rx_dewrap_verify(const uint8_t *form, size_t len, const uint8_t *buf, uint64_t buf_pos,

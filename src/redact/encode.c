@@ -31,6 +31,16 @@ static size_t b64(const uint8_t *buf, size_t len, const char *alpha, char *out)
 	return o;
 }
 
+/* The literal preceded by `align` bytes (zeros: unknown, and the
+ * characters they touch are left out of the forms). */
+static uint8_t *after_unknown(const uint8_t *lit, size_t len, unsigned align)
+{
+	uint8_t *buf = calloc(1, align + len);
+	if (buf)
+		memcpy(buf + align, lit, len);
+	return buf;
+}
+
 /* The literal preceded by `align` unknown bytes: the characters that
  * depend on the literal's bits only (the core, wherever it sits in a
  * longer blob) and, for a literal that ends the data, the rest of the
@@ -39,11 +49,10 @@ static int b64_forms(const uint8_t *lit, size_t len, unsigned align, const char 
 		     rx_form_fn emit, void *ctx)
 {
 	size_t blen = align + len;
-	_cleanup_free_ uint8_t *buf = calloc(1, blen);
+	_cleanup_free_ uint8_t *buf = after_unknown(lit, len, align);
 	_cleanup_free_ char *enc = malloc((blen + 2) / 3 * 4 + 1);
 	if (!buf || !enc)
 		return -ENOMEM;
-	memcpy(buf + align, lit, len);
 	size_t n = b64(buf, blen, alpha, enc);
 	size_t first = (8 * align + 5) / 6;        /* first char of literal bits only */
 	size_t core_end = 8 * blen / 6;             /* chars wholly inside the data */
@@ -83,11 +92,10 @@ static size_t b32(const uint8_t *buf, size_t len, char *out)
 static int b32_core(const uint8_t *lit, size_t len, unsigned align, rx_form_fn emit, void *ctx)
 {
 	size_t blen = align + len;
-	_cleanup_free_ uint8_t *buf = calloc(1, blen);
+	_cleanup_free_ uint8_t *buf = after_unknown(lit, len, align);
 	_cleanup_free_ char *enc = malloc((blen + 4) / 5 * 8 + 1);
 	if (!buf || !enc)
 		return -ENOMEM;
-	memcpy(buf + align, lit, len);
 	b32(buf, blen, enc);
 	size_t first = (8 * align + 4) / 5, core_end = 8 * blen / 5;
 	return emit(ctx, (const uint8_t *)enc + first, core_end - first);

@@ -21,9 +21,9 @@
  *   xxd -i                    0x78, 0x78, 0x73, 0x6b,
  * Not read: xxd -e (docs/redact.md).
  *
- * Cost: in the pass over the newlines (lines.c), a line that does not
- * begin with a hex digit or a space costs a comparison; the others are
- * parsed.
+ * Cost: in the pass over the newlines (lines.c), a line whose offset
+ * does not fit a dump costs a few comparisons (rx_hexdump_line); the
+ * others are parsed.
  *
  * Held back (rx_hexdump_hold): while a run of dump lines is open, the
  * stream from the hex digits of the first decoded byte that may begin a
@@ -368,18 +368,12 @@ static void trim(rx_hexdump *hd, const rx_litset *ls)
 	hd->pos = keep;
 }
 
-static bool may_be_dump(uint8_t first)
-{
-	return first == ' ' || is_hex(first);
-}
-
 static int take_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		     uint64_t from, uint64_t to, rx_lit_match_fn fn, void *ctx)
 {
 	dump_line d;
 	const uint8_t *l = buf + (from - buf_pos);
-	bool dump = to > from && may_be_dump(l[0]) && parse_dump_line(l, (size_t)(to - from), &d) &&
-		    (d.n >= LINE_BYTES_MIN || hd->in_run);
+	bool dump = parse_dump_line(l, (size_t)(to - from), &d) && (d.n >= LINE_BYTES_MIN || hd->in_run);
 	if (!dump)
 		return hd->in_run ? end_run(hd, ls, fn, ctx) : 0;
 	hd->in_run = true;
@@ -422,18 +416,16 @@ static int complete_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf
 	int e = 0;
 	if (hd->line_cut)
 		e = hd->in_run ? end_run(hd, ls, fn, ctx) : 0;
-	else if (hd->in_run || (to > from && may_be_dump(buf[from - buf_pos])))
+	else if (hd->in_run || rx_hexdump_may_begin(buf + (from - buf_pos), to - from))
 		e = take_line(hd, ls, buf, buf_pos, from, to, fn, ctx);
 	hd->line_start = to + 1;
 	hd->line_cut = false;
 	return e;
 }
 
-int rx_hexdump_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
-		    uint64_t nl, rx_lit_match_fn fn, void *ctx)
+int rx_hexdump_read_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+			 uint64_t nl, rx_lit_match_fn fn, void *ctx)
 {
-	if (nl < hd->line_start)   /* seen before (the pass waited at this newline) */
-		return 0;
 	if (hd->line_start < buf_pos) {
 		/* The stream let the line's beginning go: it could not begin a
 		 * dump line (rx_hexdump_hold), or it is longer than any. */

@@ -151,6 +151,23 @@ static inline unsigned rx_enc_bits16(const uint8_t *p)
 #else
 #define RX_HAVE_SSE2 0
 #endif
+/* Can the newline at n be a joined break?  The cheap half of the test,
+ * made for every line: 16 encoding characters before it (and any '\r'). */
+static inline bool rx_dewrap_may_join(const uint8_t *buf, uint64_t buf_pos, uint64_t n)
+{
+	uint64_t b = n > buf_pos && buf[n - 1 - buf_pos] == '\r' ? n - 1 : n;
+	if (b < buf_pos + RX_WRAP_MIN || !rx_enc[buf[b - 1 - buf_pos]])
+		return false;
+#if RX_HAVE_SSE2
+	_Static_assert(RX_WRAP_MIN == 16, "one 16-byte test");
+	return rx_enc_bits16(buf + (b - 16 - buf_pos)) == 0xFFFF;
+#else
+	for (uint64_t k = b - RX_WRAP_MIN; k < b; k++)
+		if (!rx_enc[buf[k - buf_pos]])
+			return false;
+	return true;
+#endif
+}
 /* 1: `form` matches the stream from `start` with joined breaks left out
  * (at least one), ending at *match_end; 0: it does not; -1: it does so
  * far, bytes are missing. */
@@ -186,9 +203,38 @@ typedef struct rx_hexdump {
 } rx_hexdump;
 void rx_hexdump_init(rx_hexdump *hd);
 void rx_hexdump_free(rx_hexdump *hd);
-/* The line from hd->line_start is complete: its newline is at nl. */
-int rx_hexdump_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
-		    uint64_t nl, rx_lit_match_fn fn, void *ctx);
+static inline bool rx_hex_digit(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+/* Can the complete line l[0..len) be a dump line that begins a run?  A
+ * necessary condition only, made for every line (hexdump.c parses the
+ * rest): an offset of 7 octal or 8 hex digits and what follows it (xxd
+ * ':', hexdump and od ' '), od -An's " HH ", or xxd -i's "  0x". */
+static inline bool rx_hexdump_may_begin(const uint8_t *l, uint64_t len)
+{
+	if (len < 9)
+		return false;
+	if (l[0] == ' ')   /* od -An, xxd -i */
+		return l[3] == ' ' || (l[1] == ' ' && l[2] == '0' && l[3] == 'x');
+	return rx_hex_digit(l[0]) && (l[7] == ' ' || l[8] == ' ' || l[8] == ':' || rx_hex_digit(l[8]));
+}
+/* The line from hd->line_start, complete at its newline nl, read. */
+int rx_hexdump_read_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+			 uint64_t nl, rx_lit_match_fn fn, void *ctx);
+/* The same, but most lines of text are passed over in a few comparisons:
+ * only one that may begin a dump, or may go on with an open run, is read. */
+static inline int rx_hexdump_line(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf,
+				  uint64_t buf_pos, uint64_t nl, rx_lit_match_fn fn, void *ctx)
+{
+	if (nl < hd->line_start)   /* seen before (the pass waited at this newline) */
+		return 0;
+	if (hd->in_run || hd->line_cut || hd->line_start < buf_pos ||
+	    rx_hexdump_may_begin(buf + (hd->line_start - buf_pos), nl - hd->line_start))
+		return rx_hexdump_read_line(hd, ls, buf, buf_pos, nl, fn, ctx);
+	hd->line_start = nl + 1;
+	return 0;
+}
 /* After the newlines up to `end`: scan the view (`final`: the last line
  * too, and the run ends). */
 int rx_hexdump_settle(rx_hexdump *hd, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
@@ -203,12 +249,18 @@ size_t rx_hexdump_span(size_t len);
 /* lines.c: the pass over the newlines for dewrap.c and hexdump.c. */
 typedef struct rx_lines {
 	uint64_t src;          /* the newlines before src are seen */
-	rx_dewrap *dw;
-	rx_hexdump *hd;
+	rx_dewrap dw;
+	rx_hexdump hd;
 	rx_litmatch m;         /* the candidates dewrap.c finds around joined breaks */
 } rx_lines;
+void rx_lines_init(rx_lines *ln);
+void rx_lines_free(rx_lines *ln);
 int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		  uint64_t end, bool final, rx_lit_match_fn fn, void *ctx);
+/* The first stream offset a match of the two readers may still cover
+ * (UINT64_MAX: none).  Same arguments as the last feed. */
+uint64_t rx_lines_hold(const rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		       uint64_t end);
 
 /* linebound.c: true when no match of the regex can contain a newline, so
  * that a stream may release every byte up to the last newline it saw. */

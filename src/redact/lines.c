@@ -29,58 +29,14 @@ static inline uint64_t newline_bits64(const uint8_t *p)
 #endif
 }
 
-static bool hex_digit(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* Can the complete line l[0..len) be a dump line that begins a run?  A
- * necessary condition only (hexdump.c decides): an offset of 7 octal or 8
- * hex digits and what follows it (xxd ':', hexdump -C and od ' '), od
- * -An's " HH ", or xxd -i's "  0x". */
-static bool may_begin_dump(const uint8_t *l, uint64_t len)
-{
-	if (len < 9)
-		return false;
-	if (l[0] == ' ')   /* od -An, xxd -i */
-		return l[3] == ' ' || (l[1] == ' ' && l[2] == '0' && l[3] == 'x');
-	return hex_digit(l[0]) && (l[7] == ' ' || l[8] == ' ' || l[8] == ':' || hex_digit(l[8]));
-}
-
-/* Can the newline at n be a joined break?  16 encoding characters before
- * it (dewrap.c decides the rest). */
-_Static_assert(RX_WRAP_MIN == 16, "may_join tests 16 bytes at once");
-static bool may_join(const uint8_t *buf, uint64_t buf_pos, uint64_t n)
-{
-	uint64_t b = n > buf_pos && buf[n - 1 - buf_pos] == '\r' ? n - 1 : n;
-	if (b < buf_pos + 16 || !rx_enc[buf[b - 1 - buf_pos]])
-		return false;
-#if RX_HAVE_SSE2
-	return rx_enc_bits16(buf + (b - 16 - buf_pos)) == 0xFFFF;
-#else
-	for (uint64_t k = b - 16; k < b; k++)
-		if (!rx_enc[buf[k - buf_pos]])
-			return false;
-	return true;
-#endif
-}
-
 /* The newline at n: to each reader that may want it.  1: the pass waits
  * here for more bytes. */
 static int at_newline(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		      uint64_t end, uint64_t n, bool final, rx_lit_match_fn fn, void *ctx)
 {
-	rx_hexdump *hd = ln->hd;
-	int e = 0;
-	if (n >= hd->line_start) {
-		if (hd->in_run || hd->line_cut || hd->line_start < buf_pos ||
-		    may_begin_dump(buf + (hd->line_start - buf_pos), n - hd->line_start))
-			e = rx_hexdump_line(hd, ls, buf, buf_pos, n, fn, ctx);
-		else
-			hd->line_start = n + 1;
-	}
-	if (e == 0 && may_join(buf, buf_pos, n))
-		e = rx_dewrap_newline(ln->dw, &ln->m, ls, buf, buf_pos, end, n, final, fn, ctx);
+	int e = rx_hexdump_line(&ln->hd, ls, buf, buf_pos, n, fn, ctx);
+	if (e == 0 && rx_dewrap_may_join(buf, buf_pos, n))
+		e = rx_dewrap_newline(&ln->dw, &ln->m, ls, buf, buf_pos, end, n, final, fn, ctx);
 	return e;
 }
 
@@ -105,12 +61,25 @@ static size_t gather_newlines(const uint8_t *p, size_t n, uint16_t *pos)
 	return np;
 }
 
+void rx_lines_init(rx_lines *ln)
+{
+	*ln = (rx_lines){ 0 };
+	rx_dewrap_init(&ln->dw);
+	rx_hexdump_init(&ln->hd);
+}
+
+void rx_lines_free(rx_lines *ln)
+{
+	rx_litmatch_free(&ln->m);
+	rx_hexdump_free(&ln->hd);
+}
+
 int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
 		  uint64_t end, bool final, rx_lit_match_fn fn, void *ctx)
 {
 	if (ln->src < buf_pos)   /* not reached: the stream keeps what was not looked at */
 		ln->src = buf_pos;
-	ln->dw->pending = UINT64_MAX;
+	ln->dw.pending = UINT64_MAX;
 	int e = rx_litmatch_recheck(&ln->m, ls, buf, buf_pos, end, final, fn, ctx);
 	uint16_t pos[CHUNK + 2];
 	while (e == 0 && ln->src < end) {
@@ -127,5 +96,15 @@ int rx_lines_feed(rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_
 	}
 	if (e < 0)
 		return e;
-	return rx_hexdump_settle(ln->hd, ls, buf, buf_pos, end, final, fn, ctx);
+	return rx_hexdump_settle(&ln->hd, ls, buf, buf_pos, end, final, fn, ctx);
+}
+
+uint64_t rx_lines_hold(const rx_lines *ln, const rx_litset *ls, const uint8_t *buf, uint64_t buf_pos,
+		       uint64_t end)
+{
+	uint64_t held = rx_litmatch_waiting(&ln->m);
+	uint64_t h = rx_dewrap_hold(&ln->dw, ls, buf, buf_pos, end);
+	held = h < held ? h : held;
+	h = rx_hexdump_hold(&ln->hd, ls, buf, buf_pos, end);
+	return h < held ? h : held;
 }

@@ -90,9 +90,7 @@ struct sk_redact_stream {
 
 	uint64_t line_start;   /* just after the last newline fed (0: none yet) */
 	rx_litmatch litm;      /* the literal forms in the pending bytes */
-	rx_dewrap dw;          /* ... across the line breaks of a wrapped encoding */
-	rx_hexdump hd;         /* ... in a hex dump */
-	rx_lines lines;        /* the pass over the newlines for those two */
+	rx_lines lines;        /* ... across the line breaks of a wrapped encoding, and in hex dumps */
 
 	bool *som_ready;       /* per rule: scratch sized for its start-of-match database */
 	uint64_t *run_end;     /* per rule: last end of the current run of ends, or UINT64_MAX */
@@ -530,13 +528,7 @@ static uint64_t flush_limit(const sk_redact_stream *s)
 		uint64_t held = rx_litmatch_waiting(&s->litm);
 		if (held < safe)
 			safe = held;
-		held = rx_litmatch_waiting(&s->lines.m);
-		if (held < safe)
-			safe = held;
-		held = rx_dewrap_hold(&s->dw, r->lits, s->buf, s->base - s->head, s->total);
-		if (held < safe)
-			safe = held;
-		held = rx_hexdump_hold(&s->hd, r->lits, s->buf, s->base - s->head, s->total);
+		held = rx_lines_hold(&s->lines, r->lits, s->buf, s->base - s->head, s->total);
 		if (held < safe)
 			safe = held;
 	}
@@ -801,9 +793,7 @@ int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_c
 		s->run_end[i] = UINT64_MAX;
 	s->buf = malloc(s->cap);
 	int e = (!s->counts || !s->out || !s->buf || !s->som_ready || !s->run_end || !s->run_start) ? -ENOMEM : 0;
-	rx_dewrap_init(&s->dw);
-	rx_hexdump_init(&s->hd);
-	s->lines = (rx_lines){ .dw = &s->dw, .hd = &s->hd };
+	rx_lines_init(&s->lines);
 	if (e == 0 && r->scratch && hs_clone_scratch(r->scratch, &s->scratch) != HS_SUCCESS)
 		e = -ENOMEM;
 	if (e == 0 && r->pat.stream_db && hs_open_stream(r->pat.stream_db, 0, &s->pat_st) != HS_SUCCESS)
@@ -832,8 +822,7 @@ void sk_redact_stream_free(sk_redact_stream *s)
 	free(s->pm_w.v);
 	free(s->lm.v);
 	rx_litmatch_free(&s->litm);
-	rx_litmatch_free(&s->lines.m);
-	rx_hexdump_free(&s->hd);
+	rx_lines_free(&s->lines);
 	free(s->rg);
 	free(s->out);
 	free(s->counts);
