@@ -10,6 +10,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 DATADIR   ?= $(PREFIX)/share/stockade
+LIBEXECDIR ?= $(PREFIX)/lib/stockade
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR   ?=
@@ -32,12 +33,19 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # relocating eight shared objects (Vectorscan and libstdc++ the biggest) cost
 # 16% of the spawn on this machine (hyperfine, 39.2 against 46.8 ms).  The
 # price: a security update of one of them needs a rebuild of stockade.
+# The stockade binary links Vectorscan's runtime only (RT_LIBS, no
+# compiler, no libstdc++); stockade-rulec compiles for it on a cold cache
+# (src/redact/compile_exec.c).
+PKGS_RT   := $(filter-out libhs,$(PKGS))
 STATIC_DEPS ?= 1
 ifeq ($(STATIC_DEPS),1)
 PKG_LIBS   = -Wl,-Bstatic $(filter-out -lpthread,$(shell pkg-config --static --libs-only-l $(PKGS))) -lstdc++ \
              -Wl,-Bdynamic $(shell pkg-config --libs-only-L $(PKGS)) -lm -pthread
+RT_LIBS    = -Wl,-Bstatic $(filter-out -lpthread,$(shell pkg-config --static --libs-only-l $(PKGS_RT))) -lhs_runtime \
+             -Wl,-Bdynamic $(shell pkg-config --libs-only-L $(PKGS)) -lm -pthread
 else
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+RT_LIBS    = $(shell pkg-config --libs $(PKGS_RT)) -lhs_runtime -lm
 endif
 CHECK_LIBS = $(shell pkg-config --libs check)
 
@@ -46,13 +54,18 @@ HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protecti
              -fcf-protection -fPIE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DSTOCKADE_VERSION='"$(VERSION)"' \
-             -DSTOCKADE_DATADIR='"$(DATADIR)"' -DSTOCKADE_SYSCONFDIR='"$(SYSCONFDIR)"'
+             -DSTOCKADE_DATADIR='"$(DATADIR)"' -DSTOCKADE_SYSCONFDIR='"$(SYSCONFDIR)"' \
+             -DSTOCKADE_LIBEXECDIR='"$(LIBEXECDIR)"'
 SAN       ?=
 CFLAGS    += -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) $(SAN) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed $(SAN)
 
 LIB_PARTS := util policy session sandbox redact audit
-LIB_SRC   := $(foreach p,$(LIB_PARTS),$(sort $(wildcard src/$(p)/*.c)))
+# Not in the library: the compile helper's main, and the stockade binary's
+# rx_patterns_compile that runs it (the library's runs the compiler).
+RULEC_SRC := src/redact/rulec_main.c
+EXEC_SRC  := src/redact/compile_exec.c
+LIB_SRC   := $(filter-out $(RULEC_SRC) $(EXEC_SRC),$(foreach p,$(LIB_PARTS),$(sort $(wildcard src/$(p)/*.c))))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 DMN_SRC   := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
@@ -69,7 +82,7 @@ CLI_LIB   := $(BUILD)/libstockade-cli.a
 # The daemon shares the cli's request/run code but not its main().
 CLI_SHARED_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-BINS      := $(BUILD)/stockade $(if $(DMN_SRC),$(BUILD)/stockaded)
+BINS      := $(BUILD)/stockade $(BUILD)/stockade-rulec $(if $(DMN_SRC),$(BUILD)/stockaded)
 
 .PHONY: all deps test unit integration asan bench demo fuzz install uninstall clean help deb
 
@@ -84,9 +97,13 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/stockade: $(CLI_OBJ) $(LIB)
+$(BUILD)/stockade: $(CLI_OBJ) $(BUILD)/src/redact/compile_exec.o $(LIB)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/src/redact/compile_exec.o $(LIB) $(RT_LIBS)
+
+$(BUILD)/stockade-rulec: $(BUILD)/src/redact/rulec_main.o $(LIB)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
 $(BUILD)/stockaded: $(DMN_OBJ) $(CLI_SHARED_OBJ) $(LIB)
 	@echo "  LD      $@"
@@ -138,6 +155,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/stockade/profiles \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/stockade $(DESTDIR)$(BINDIR)/stockade
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(BUILD)/stockade-rulec $(DESTDIR)$(LIBEXECDIR)/stockade-rulec
 	$(if $(DMN_SRC),install -d $(DESTDIR)$(SBINDIR) && install -m 0755 $(BUILD)/stockaded $(DESTDIR)$(SBINDIR)/stockaded)
 	for f in profiles/*; do [ -f "$$f" ] && case $$f in *.rules) ;; *) install -m 0644 "$$f" $(DESTDIR)$(SYSCONFDIR)/stockade/profiles/ ;; esac || true; done
 	for f in profiles/*.rules; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/ || true; done
@@ -151,7 +170,7 @@ deb:
 	@sh packaging/build-deb.sh $(BUILD)/deb $(VERSION)
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/stockade $(DESTDIR)$(SBINDIR)/stockaded
+	rm -f $(DESTDIR)$(BINDIR)/stockade $(DESTDIR)$(SBINDIR)/stockaded $(DESTDIR)$(LIBEXECDIR)/stockade-rulec
 
 clean:
 	rm -rf build build-*

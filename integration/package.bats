@@ -102,7 +102,7 @@ installed() {
 @test "make deb builds stockade_<version>_<arch>.deb with the installed layout" {
 	[ -f "$DEB" ]
 	run -0 dpkg-deb -c "$DEB"
-	for f in ./usr/bin/stockade ./usr/sbin/stockaded \
+	for f in ./usr/bin/stockade ./usr/sbin/stockaded ./usr/lib/stockade/stockade-rulec \
 		./etc/stockade/profiles/default ./etc/stockade/profiles/strict \
 		./usr/share/stockade/redact.rules \
 		./usr/share/man/man1/stockade.1.gz ./usr/share/man/man8/stockaded.8.gz \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # stockade redact: the redactor as a filter, judged on what comes out.
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-redact.XXXXXX")
@@ -45,6 +46,36 @@ teardown() {
 	run sh -c "echo hi | '$STOCKADE' redact --rules '$TMP/bad.rules' 2>&1"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"bad.rules:2: rule 'broken'"* ]]
+}
+
+# The stockade binary carries no pattern compiler: on a cold cache the
+# helper stockade-rulec (next to it, or in the libexec dir) compiles, and a
+# warm cache needs no helper at all.
+@test "redact: the compile helper fills a cold cache; a warm one needs no helper; none is a clear error" {
+	[ ! -e /usr/local/lib/stockade/stockade-rulec ] ||
+		skip "an installed helper in /usr/local/lib/stockade would be found"
+	mkdir -p "$TMP/bin"
+	cp "$STOCKADE" "$TMP/bin/stockade"
+	cp "${STOCKADE%/*}/stockade-rulec" "$TMP/bin/stockade-rulec"
+	run -0 "$TMP/bin/stockade-rulec" --version
+	[[ "$output" == "stockade-rulec "* ]]
+	printf 'pattern acme ACME_[0-9a-f]{8,40}\n' > "$TMP/one.rules"
+	tok=ACME_0123456789abcdef01234567
+	run -0 sh -c "echo 'k $tok' | '$TMP/bin/stockade' redact --rules '$TMP/one.rules'"
+	[ "$output" = "k [REDACTED:acme]" ]
+	[ "$(ls "$XDG_CACHE_HOME"/stockade/redact-*.hsdb | wc -l)" -eq 1 ]
+	# a start-of-match database came over too: only the token is cut, not
+	# the rule's whole width (45 bytes) before its end
+	run -0 sh -c "echo 'keep ACME_0123 and $tok here' | '$TMP/bin/stockade' redact --rules '$TMP/one.rules'"
+	[ "$output" = "keep ACME_0123 and [REDACTED:acme] here" ]
+	rm "$TMP/bin/stockade-rulec"
+	run -0 sh -c "echo 'k $tok' | '$TMP/bin/stockade' redact --rules '$TMP/one.rules'"
+	[ "$output" = "k [REDACTED:acme]" ]
+	printf 'pattern other OTHER_[0-9]{20}\n' > "$TMP/two.rules"
+	run sh -c "echo hi | '$TMP/bin/stockade' redact --rules '$TMP/two.rules' 2>&1"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"stockade-rulec not found next to stockade"*"reinstall stockade"* ]]
+	[[ "$output" != *hi* ]]
 }
 
 @test "redact: a private key printed in small writes is removed whole" {

@@ -23,7 +23,11 @@ for t in $targets; do
 	name=$(basename "$t" .c)
 	parts=$(sed -n 's/.*fuzz-parts:[[:space:]]*\([a-z ]*\).*/\1/p' "$t" | head -1)
 	srcs=""
-	for p in ${parts:-util}; do srcs="$srcs $(ls src/$p/*.c)"; done
+	# The fuzzers compile rules in process: the helper's main and the code
+	# that spawns it (Makefile: RULEC_SRC, EXEC_SRC) stay out.
+	for p in ${parts:-util}; do
+		srcs="$srcs $(ls src/$p/*.c | grep -v -e '/rulec_main\.c$' -e '/compile_exec\.c$')"
+	done
 	bin="$out/$name"
 	if ! $CC -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -DSTOCKADE_VERSION='"fuzz"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -135,9 +135,13 @@ int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_
 	if (!path)
 		return -ENOMEM;
 	*p = (rx_patterns){ .n = n_rules, .som_fd = -1 };
-	p->som_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (p->som_fd < 0)
-		return -errno;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : rx_cache_load_fd(fd, n_rules, p);
+}
+
+int rx_cache_load_fd(int fd, size_t n_rules, rx_patterns *p)
+{
+	*p = (rx_patterns){ .n = n_rules, .som_fd = fd };
 	struct stat st;
 	uint64_t lens[2];
 	p->max_width = calloc(n_rules + 1, sizeof(*p->max_width));
@@ -191,21 +195,36 @@ static int serialize(const hs_database_t *db, char **bytes, size_t *len)
 	return !db || hs_serialize_database(db, bytes, len) == HS_SUCCESS ? 0 : -ENOMEM;
 }
 
-int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p)
+/* A loaded entry is its file, whole. */
+static int read_entry(int fd, uint8_t **out, size_t *len)
 {
-	_cleanup_free_ char *path = entry_path(dir, digest);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!(*out = malloc((size_t)st.st_size + 1)))
+		return -ENOMEM;
+	*len = (size_t)st.st_size;
+	int e = pread_all(fd, *out, *len, 0);
+	if (e < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+int rx_cache_encode(const rx_patterns *p, uint8_t **out, size_t *len)
+{
 	_cleanup_free_ char *stream = NULL, *prefix = NULL;
 	size_t stream_len, prefix_len;
-	if (!path)
-		return -ENOMEM;
+	*out = NULL;
+	if (!p->som_blob && p->som_fd >= 0)
+		return read_entry(p->som_fd, out, len);
 	for (size_t i = 0; i < p->n; i++)
 		if (!p->som_len[i] || !p->som_blob)
 			return -EINVAL;   /* only complete entries are cached */
 	int e = serialize(p->stream_db, &stream, &stream_len);
 	if (e == 0)
 		e = serialize(p->prefix_db, &prefix, &prefix_len);
-	if (e == 0)
-		e = sk_mkdir_p(dir, 0700);
 	if (e < 0)
 		return e;
 	struct writer w = { 0 };
@@ -215,15 +234,32 @@ int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns 
 	put(&w, &n, 4);
 	put(&w, p->max_width, (size_t)n * 4);
 	for (size_t i = 0; i < p->n; i++) {
-		uint64_t len = p->som_len[i];
-		put(&w, &len, 8);
+		uint64_t som_len = p->som_len[i];
+		put(&w, &som_len, 8);
 	}
 	put(&w, lens, 16);
 	put(&w, stream, stream_len);
 	put(&w, prefix, prefix_len);
 	for (size_t i = 0; i < p->n; i++)
 		put(&w, p->som_blob + p->som_off[i], p->som_len[i]);
-	e = w.err ? w.err : sk_write_atomic(dir, path, w.buf, w.len);
-	free(w.buf);
-	return e;
+	if (w.err) {
+		free(w.buf);
+		return w.err;
+	}
+	*out = w.buf;
+	*len = w.len;
+	return 0;
+}
+
+int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p)
+{
+	_cleanup_free_ char *path = entry_path(dir, digest);
+	_cleanup_free_ uint8_t *bytes = NULL;
+	size_t len;
+	if (!path)
+		return -ENOMEM;
+	int e = rx_cache_encode(p, &bytes, &len);
+	if (e == 0)
+		e = sk_mkdir_p(dir, 0700);
+	return e < 0 ? e : sk_write_atomic(dir, path, bytes, len);
 }

@@ -90,7 +90,7 @@ static int compile_prefixes(const rx_ruleset *rs, rx_patterns *p, sk_error *err)
 	return e;
 }
 
-static int compile_som(const rx_rule *r, hs_database_t **out, sk_error *err)
+int rx_compile_som(const rx_rule *r, hs_database_t **out, sk_error *err)
 {
 	hs_compile_error_t *ce = NULL;
 	if (hs_compile(r->regex, HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL, out, &ce) == HS_SUCCESS)
@@ -108,7 +108,7 @@ static int compile_soms(const rx_ruleset *rs, rx_patterns *p, sk_error *err)
 		hs_database_t *db;
 		char *bytes;
 		size_t n;
-		int e = compile_som(&rs->v[i], &db, err);
+		int e = rx_compile_som(&rs->v[i], &db, err);
 		if (e < 0)
 			return e;
 		hs_error_t he = hs_serialize_database(db, &bytes, &n);
@@ -155,62 +155,4 @@ int rx_patterns_compile(const rx_ruleset *rs, bool with_som, rx_patterns *p, sk_
 	if (e < 0)
 		rx_patterns_free(p);
 	return e;
-}
-
-static int load_som(const rx_ruleset *rs, const rx_patterns *p, size_t i, hs_database_t **out)
-{
-	if (p->som_len[i] && p->som_blob) {
-		const char *bytes = (const char *)p->som_blob + p->som_off[i];
-		return hs_deserialize_database(bytes, p->som_len[i], out) == HS_SUCCESS ? 0 : -EBADMSG;
-	}
-	if (p->som_len[i] && p->som_fd >= 0) {
-		_cleanup_free_ char *bytes = malloc(p->som_len[i]);
-		if (!bytes)
-			return -ENOMEM;
-		ssize_t n = pread(p->som_fd, bytes, p->som_len[i], (off_t)p->som_off[i]);
-		if (n == (ssize_t)p->som_len[i] &&
-		    hs_deserialize_database(bytes, p->som_len[i], out) == HS_SUCCESS)
-			return 0;
-		/* The cache file went bad under us: compile instead. */
-	}
-	return compile_som(&rs->v[i], out, NULL);
-}
-
-int rx_som_db(const rx_ruleset *rs, rx_patterns *p, size_t i, hs_database_t **out)
-{
-	int e = 0;
-	pthread_mutex_lock(&p->som_lock);
-	if (!p->som[i])
-		e = load_som(rs, p, i, &p->som[i]);
-	*out = p->som[i];
-	pthread_mutex_unlock(&p->som_lock);
-	return e;
-}
-
-int rx_patterns_lazy_init(rx_patterns *p)
-{
-	p->som = calloc(p->n + 1, sizeof(*p->som));
-	if (!p->som)
-		return -ENOMEM;
-	pthread_mutex_init(&p->som_lock, NULL);
-	return 0;
-}
-
-void rx_patterns_free(rx_patterns *p)
-{
-	if (p->som) {
-		for (size_t i = 0; i < p->n; i++)
-			hs_free_database(p->som[i]);
-		free(p->som);
-		pthread_mutex_destroy(&p->som_lock);
-	}
-	hs_free_database(p->stream_db);
-	hs_free_database(p->prefix_db);
-	free(p->max_width);
-	free(p->som_blob);
-	if (p->som_fd >= 0)
-		close(p->som_fd);
-	free(p->som_off);
-	free(p->som_len);
-	*p = (rx_patterns){ .som_fd = -1 };
 }

@@ -24,6 +24,7 @@ enum rx_kind {
 	RX_PATTERN = 0, /* a match is replaced */
 	RX_BEGIN,       /* a match opens a block replaced up to its end rule */
 	RX_END,         /* closes the open block of the same name */
+	RX_KIND_MAX = RX_END,
 };
 
 typedef struct rx_rule {
@@ -288,7 +289,16 @@ typedef struct rx_patterns {
 	hs_database_t **som;       /* per rule, loaded on first use (shared by all streams) */
 	pthread_mutex_t som_lock;  /* guards som: the only mutable part of a built redactor */
 } rx_patterns;
+/* Compile the rules (compile.c); with_som: every rule's start-of-match
+ * database too.  The stockade binary links compile_exec.c instead, which
+ * has the helper stockade-rulec compile them (always with_som): the
+ * compiler is most of Vectorscan and all of libstdc++, and every run's
+ * start would pay for loading and initialising it, to use it only on a
+ * cold cache. */
 int rx_patterns_compile(const rx_ruleset *rs, bool with_som, rx_patterns *p, sk_error *err);
+/* One rule's start-of-match database; -ENOSYS without the compiler. */
+int rx_compile_som(const rx_rule *r, hs_database_t **out, sk_error *err);
+/* patterns.c */
 void rx_patterns_free(rx_patterns *p);
 /* The start-of-match database of rule i: loaded (deserialized, or
  * compiled) once on first use, then shared.  Thread-safe. */
@@ -301,7 +311,17 @@ int rx_cache_dir(const char *configured, char **out);
 void rx_rules_digest(const rx_ruleset *rs, uint8_t digest[32]);
 /* 0 loaded, -ENOENT no (valid) entry, other negative errno */
 int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_patterns *p);
+/* The same from an entry already open (kept by p on success, closed on failure). */
+int rx_cache_load_fd(int fd, size_t n_rules, rx_patterns *p);
+/* The entry's bytes: p compiled here (its som_blob), or loaded (its file). */
+int rx_cache_encode(const rx_patterns *p, uint8_t **out, size_t *len);
 int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p);
+
+/* rules_wire.c: the rules as the compile helper reads them on stdin.
+ * u32 n, then per rule: u32 kind, u32 line, and name, regex, prefix,
+ * origin, each as u32 length (UINT32_MAX = none) and bytes. */
+int rx_rules_encode(const rx_ruleset *rs, uint8_t **out, size_t *len);
+int rx_rules_decode(const uint8_t *in, size_t len, rx_ruleset *rs);
 
 /* The compiled redactor. */
 struct sk_redactor {
