@@ -48,6 +48,23 @@ teardown() { teardown_workspace; }
 	[ "$output" = "0" ]
 }
 
+@test "a HOME the caller cannot search still runs; what it cannot read stays out" {
+	# nobody's HOME is /nonexistent: once root has made it, it is a directory
+	# nobody cannot search, and the profile's optional dotfiles in it
+	# (~/.gitconfig) cannot even be looked at.  They are skipped, not fatal.
+	# /root plays that part here (0700 root on Debian); as root it is simply
+	# root's own HOME.
+	if [ "$(id -u)" -ne 0 ]; then
+		run ls /root/
+		[ "$status" -ne 0 ]   # the premise: nobody cannot search /root
+	fi
+	HOME=/root XDG_STATE_HOME="$WS.state" XDG_CACHE_HOME="$WS.cache" \
+		run "$STOCKADE" run -- sh -c 'echo ran'
+	rm -rf "$WS.state" "$WS.cache"
+	[ "$status" -eq 0 ]
+	[ "$output" = ran ]
+}
+
 @test "writes land in the workspace only" {
 	outside=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-outside.XXXXXX")
 	sandbox -- sh -c "echo in > inside.txt; echo x > '$outside/escaped' ; echo x > /tmp/private; echo x > \$HOME/private; echo x > /etc/stockade-escaped; echo x > /usr/stockade-escaped; true"

@@ -32,7 +32,7 @@ typedef enum sk_fs_access {
 typedef struct sk_fs_rule {
 	const char *path;    /* absolute host path (also the path inside) */
 	sk_fs_access access;
-	bool optional;       /* a missing path is skipped instead of an error */
+	bool optional;       /* a path the caller cannot reach is skipped, not an error */
 } sk_fs_rule;
 
 /* One entry of the mount plan: built as data (sk_mount_plan_build), checked
@@ -55,7 +55,7 @@ typedef struct sk_mount {
 	char *src;       /* host path (BIND_*), link target (SYMLINK), or NULL */
 	char *dst;       /* absolute path inside the sandbox */
 	unsigned mode;   /* TMPFS / DIR */
-	bool optional;   /* skip when src is missing */
+	bool optional;   /* skip when src is out of the caller's reach */
 } sk_mount;
 
 typedef struct sk_mount_plan {

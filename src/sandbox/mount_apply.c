@@ -40,7 +40,7 @@ static int sys_pivot_root(const char *new_root, const char *put_old)
 typedef struct prepared {
 	int tree_fd;          /* detached clone of the source, or -1 */
 	bool is_dir;
-	bool skip;            /* optional and missing */
+	bool skip;            /* optional and out of the caller's reach */
 	char link[256];       /* a top-level system symlink reproduced as a link */
 } prepared;
 
@@ -50,11 +50,20 @@ static int set_attrs(int fd, uint64_t attrs, unsigned flags)
 	return sys_mount_setattr(fd, "", AT_EMPTY_PATH | flags, &a) < 0 ? -errno : 0;
 }
 
+/* An optional path the caller cannot reach is skipped: it is absent, a
+ * component is not a directory, or the caller may not search its way to it
+ * (nobody's HOME /nonexistent, made by root).  Binding it would give the
+ * command nothing its caller has. */
+static bool unreachable(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == EACCES;
+}
+
 static int prepare_bind(const sk_mount *m, prepared *pr, sk_error *err)
 {
 	struct stat st;
 	if (lstat(m->src, &st) < 0) {
-		if (errno == ENOENT && m->optional) {
+		if (m->optional && unreachable(errno)) {
 			pr->skip = true;
 			return 0;
 		}
