@@ -127,6 +127,8 @@ typedef struct sk_supervisor {
 	size_t n_sizes;
 } sk_supervisor;
 
+struct sk_run_result;
+
 typedef struct sk_sandbox_config {
 	char *const *argv;          /* the command; argv[0] is looked up in PATH inside */
 	char *const *envp;          /* the command's complete environment */
@@ -155,7 +157,15 @@ typedef struct sk_sandbox_config {
 	 * (the receipt's fdatasync in a thread) and wait for it here.  A
 	 * negative return kills the child before exec (fail closed). */
 	int (*exec_gate)(void *ctx, sk_error *err);
-	void *before_exec_ctx;
+	/* Called at most once, as soon as the run has succeeded: the command
+	 * has exited, nothing else in the sandbox is alive, its output is
+	 * delivered and every supervision record is in; res is final and is
+	 * not touched again.  The caller's closing work (the outcome receipt)
+	 * overlaps the kernel's teardown of the namespaces, which
+	 * sk_sandbox_run still waits for.  Not called when the run fails or
+	 * times out. */
+	void (*after_exit)(void *ctx, struct sk_run_result *res);
+	void *before_exec_ctx;             /* the context of all three */
 	sk_supervisor sup;                 /* seccomp user notification; off when !sup.enabled */
 	bool verbose;                      /* report what applied on stderr */
 	int stdout_fd, stderr_fd;          /* where redacted output goes (default 1, 2) */

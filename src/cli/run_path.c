@@ -434,6 +434,9 @@ typedef struct before_exec_ctx {
 	pthread_t sync_thread;
 	int sync_r;
 	sk_error sync_err;
+	bool concluded;         /* conclude() has run, from after_exit or after the run */
+	int conclude_r;
+	sk_error conclude_err;
 } before_exec_ctx;
 
 static void *sync_receipt(void *ctx)
@@ -487,6 +490,42 @@ static void fill_decision(sk_run_result *res, const run_state *s, uint64_t comma
 	snprintf(res->verdict, sizeof(res->verdict), "%s", sk_action_name(s->verdict.action));
 	snprintf(res->reason, sizeof(res->reason), "%s", sk_reason_name(s->verdict.reason));
 	snprintf(res->rule, sizeof(res->rule), "%s", s->verdict.rule_id ? s->verdict.rule_id : "");
+}
+
+/* The command has run: its outcome is receipted and the session learns
+ * of it.  Runs while the sandbox's namespaces are still being torn down
+ * (after_exit), or after the run when it timed out or hit the output cap. */
+static void conclude(before_exec_ctx *bx, sk_run_result *res)
+{
+	run_state *s = bx->s;
+	bx->concluded = true;
+	fill_decision(res, s, bx->command_seq);
+	if (res->escalated) {
+		/* An attempt inside escalated: the command was stopped there. */
+		res->denied = true;
+		res->chain = s->escalated_chain;
+		res->exit_code = SK_EXIT_CANNOT_EXEC;
+		snprintf(res->verdict, sizeof(res->verdict), "escalate");
+		snprintf(res->reason, sizeof(res->reason), "%s", "chain_threshold");
+	}
+	sk_receipt_redaction reds[64];
+	sk_receipt_outcome oc = {
+		.present = true, .exit_status = res->exit_code, .duration_ms = res->duration_ns / 1000000,
+		.timed_out = res->timed_out, .redactions = reds,
+		.n_redactions = redaction_counts(s, res, reds, SK_ARRAY_LEN(reds)),
+	};
+	sk_receipt_id id;
+	int r = record(bx->req, s, bx->ev, bx->view, SK_RECEIPT_OUTCOME, &oc, &id, &bx->conclude_err);
+	if (r == 0)
+		res->outcome_receipt = id.seq;
+	if (r == 0)
+		r = sk_run_session_end(bx->req, s, res, &bx->conclude_err);
+	bx->conclude_r = r;
+}
+
+static void after_exit(void *ctx, sk_run_result *res)
+{
+	conclude(ctx, res);
 }
 
 int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
@@ -550,6 +589,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
 	s.cfg.before_exec = before_exec;
 	s.cfg.exec_gate = exec_gate;
+	s.cfg.after_exit = after_exit;
 	s.cfg.before_exec_ctx = &bx;
 	r = sk_sandbox_run(&s.cfg, res, err);
 	join_sync(&bx, NULL);   /* a failure before the gate left it running */
@@ -562,26 +602,11 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 		}
 		goto out;
 	}
-	fill_decision(res, &s, bx.command_seq);
-	if (res->escalated) {
-		/* An attempt inside escalated: the command was stopped there. */
-		res->denied = true;
-		res->chain = s.escalated_chain;
-		res->exit_code = SK_EXIT_CANNOT_EXEC;
-		snprintf(res->verdict, sizeof(res->verdict), "escalate");
-		snprintf(res->reason, sizeof(res->reason), "%s", "chain_threshold");
-	}
-	sk_receipt_redaction reds[64];
-	sk_receipt_outcome oc = {
-		.present = true, .exit_status = res->exit_code, .duration_ms = res->duration_ns / 1000000,
-		.timed_out = res->timed_out, .redactions = reds,
-		.n_redactions = redaction_counts(&s, res, reds, SK_ARRAY_LEN(reds)),
-	};
-	r = record(req, &s, &ev, &view, SK_RECEIPT_OUTCOME, &oc, &id, err);
-	if (r == 0)
-		res->outcome_receipt = id.seq;
-	if (r == 0)
-		r = sk_run_session_end(req, &s, res, err);
+	if (!bx.concluded)
+		conclude(&bx, res);   /* a timeout or the output cap: no after_exit */
+	r = bx.conclude_r;
+	if (r < 0)
+		*err = bx.conclude_err;
 out:
 	run_state_free(&s);
 	return r;

@@ -162,6 +162,14 @@ static void confine(const sk_child_args *a, sk_bpf_program *notify)
 {
 	sk_error err = { 0 };
 	sk_bpf_program prog;
+	/* Into the cgroups while we are one thread and before any fork; the
+	 * supervisor made them while we built the root (a `tasks` file opened
+	 * by root moves any process). */
+	int r = sk_cgroup_join_from(a->bpf_fd);
+	if (r < 0) {
+		sk_fail_errno(&err, -r, "cannot join the sandbox's cgroup");
+		setup_failed(a, &err);
+	}
 	if (sk_seccomp_receive(a->bpf_fd, &prog, notify, &err) < 0)
 		setup_failed(a, &err);
 	close(a->bpf_fd);
@@ -174,6 +182,22 @@ static void confine(const sk_child_args *a, sk_bpf_program *notify)
 	if (sk_seccomp_load(&prog, &err) < 0)
 		setup_failed(a, &err);
 	free(prog.insns);
+}
+
+/* The command has ended: so does everything it left behind, before the
+ * supervisor hears of it.  Once the report is read, every process but us is
+ * reaped, the output pipes are at their end and every supervision record
+ * has been sent, so the supervisor records the outcome while the kernel
+ * takes our namespaces down. */
+__attribute__((noreturn)) static void end_sandbox(const sk_child_args *a, int status)
+{
+	kill(-1, SIGKILL);   /* pid 1: every other process of the namespace */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	if (a->event_fd >= 0)
+		close(a->event_fd);
+	sk_report_send(a->report_fd, SK_REPORT_EXITED, status, NULL);
+	_exit(0);
 }
 
 /* Wait for the command; forward the supervisor's signals to it. */
@@ -191,10 +215,8 @@ __attribute__((noreturn)) static void reap(const sk_child_args *a, pid_t cmd, co
 		int status;
 		pid_t p;
 		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-			if (p == cmd) {
-				sk_report_send(a->report_fd, SK_REPORT_EXITED, status, NULL);
-				_exit(0);
-			}
+			if (p == cmd)
+				end_sandbox(a, status);
 	}
 }
 
@@ -226,14 +248,6 @@ void sk_sandbox_init(const sk_child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
 	close(a->sync_fd);
-	/* Into the cgroups while we are one thread and before any fork; the
-	 * fds go with it (a `tasks` file opened by root moves any process). */
-	int r = sk_cgroup_join_self(a->cgroup_fds, a->n_cgroup_fds);
-	if (r < 0) {
-		sk_error err;
-		sk_fail_errno(&err, -r, "cannot join the sandbox's cgroup");
-		setup_failed(a, &err);
-	}
 	/* The id maps are written: from here on the command (same uid, no
 	 * capabilities) must not reach our /proc files, memory or fds — we are
 	 * a copy of the caller, environment and all. */
@@ -302,6 +316,5 @@ void sk_sandbox_init(const sk_child_args *a)
 		sk_report_send(a->report_fd, SK_REPORT_SETUP_FAILED, EIO, "the supervisor failed");
 		_exit(SK_EXIT_INTERNAL);
 	}
-	sk_report_send(a->report_fd, SK_REPORT_EXITED, status, NULL);
-	_exit(0);
+	end_sandbox(a, status);
 }

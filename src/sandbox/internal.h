@@ -83,7 +83,7 @@ typedef struct sk_cgroup {
 	char paths[3][256];   /* created cgroup directories ("" = unused) */
 	size_t n;
 	/* v1: each cgroup's `tasks` file, opened by the supervisor; the
-	 * sandbox's init joins through them itself (sk_cgroup_join_self). */
+	 * sandbox's init joins through them itself (sk_cgroup_join_from). */
 	int tasks_fd[3];
 	size_t n_tasks;
 	char how[96];
@@ -91,11 +91,11 @@ typedef struct sk_cgroup {
 int sk_cgroup_create(const sk_limits *lim, sk_cgroup *cg);
 /* Move pid (the sandbox's init) into a v2 cgroup; v1 needs nothing here. */
 int sk_cgroup_attach(const sk_cgroup *cg, pid_t pid);
-/* In the sandbox's init, while it is one thread and before it forks: join
- * the cgroups of fds (their `tasks` files) and close them.  0 or -errno. */
-int sk_cgroup_join_self(const int *fds, size_t n);
-/* The supervisor's copies of the `tasks` fds, once the child has its own. */
-void sk_cgroup_close_fds(sk_cgroup *cg);
+/* The supervisor sends init the `tasks` files over the set-up channel
+ * (none for v2 or without cgroups) and closes its copies; init, while it
+ * is one thread and before it forks, joins through them.  0 or -errno. */
+int sk_cgroup_send(int sock, sk_cgroup *cg);
+int sk_cgroup_join_from(int sock);
 void sk_cgroup_destroy(sk_cgroup *cg);
 int sk_rlimits_apply(const sk_limits *lim);
 
@@ -133,14 +133,14 @@ void sk_tty_relay_close(sk_tty_relay *t);
 typedef struct sk_child_args {
 	const sk_sandbox_config *cfg;
 	const sk_mount_plan *plan;
-	int bpf_fd;        /* parent -> child: the seccomp BPF program */
+	int bpf_fd;        /* parent -> child (a stream socket): the cgroups to join, then
+	                    * the seccomp BPF program */
 	int sync_fd;       /* parent -> child: maps written, go */
 	int report_fd;     /* child -> parent: sk_report messages */
 	int stdout_fd, stderr_fd;   /* write ends of the relay pipes */
 	int stdin_fd;      /* the command's stdin when the caller's is a terminal, else -1 */
 	const char *const *rw_paths; size_t n_rw;
 	int event_fd;      /* child -> parent: supervision records (SOCK_SEQPACKET), -1 = off */
-	const int *cgroup_fds; size_t n_cgroup_fds;   /* v1 `tasks` files to join */
 } sk_child_args;
 
 /* broker.c: the supervisor inside the sandbox (runs in init).  Answers

@@ -178,6 +178,22 @@ int sk_cgroup_create(const sk_limits *lim, sk_cgroup *cg)
 	return 0;
 }
 
+static void close_tasks_fds(sk_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n_tasks; i++)
+		if (cg->tasks_fd[i] >= 0) {
+			close(cg->tasks_fd[i]);
+			cg->tasks_fd[i] = -1;
+		}
+}
+
+int sk_cgroup_send(int sock, sk_cgroup *cg)
+{
+	int r = sk_send_fds(sock, "C", 1, cg->tasks_fd, cg->n_tasks);
+	close_tasks_fds(cg);   /* init has its own now */
+	return r;
+}
+
 /* Moving a process (cgroup.procs) takes the kernel's global threadgroup
  * lock for writing, which waits out an RCU grace period: 8 to 17 ms on
  * every run on the test machine, unless another move had just happened
@@ -187,24 +203,22 @@ int sk_cgroup_create(const sk_limits *lim, sk_cgroup *cg)
  * while it is one thread and before it forks, through files opened here
  * (the kernel checks the opener's credentials).  v2 has no such file for a
  * domain cgroup; there the supervisor still moves the child. */
-int sk_cgroup_join_self(const int *fds, size_t n)
+int sk_cgroup_join_from(int sock)
 {
-	int r = 0;
+	char c;
+	int fds[3];
+	size_t n;
+	ssize_t got;
+	do
+		n = SK_ARRAY_LEN(fds);
+	while ((got = sk_recv_fds(sock, &c, 1, fds, &n)) == -EINTR);
+	int r = got == 1 && c == 'C' ? 0 : got < 0 ? (int)got : -EPROTO;
 	for (size_t i = 0; i < n; i++) {
 		if (r == 0 && write(fds[i], "0", 1) != 1)
-			r = -errno ? -errno : -EIO;
+			r = errno ? -errno : -EIO;
 		close(fds[i]);
 	}
 	return r;
-}
-
-void sk_cgroup_close_fds(sk_cgroup *cg)
-{
-	for (size_t i = 0; i < cg->n_tasks; i++)
-		if (cg->tasks_fd[i] >= 0) {
-			close(cg->tasks_fd[i]);
-			cg->tasks_fd[i] = -1;
-		}
 }
 
 int sk_cgroup_attach(const sk_cgroup *cg, pid_t pid)
@@ -219,7 +233,7 @@ int sk_cgroup_attach(const sk_cgroup *cg, pid_t pid)
 
 void sk_cgroup_destroy(sk_cgroup *cg)
 {
-	sk_cgroup_close_fds(cg);
+	close_tasks_fds(cg);
 	cg->n_tasks = 0;
 	for (size_t i = 0; i < cg->n; i++) {
 		/* The pid namespace's last processes may still be exiting. */

@@ -67,6 +67,9 @@ typedef struct supervisor {
 	sk_relay out, errr;
 	sk_tty_relay tty;         /* a terminal on stdin, copied to the command */
 	bool reaped, got_exit, setup_failed;
+	bool started;             /* the command was let go: no set-up error */
+	bool concluded;           /* after_exit has run; res is the caller's */
+	uint64_t start_ns;
 	sk_report setup_report;
 	uint64_t deadline_ns;     /* 0 = none */
 	uint64_t read_total;      /* raw bytes read, for the output cap */
@@ -197,9 +200,49 @@ static int poll_timeout(const supervisor *s)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+static void finish_result(const supervisor *s, sk_run_result *res)
+{
+	int st = res->wait_status;
+	if (res->timed_out)
+		res->exit_code = SK_EXIT_TIMEOUT;
+	else if (!s->got_exit)
+		res->exit_code = res->output_capped ? SK_EXIT_SIGNAL_BASE + SIGKILL : SK_EXIT_INTERNAL;
+	else if (WIFEXITED(st))
+		res->exit_code = WEXITSTATUS(st);
+	else if (WIFSIGNALED(st))
+		res->exit_code = SK_EXIT_SIGNAL_BASE + WTERMSIG(st);
+	if (res->output_capped && !res->timed_out)
+		res->exit_code = SK_EXIT_SIGNAL_BASE + SIGKILL;
+	res->output_cap = s->cfg->limits.output_bytes;
+	res->bytes_stdout = s->out.delivered;
+	res->bytes_stderr = s->errr.delivered;
+}
+
+/* The run has succeeded once the command's status is in and its output
+ * and records are all read: init reports only when it is the last process
+ * left, and it closes the record channel first. */
+static bool run_succeeded(const supervisor *s)
+{
+	return s->started && s->got_exit && s->out.in_fd < 0 && s->errr.in_fd < 0 && s->event_fd < 0 &&
+	       !s->setup_failed && !s->record_error && !s->relay_error && !s->res->timed_out &&
+	       !s->res->output_capped;
+}
+
+static void conclude(supervisor *s)
+{
+	finish_result(s, s->res);
+	s->res->duration_ns = sk_now_ns() - s->start_ns;
+	s->deadline_ns = 0;   /* nothing left to time out */
+	s->concluded = true;
+	if (s->cfg->after_exit)
+		s->cfg->after_exit(s->cfg->before_exec_ctx, s->res);
+}
+
 static void supervise(supervisor *s)
 {
 	while (!s->reaped || s->out.in_fd >= 0 || s->errr.in_fd >= 0 || s->report_fd >= 0 || s->event_fd >= 0) {
+		if (!s->concluded && run_succeeded(s))
+			conclude(s);
 		int timeout = poll_timeout(s);
 		struct pollfd p[7] = {
 			{ .fd = s->out.in_fd, .events = POLLIN },
@@ -239,23 +282,6 @@ static void supervise(supervisor *s)
 	}
 }
 
-static void finish_result(const supervisor *s, sk_run_result *res)
-{
-	int st = res->wait_status;
-	if (res->timed_out)
-		res->exit_code = SK_EXIT_TIMEOUT;
-	else if (!s->got_exit)
-		res->exit_code = res->output_capped ? SK_EXIT_SIGNAL_BASE + SIGKILL : SK_EXIT_INTERNAL;
-	else if (WIFEXITED(st))
-		res->exit_code = WEXITSTATUS(st);
-	else if (WIFSIGNALED(st))
-		res->exit_code = SK_EXIT_SIGNAL_BASE + WTERMSIG(st);
-	if (res->output_capped && !res->timed_out)
-		res->exit_code = SK_EXIT_SIGNAL_BASE + SIGKILL;
-	res->output_cap = s->cfg->limits.output_bytes;
-	res->bytes_stdout = s->out.delivered;
-	res->bytes_stderr = s->errr.delivered;
-}
 
 typedef struct resources {
 	int out[2], errp[2], sync[2], report[2], bpf[2], ev[2];
@@ -294,10 +320,13 @@ static void release(resources *rs)
 
 static int make_pipes(const sk_sandbox_config *cfg, resources *rs, sk_error *err)
 {
-	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report, rs->bpf };
+	int *fds[] = { rs->out, rs->errp, rs->sync, rs->report };
 	for (size_t i = 0; i < SK_ARRAY_LEN(fds); i++)
 		if (pipe2(fds[i], O_CLOEXEC) < 0)
 			return sk_fail_errno(err, errno, "pipe");
+	/* bpf[1] -> bpf[0]: fds (the cgroups), then the filter's bytes. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rs->bpf) < 0)
+		return sk_fail_errno(err, errno, "socketpair");
 	if (cfg->sup.enabled && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rs->ev) < 0)
 		return sk_fail_errno(err, errno, "socketpair");
 	int e = sk_tty_relay_open(&rs->tty, &rs->tty_in);
@@ -345,9 +374,22 @@ static void start_child(const sk_sandbox_config *cfg, resources *rs, const char 
 		.sync_fd = rs->sync[0], .report_fd = rs->report[1],
 		.stdout_fd = rs->out[1], .stderr_fd = rs->errp[1], .stdin_fd = rs->tty_in,
 		.rw_paths = rw, .n_rw = n_rw, .event_fd = rs->ev[1],
-		.cgroup_fds = rs->cg.tasks_fd, .n_cgroup_fds = rs->cg.n_tasks,
 	};
 	sk_sandbox_init(&a);
+}
+
+/* The cgroups are made while the child builds its root, off the path to
+ * exec: v2 moves the child by pid, v1 hands it the `tasks` files to join
+ * (before the filter, on the same channel, so before it ever forks). */
+static int enter_cgroups(const sk_sandbox_config *cfg, resources *rs, pid_t pid, sk_run_result *res, sk_error *err)
+{
+	sk_cgroup_create(&cfg->limits, &rs->cg);
+	snprintf(res->limits_how, sizeof(res->limits_how), "%s", rs->cg.how);
+	int r = rs->cg.n ? sk_cgroup_attach(&rs->cg, pid) : 0;
+	if (r < 0)
+		return sk_fail_errno(err, -r, "cannot move the sandbox into its cgroup");
+	r = sk_cgroup_send(rs->bpf[1], &rs->cg);
+	return r < 0 ? sk_fail_errno(err, -r, "cannot hand the sandbox its cgroup") : 0;
 }
 
 static int describe_setup_failure(const sk_report *rep, sk_error *err)
@@ -373,8 +415,6 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	if ((r = sk_mount_plan_build(cfg, &rs.plan, err)) < 0 ||
 	    (r = make_pipes(cfg, &rs, err)) < 0 || (r = block_signals(&rs, err)) < 0)
 		goto out;
-	sk_cgroup_create(&cfg->limits, &rs.cg);
-	snprintf(res->limits_how, sizeof(res->limits_how), "%s", rs.cg.how);
 
 	pid_t pid = clone_sandbox(cfg, &rs.pidfd);
 	if (pid < 0) {
@@ -387,7 +427,6 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	if (pid == 0)
 		start_child(cfg, &rs, rw, n_rw);
 
-	sk_cgroup_close_fds(&rs.cg);   /* the child has its own */
 	close(rs.out[1]); rs.out[1] = -1;
 	close(rs.errp[1]); rs.errp[1] = -1;
 	close(rs.sync[0]); rs.sync[0] = -1;
@@ -407,9 +446,7 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 			 .tty = { .tty_fd = -1, .pipe_w = -1 } };
 	rs.report[0] = -1;
 	rs.ev[0] = -1;
-	if ((r = sk_userns_map(pid, getuid(), getgid(), err)) < 0 ||
-	    (rs.cg.n && (r = sk_cgroup_attach(&rs.cg, pid)) < 0 &&
-	     (r = sk_fail_errno(err, -r, "cannot move the sandbox into its cgroup")) < 0)) {
+	if ((r = sk_userns_map(pid, getuid(), getgid(), err)) < 0) {
 		kill_tree(&s);
 		waitid((idtype_t)P_PIDFD, (id_t)rs.pidfd, &(siginfo_t){ 0 }, WEXITED);
 		if (s.report_fd >= 0)
@@ -428,7 +465,8 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	 * The child waits for the filter before exec, so a failure of either
 	 * kills it before the command ever runs (fail closed). */
 	sk_bpf_wire bpf = { 0 };
-	if ((cfg->before_exec && (r = cfg->before_exec(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0) ||
+	if ((r = enter_cgroups(cfg, &rs, pid, res, err)) < 0 ||
+	    (cfg->before_exec && (r = cfg->before_exec(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0) ||
 	    (r = sk_seccomp_wire(cfg, &bpf, err)) < 0 ||
 	    (cfg->exec_gate && (r = cfg->exec_gate(cfg->before_exec_ctx, err)) < 0) ||
 	    (r = sk_seccomp_send(&bpf, rs.bpf[1], err)) < 0)
@@ -452,10 +490,16 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	}
 	if (r < 0)
 		kill_tree(&s);
+	s.started = r == 0;
+	s.start_ns = start;
 	s.tty = rs.tty;
 	rs.tty.pipe_w = -1;   /* the supervisor's now */
 	supervise(&s);
 	sk_tty_relay_close(&s.tty);
+	if (!s.concluded && run_succeeded(&s))
+		conclude(&s);
+	if (s.concluded)
+		goto out;   /* res is final and the caller's */
 	res->duration_ns = sk_now_ns() - start;
 	if (s.setup_failed) {
 		r = describe_setup_failure(&s.setup_report, err);
