@@ -65,6 +65,21 @@ teardown() { teardown_workspace; }
 	[ "$output" = ran ]
 }
 
+@test "the command may run on every CPU its caller may" {
+	# The supervisor moves the sandbox's init off its own CPU for the set-up;
+	# init must take the caller's set back before the command starts.
+	sandbox -- sh -c 'grep Cpus_allowed_list /proc/self/status; sh -c "grep Cpus_allowed_list /proc/self/status"'
+	[ "$status" -eq 0 ]
+	outside=$(grep Cpus_allowed_list /proc/self/status)
+	[ "${lines[0]}" = "$outside" ]
+	[ "${lines[1]}" = "$outside" ]
+	if [ "$(nproc)" -gt 1 ]; then
+		run taskset -c 0 "$STOCKADE" run -- grep Cpus_allowed_list /proc/self/status
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | awk '{print $2}')" = 0 ]
+	fi
+}
+
 @test "writes land in the workspace only" {
 	outside=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-outside.XXXXXX")
 	sandbox -- sh -c "echo in > inside.txt; echo x > '$outside/escaped' ; echo x > /tmp/private; echo x > \$HOME/private; echo x > /etc/stockade-escaped; echo x > /usr/stockade-escaped; true"

@@ -3,6 +3,7 @@
  * last), then forks the command and reaps until the command is gone.  When
  * it exits the kernel kills everything left in the pid namespace: no
  * double-forked, setsid daemon outlives the command. */
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -239,6 +240,18 @@ static void drop_terminal(const sk_child_args *a)
 	}
 }
 
+/* The supervisor moved us off its CPU (spread_child); the command gets
+ * every CPU its caller has.  Should the caller's set have changed
+ * meanwhile, any CPU the kernel still allows will do. */
+static void take_back_cpus(const cpu_set_t *cpus)
+{
+	if (sched_setaffinity(0, sizeof(*cpus), cpus) == 0)
+		return;
+	cpu_set_t all;
+	memset(&all, 0xff, sizeof(all));
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 void sk_sandbox_init(const sk_child_args *a)
 {
 	/* Die with the supervisor; the sync read closes the race where it
@@ -248,6 +261,8 @@ void sk_sandbox_init(const sk_child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
 	close(a->sync_fd);
+	if (a->cpus)
+		take_back_cpus(a->cpus);
 	/* The id maps are written: from here on the command (same uid, no
 	 * capabilities) must not reach our /proc files, memory or fds — we are
 	 * a copy of the caller, environment and all. */

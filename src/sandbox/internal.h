@@ -2,6 +2,7 @@
 #ifndef STOCKADE_SANDBOX_INTERNAL_H
 #define STOCKADE_SANDBOX_INTERNAL_H
 
+#include <sched.h>
 #include <linux/filter.h>
 #include <seccomp.h>
 #include <sys/types.h>
@@ -141,6 +142,7 @@ typedef struct sk_child_args {
 	int stdin_fd;      /* the command's stdin when the caller's is a terminal, else -1 */
 	const char *const *rw_paths; size_t n_rw;
 	int event_fd;      /* child -> parent: supervision records (SOCK_SEQPACKET), -1 = off */
+	const cpu_set_t *cpus;   /* the caller's CPU mask, ours again once we go; NULL = keep */
 } sk_child_args;
 
 /* broker.c: the supervisor inside the sandbox (runs in init).  Answers
