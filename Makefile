@@ -72,6 +72,8 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_HELPERS := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+RULEC_OBJ := $(RULEC_SRC:%.c=$(BUILD)/%.o)
+EXEC_OBJ  := $(EXEC_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 DMN_OBJ   := $(DMN_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -97,11 +99,11 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/stockade: $(CLI_OBJ) $(BUILD)/src/redact/compile_exec.o $(LIB)
+$(BUILD)/stockade: $(CLI_OBJ) $(EXEC_OBJ) $(LIB)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/src/redact/compile_exec.o $(LIB) $(RT_LIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(EXEC_OBJ) $(LIB) $(RT_LIBS)
 
-$(BUILD)/stockade-rulec: $(BUILD)/src/redact/rulec_main.o $(LIB)
+$(BUILD)/stockade-rulec: $(RULEC_OBJ) $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
@@ -186,5 +188,5 @@ help:
 	@echo "make install      install under PREFIX=$(PREFIX)"
 	@echo "make deb          the Debian package in $(BUILD)/deb/ (dpkg-buildpackage)"
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DMN_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(RULEC_OBJ:.o=.d) $(EXEC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DMN_OBJ:.o=.d) $(TEST_BIN:=.d)
 .SECONDARY:
