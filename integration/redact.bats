@@ -78,6 +78,23 @@ teardown() {
 	[[ "$output" != *hi* ]]
 }
 
+@test "redact: a damaged cache entry fails the run closed, is removed, and the next run rebuilds it" {
+	tok=ghp_abcdefghijklmnopqrstuvwxyz0123456789
+	run -0 "$STOCKADE" run --state-dir "$TMP/state" -- echo "warm $tok"
+	[ "$output" = "warm [REDACTED:github-pat]" ]
+	entry=$(ls "$XDG_CACHE_HOME"/stockade/redact-*.hsdb)
+	# one byte of the stream database, past the header: the header still
+	# reads as sound, the database's own check fails when it is loaded
+	printf '\377' | dd of="$entry" bs=1 seek=8192 conv=notrunc status=none
+	run "$STOCKADE" run --state-dir "$TMP/state" -- echo "damaged $tok"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"cached redaction database was damaged and has been removed; run the command again"* ]]
+	[[ "$output" != *"$tok"* ]]
+	[ ! -e "$entry" ]
+	run -0 "$STOCKADE" run --state-dir "$TMP/state" -- echo "again $tok"
+	[ "$output" = "again [REDACTED:github-pat]" ]
+}
+
 @test "redact: a private key printed in small writes is removed whole" {
 	key="-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW

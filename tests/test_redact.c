@@ -1,6 +1,8 @@
 /* Unit and property tests for the streaming redactor (src/redact/):
  * literals and their encodings, chunking, blocks, merging, bounded
  * memory, binary passthrough, rules errors, counts. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +595,71 @@ START_TEST(test_rules_extra_and_disabled)
 }
 END_TEST
 
+/* The one .hsdb entry in dir, or "" */
+static void find_entry(const char *dir, char *out, size_t cap)
+{
+	out[0] = '\0';
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	for (struct dirent *e; (e = readdir(d));)
+		if (strstr(e->d_name, ".hsdb"))
+			snprintf(out, cap, "%s/%s", dir, e->d_name);
+	closedir(d);
+}
+
+/* The cached databases are loaded on first use: one damaged behind a sound
+ * header fails there (no stream, so no byte passes), is removed, and the
+ * next build compiles and stores it afresh. */
+START_TEST(test_damaged_cache_entry_fails_closed_then_rebuilt)
+{
+	char dir[] = "/tmp/stockade-test-damaged-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sk_redact_config cfg;
+	sk_error err = { 0 };
+	sk_redactor *r;
+	sk_redact_info info;
+	sk_redact_config_init(&cfg);
+	cfg.rules_path = "profiles/redact.rules";
+	cfg.cache_dir = dir;
+	ck_assert_int_eq(sk_redactor_build(&cfg, &r, &err), 0);
+	sk_redactor_free(r);
+	char entry[4096];
+	find_entry(dir, entry, sizeof(entry));
+	ck_assert_str_ne(entry, "");
+	/* A byte of the stream database, past the header (12 + 12 per rule + 16). */
+	int fd = open(entry, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	unsigned char c;
+	ck_assert_int_eq(pread(fd, &c, 1, 8192), 1);
+	c ^= 0x5a;
+	ck_assert_int_eq(pwrite(fd, &c, 1, 8192), 1);
+	close(fd);
+
+	ck_assert_int_eq(sk_redactor_build(&cfg, &r, &err), 0);
+	sk_redactor_info(r, &info);
+	ck_assert(info.cache_hit);
+	ck_assert_int_eq(sk_redactor_ready(r), -EBADMSG);
+	sk_redact_stream *s = NULL;
+	ck_assert_int_eq(sk_redact_stream_new(r, NULL, NULL, &s), -EBADMSG);
+	ck_assert_ptr_null(s);
+	ck_assert_int_ne(access(entry, F_OK), 0);   /* removed */
+	sk_redactor_free(r);
+
+	ck_assert_int_eq(sk_redactor_build(&cfg, &r, &err), 0);
+	sk_redactor_info(r, &info);
+	ck_assert(!info.cache_hit && info.cache_written);
+	ck_assert_int_eq(sk_redactor_ready(r), 0);
+	const char *in = "key AKIAIOSFODNN7EXAMPLE";
+	char *out = whole(r, in, strlen(in), NULL);
+	ck_assert_str_eq(out, "key [REDACTED:aws-access-key-id]");
+	free(out);
+	sk_redactor_free(r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_no_cache_same_output)
 {
 	sk_redact_config cfg;
@@ -704,6 +771,7 @@ int main(void)
 	tcase_add_test(tc, test_rules_errors);
 	tcase_add_test(tc, test_rules_extra_and_disabled);
 	tcase_add_test(tc, test_no_cache_same_output);
+	tcase_add_test(tc, test_damaged_cache_entry_fails_closed_then_rebuilt);
 	tcase_add_test(tc, test_cold_cache_compiled_once);
 	tcase_add_test(tc, test_find_rules);
 	suite_add_tcase(s, tc);

@@ -145,6 +145,13 @@ void sk_redact_config_init(sk_redact_config *cfg);
 /* Build a redactor.  Bad rules give -EINVAL with "file:line: why" in err.
  * A redactor with no rules and no literals is valid (passes bytes through). */
 int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *err);
+/* A cached pattern database is only checked by sk_redactor_build; mapping,
+ * copying and verifying it (a megabyte) and making the scratch wait for
+ * the first stream, or for this call: idempotent, thread-safe, 0 or a
+ * negative errno (a stream cannot be made then).  `stockade run` opens its
+ * streams once the filter is sent, so the work overlaps the command's
+ * start instead of delaying it; no byte passes before it is done. */
+int sk_redactor_ready(const sk_redactor *r);
 
 /* Where the shipped rules are: $STOCKADE_DATADIR/redact.rules, then
  * <dir of /proc/self/exe>/../profiles/redact.rules, then
@@ -161,7 +168,7 @@ typedef struct sk_redact_info {
 	size_t window;           /* bytes a stream may hold back */
 	bool cache_hit;          /* the pattern database came from the cache */
 	bool cache_written;      /* ... or was compiled and stored */
-	uint64_t setup_ns;       /* time spent in sk_redactor_build */
+	uint64_t setup_ns;       /* time spent in sk_redactor_build and _ready */
 } sk_redact_info;
 void sk_redactor_info(const sk_redactor *r, sk_redact_info *info);
 

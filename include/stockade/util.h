@@ -10,6 +10,7 @@
 #define STOCKADE_UTIL_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,6 +101,12 @@ ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds);
  * the default one (false: before a command runs).  The calling thread;
  * best effort (src/util/slice.c). */
 void sk_sched_short_slice(bool short_slice);
+
+/* The CPUs the calling thread may use, less the one it is on: where a new
+ * task that must run beside us at once should start (one starts on its
+ * parent's CPU as often as not, and then waits for the parent to sleep).
+ * false when there is no other (src/util/slice.c). */
+bool sk_sched_other_cpus(cpu_set_t *out);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);

@@ -239,6 +239,8 @@ int sk_cmd_redact(int argc, char **argv)
 			rc = sk_cli_error("redact: %s", err.msg);
 	}
 	sk_redact_literals_free(lits);
+	if (rc == 0 && sk_redactor_ready(red) < 0)
+		rc = sk_cli_error("redact: cannot load the pattern database; run again to rebuild the cache");
 	if (rc == 0) {
 		if (o.verbose)
 			print_info(red);

@@ -458,6 +458,21 @@ static int join_sync(before_exec_ctx *bx, sk_error *err)
 	return bx->sync_r;
 }
 
+/* The receipt's fdatasync runs beside us on another CPU: started on ours
+ * it would wait for us to sleep, at the exec gate, and only then begin. */
+static int start_sync_thread(before_exec_ctx *bx)
+{
+	pthread_attr_t attr;
+	cpu_set_t others;
+	if (pthread_attr_init(&attr) != 0)
+		return -1;
+	if (sk_sched_other_cpus(&others))
+		pthread_attr_setaffinity_np(&attr, sizeof(others), &others);
+	int r = pthread_create(&bx->sync_thread, &attr, sync_receipt, bx);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : -1;
+}
+
 static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 {
 	before_exec_ctx *bx = ctx;
@@ -467,7 +482,7 @@ static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 		return r;
 	bx->command_seq = id.seq;
 	bx->recorded = true;
-	if (pthread_create(&bx->sync_thread, NULL, sync_receipt, bx) == 0)
+	if (start_sync_thread(bx) == 0)
 		bx->syncing = true;
 	else if ((r = sk_audit_sync_pending(bx->s->log, err)) < 0)
 		return r;

@@ -352,6 +352,7 @@ int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *
 	if (!r)
 		return -ENOMEM;
 	r->pat.som_fd = -1;
+	pthread_mutex_init(&r->ready_lock, NULL);
 	r->block_max = cfg->block_max ? cfg->block_max : DEFAULT_BLOCK_MAX;
 	int e = load_rules(cfg, &r->rules, err);
 	if (e == 0)
@@ -366,8 +367,6 @@ int sk_redactor_build(const sk_redact_config *cfg, sk_redactor **out, sk_error *
 		e = literals(r, cfg->literals);
 	if (e == 0)
 		e = replacements(r, cfg->replacement);
-	if (e == 0)
-		e = scratch(r);
 	if (e < 0) {
 		if (err && !err->code)
 			sk_fail_errno(err, -e, "cannot build the redactor");
@@ -398,7 +397,27 @@ void sk_redactor_free(sk_redactor *r)
 	free(r->repl);
 	free(r->repl_len);
 	rx_rules_free(&r->rules);
+	pthread_mutex_destroy(&r->ready_lock);
 	free(r);
+}
+
+int sk_redactor_ready(const sk_redactor *cr)
+{
+	/* Always made by sk_redactor_build on the heap: the part made late is
+	 * written under its lock, and read only once this has returned 0. */
+	sk_redactor *r = (sk_redactor *)cr;
+	pthread_mutex_lock(&r->ready_lock);
+	if (r->ready == 0) {
+		uint64_t t0 = sk_now_ns();
+		int e = rx_cache_load_dbs(&r->pat);
+		if (e == 0)
+			e = scratch(r);
+		r->ready = e < 0 ? e : 1;
+		r->info.setup_ns += sk_now_ns() - t0;
+	}
+	int e = r->ready < 0 ? r->ready : 0;
+	pthread_mutex_unlock(&r->ready_lock);
+	return e;
 }
 
 void sk_redactor_info(const sk_redactor *r, sk_redact_info *info)

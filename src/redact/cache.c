@@ -136,14 +136,19 @@ int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_
 		return -ENOMEM;
 	*p = (rx_patterns){ .n = n_rules, .som_fd = -1 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : rx_cache_load_fd(fd, n_rules, p);
+	int e = fd < 0 ? -errno : rx_cache_load_fd(fd, n_rules, p);
+	if (e == 0) {
+		p->entry_path = path;   /* to remove it, should its databases prove bad */
+		path = NULL;
+	}
+	return e;
 }
 
 int rx_cache_load_fd(int fd, size_t n_rules, rx_patterns *p)
 {
 	*p = (rx_patterns){ .n = n_rules, .som_fd = fd };
 	struct stat st;
-	uint64_t lens[2];
+	uint64_t lens[2] = { 0, 0 };
 	p->max_width = calloc(n_rules + 1, sizeof(*p->max_width));
 	p->som_off = calloc(n_rules + 1, sizeof(*p->som_off));
 	p->som_len = calloc(n_rules + 1, sizeof(*p->som_len));
@@ -153,14 +158,34 @@ int rx_cache_load_fd(int fd, size_t n_rules, rx_patterns *p)
 	if (e == 0)
 		e = load_header(p->som_fd, (uint64_t)st.st_size, n_rules, p, lens);
 	uint64_t base = 12 + (uint64_t)n_rules * 12 + 16;
+	if (e == 0 && lens[0] == 0)
+		e = -EBADMSG;
+	if (e < 0) {
+		rx_patterns_free(p);
+		return e;
+	}
+	p->db_off[0] = base;
+	p->db_len[0] = lens[0];
+	p->db_off[1] = base + lens[0];
+	p->db_len[1] = lens[1];
+	p->dbs_pending = true;
+	return 0;
+}
+
+int rx_cache_load_dbs(rx_patterns *p)
+{
+	if (!p->dbs_pending)
+		return 0;
+	int e = load_db(p->som_fd, p->db_off[0], p->db_len[0], &p->stream_db);
 	if (e == 0)
-		e = load_db(p->som_fd, base, lens[0], &p->stream_db);
-	if (e == 0)
-		e = load_db(p->som_fd, base + lens[0], lens[1], &p->prefix_db);
+		e = load_db(p->som_fd, p->db_off[1], p->db_len[1], &p->prefix_db);
 	if (e == 0 && !p->stream_db)
 		e = -EBADMSG;
-	if (e < 0)
-		rx_patterns_free(p);
+	p->dbs_pending = false;
+	/* The header was sound, the databases are not: the next start
+	 * compiles afresh instead of failing the same way. */
+	if (e == -EBADMSG && p->entry_path)
+		unlink(p->entry_path);
 	return e;
 }
 

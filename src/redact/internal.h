@@ -287,6 +287,9 @@ typedef struct rx_patterns {
 	int som_fd;                /* ... the cache file holding them (-1 = none) */
 	size_t *som_off, *som_len; /* per rule, in the blob or the file; len 0 = compile on first use */
 	hs_database_t **som;       /* per rule, loaded on first use (shared by all streams) */
+	uint64_t db_off[2], db_len[2]; /* stream_db and prefix_db in som_fd ... */
+	bool dbs_pending;          /* ... not loaded yet (rx_cache_load_dbs) */
+	char *entry_path;          /* the cache entry they came from, or NULL */
 	pthread_mutex_t som_lock;  /* guards som: the only mutable part of a built redactor */
 } rx_patterns;
 /* Compile the rules (compile.c); with_som: every rule's start-of-match
@@ -313,6 +316,8 @@ void rx_rules_digest(const rx_ruleset *rs, uint8_t digest[32]);
 int rx_cache_load(const char *dir, const uint8_t digest[32], size_t n_rules, rx_patterns *p);
 /* The same from an entry already open (kept by p on success, closed on failure). */
 int rx_cache_load_fd(int fd, size_t n_rules, rx_patterns *p);
+/* The stream and prefix databases of an entry loaded above; 0 or -errno. */
+int rx_cache_load_dbs(rx_patterns *p);
 /* The entry's bytes: p compiled here (its som_blob), or loaded (its file). */
 int rx_cache_encode(const rx_patterns *p, uint8_t **out, size_t *len);
 int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p);
@@ -330,6 +335,8 @@ struct sk_redactor {
 	rx_litset *lits;           /* literal forms, or NULL */
 	bool lines_bounded;        /* no rule can match across a newline */
 	hs_scratch_t *scratch;     /* prototype: each stream clones it */
+	pthread_mutex_t ready_lock; /* guards the databases' loading and scratch (sk_redactor_ready) */
+	int ready;                 /* 0 not yet, 1 done, or the negative errno it failed with */
 	char **names;              /* rule names, then literal labels */
 	size_t n_names, n_rule_names;
 	char **repl;               /* the replacement text per name */

@@ -63,5 +63,6 @@ void rx_patterns_free(rx_patterns *p)
 		close(p->som_fd);
 	free(p->som_off);
 	free(p->som_len);
+	free(p->entry_path);
 	*p = (rx_patterns){ .som_fd = -1 };
 }

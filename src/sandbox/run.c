@@ -358,12 +358,9 @@ static int block_signals(resources *rs, sk_error *err)
  * (rs->cpus) when it goes (sk_sandbox_init), before it forks the command. */
 static void spread_child(resources *rs, pid_t pid)
 {
-	int cpu = sched_getcpu();
-	if (!rs->spread || cpu < 0 || CPU_COUNT(&rs->cpus) < 2 || !CPU_ISSET(cpu, &rs->cpus))
-		return;
-	cpu_set_t others = rs->cpus;
-	CPU_CLR(cpu, &others);
-	sched_setaffinity(pid, sizeof(others), &others);   /* best effort: only speed is at stake */
+	cpu_set_t others;
+	if (rs->spread && sk_sched_other_cpus(&others))
+		sched_setaffinity(pid, sizeof(others), &others);   /* best effort: only speed is at stake */
 }
 
 /* Fork-like raw clone: the child continues here on a copy of our stack. */
@@ -394,6 +391,18 @@ static void start_child(const sk_sandbox_config *cfg, resources *rs, const char 
 		.cpus = rs->spread ? &rs->cpus : NULL,
 	};
 	sk_sandbox_init(&a);
+}
+
+/* The streams load the redactor's databases (sk_redactor_ready): a
+ * cache entry that proves damaged there is removed, and the next run
+ * compiles afresh. */
+static void redactor_failed(int r, sk_error *err)
+{
+	if (r == -EBADMSG)
+		sk_fail(err, EBADMSG, "the cached redaction database was damaged and has been removed; "
+			"run the command again");
+	else
+		sk_fail_errno(err, -r, "cannot start the output redactor");
 }
 
 /* The cgroups are made while the child builds its root, off the path to
@@ -497,17 +506,18 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 
 	if (cfg->limits.timeout_ms)
 		s.deadline_ns = start + cfg->limits.timeout_ms * 1000000ULL;
+	bool relaying = r == 0;
 	if (r == 0 && (r = sk_relay_open(&s.out, rs.out[0], cfg->stdout_fd, cfg->redactor)) == 0) {
 		rs.out[0] = -1;
 		if ((r = sk_relay_open(&s.errr, rs.errp[0], cfg->stderr_fd, cfg->redactor)) == 0)
 			rs.errp[0] = -1;
 		else
 			s.errr.in_fd = -1;
-		if (r < 0)
-			sk_fail_errno(err, -r, "cannot start the output redactor");
 	} else {
 		s.out.in_fd = s.errr.in_fd = -1;
 	}
+	if (relaying && r < 0)
+		redactor_failed(r, err);
 	if (r < 0)
 		kill_tree(&s);
 	s.started = r == 0;

@@ -26,6 +26,15 @@ struct slice_attr {
 	uint64_t sched_runtime, sched_deadline, sched_period;
 };
 
+bool sk_sched_other_cpus(cpu_set_t *out)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || sched_getaffinity(0, sizeof(*out), out) < 0 || !CPU_ISSET(cpu, out))
+		return false;
+	CPU_CLR(cpu, out);
+	return CPU_COUNT(out) > 0;
+}
+
 void sk_sched_short_slice(bool short_slice)
 {
 	struct slice_attr a;
