@@ -3,6 +3,7 @@
 
 #include "check_main.h"
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,6 +75,33 @@ START_TEST(test_error_message)
 END_TEST
 
 /* Descriptors cross a socket as the same open files, with the payload. */
+/* One call when the parents exist; from the top when they do not; an
+ * existing directory is fine; a file in the way is not. */
+START_TEST(test_mkdir_p)
+{
+	char top[] = "/tmp/stockade-test-mkdir-XXXXXX", path[256];
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/a/b/c", top);
+	ck_assert_int_eq(sk_mkdir_p(path, 0755), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(sk_mkdir_p(path, 0755), 0);          /* exists */
+	snprintf(path, sizeof(path), "%s/a/b/d", top);
+	ck_assert_int_eq(sk_mkdir_p(path, 0755), 0);          /* a sibling */
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/file", top);
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/file/x/y", top);
+	ck_assert_int_eq(sk_mkdir_p(path, 0755), -ENOTDIR);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_pass_fds)
 {
 	int sp[2], p1[2], p2[2];
@@ -130,6 +158,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	TCase *io = tcase_create("io");
 	tcase_add_test(io, test_pass_fds);
+	tcase_add_test(io, test_mkdir_p);
 	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

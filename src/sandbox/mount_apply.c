@@ -105,11 +105,11 @@ static int prepare_bind(const sk_mount *m, prepared *pr, sk_error *err)
 	return 0;
 }
 
-/* Create the mount point dst (absolute inside the new root). */
-static int make_point(const char *dst, bool is_dir, sk_error *err)
+/* Create the parents of dst (absolute inside the new root); path gets
+ * dst's path from here. */
+static int make_parents(const char *dst, char path[4096], sk_error *err)
 {
-	char path[4096];
-	if (snprintf(path, sizeof(path), NEWROOT "%s", dst) >= (int)sizeof(path))
+	if (snprintf(path, 4096, NEWROOT "%s", dst) >= 4096)
 		return sk_fail(err, ENAMETOOLONG, "path too long: %s", dst);
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
@@ -117,6 +117,16 @@ static int make_point(const char *dst, bool is_dir, sk_error *err)
 	*slash = '/';
 	if (r < 0 && r != -EEXIST)
 		return sk_fail_errno(err, -r, "cannot create the parents of %s", dst);
+	return 0;
+}
+
+/* Create the mount point dst (absolute inside the new root). */
+static int make_point(const char *dst, bool is_dir, sk_error *err)
+{
+	char path[4096];
+	int r = make_parents(dst, path, err);
+	if (r < 0)
+		return r;
 	/* One that exists (not a link) is used as it is: creating it again
 	 * could need a write permission the caller does not have (a root-owned
 	 * file in a nobody's workspace). */
@@ -219,10 +229,12 @@ static int apply_one(const sk_mount *m, prepared *pr, uint64_t tmpfs_bytes, sk_e
 			return sk_fail_errno(err, errno, "cannot mount devpts");
 		return 0;
 	case SK_MNT_SYMLINK:
-		if (make_point(m->dst, true, err) < 0)   /* creates parents; then replace */
+		if (make_parents(m->dst, path, err) < 0)
 			return -err->code;
-		rmdir(path);
-		if (symlink(m->src, path) < 0)
+		if (symlink(m->src, path) == 0)
+			return 0;
+		/* Where an earlier entry made an empty directory, the link replaces it. */
+		if (errno != EEXIST || rmdir(path) < 0 || symlink(m->src, path) < 0)
 			return sk_fail_errno(err, errno, "cannot create link %s", m->dst);
 		return 0;
 	case SK_MNT_DIR:

@@ -78,6 +78,11 @@ uint64_t sk_now_ns(void)
 
 int sk_mkdir_p(const char *path, unsigned mode)
 {
+	/* Mostly the parents exist (a mount point beside another): one call. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	char buf[4096];
 	size_t len = strlen(path);
 	if (len == 0 || len >= sizeof(buf))
