@@ -189,29 +189,6 @@ int rx_cache_load_dbs(rx_patterns *p)
 	return e;
 }
 
-struct writer {
-	uint8_t *buf;
-	size_t len, cap;
-	int err;
-};
-
-static void put(struct writer *w, const void *p, size_t n)
-{
-	if (w->err)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = (w->len + n) * 2;
-		uint8_t *b = realloc(w->buf, cap);
-		if (!b) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->buf = b;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-}
 
 static int serialize(const hs_database_t *db, char **bytes, size_t *len)
 {
@@ -252,21 +229,21 @@ int rx_cache_encode(const rx_patterns *p, uint8_t **out, size_t *len)
 		e = serialize(p->prefix_db, &prefix, &prefix_len);
 	if (e < 0)
 		return e;
-	struct writer w = { 0 };
+	rx_bytes w = { 0 };
 	uint32_t n = (uint32_t)p->n;
 	uint64_t lens[2] = { stream_len, prefix_len };
-	put(&w, MAGIC, 8);
-	put(&w, &n, 4);
-	put(&w, p->max_width, (size_t)n * 4);
+	rx_bytes_put(&w, MAGIC, 8);
+	rx_bytes_put(&w, &n, 4);
+	rx_bytes_put(&w, p->max_width, (size_t)n * 4);
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t som_len = p->som_len[i];
-		put(&w, &som_len, 8);
+		rx_bytes_put(&w, &som_len, 8);
 	}
-	put(&w, lens, 16);
-	put(&w, stream, stream_len);
-	put(&w, prefix, prefix_len);
+	rx_bytes_put(&w, lens, 16);
+	rx_bytes_put(&w, stream, stream_len);
+	rx_bytes_put(&w, prefix, prefix_len);
 	for (size_t i = 0; i < p->n; i++)
-		put(&w, p->som_blob + p->som_off[i], p->som_len[i]);
+		rx_bytes_put(&w, p->som_blob + p->som_off[i], p->som_len[i]);
 	if (w.err) {
 		free(w.buf);
 		return w.err;

@@ -322,6 +322,15 @@ int rx_cache_load_dbs(rx_patterns *p);
 int rx_cache_encode(const rx_patterns *p, uint8_t **out, size_t *len);
 int rx_cache_store(const char *dir, const uint8_t digest[32], const rx_patterns *p);
 
+/* bytes.c: a growable buffer for the encoders; the first failure (-ENOMEM,
+ * -E2BIG) stays in err and later puts do nothing. */
+typedef struct rx_bytes {
+	uint8_t *buf;
+	size_t len, cap;
+	int err;
+} rx_bytes;
+void rx_bytes_put(rx_bytes *b, const void *p, size_t n);
+
 /* rules_wire.c: the rules as the compile helper reads them on stdin.
  * u32 n, then per rule: u32 kind, u32 line, and name, regex, prefix,
  * origin, each as u32 length (UINT32_MAX = none) and bytes. */

@@ -10,36 +10,13 @@
 
 #define NONE UINT32_MAX
 
-typedef struct wire {
-	uint8_t *buf;
-	size_t len, cap;
-	int err;
-} wire;
 
-static void put(wire *w, const void *p, size_t n)
+static void put_u32(rx_bytes *w, uint32_t v)
 {
-	if (w->err)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = (w->len + n) * 2 + 256;
-		uint8_t *b = realloc(w->buf, cap);
-		if (!b) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->buf = b;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
+	rx_bytes_put(w, &v, sizeof(v));
 }
 
-static void put_u32(wire *w, uint32_t v)
-{
-	put(w, &v, sizeof(v));
-}
-
-static void put_str(wire *w, const char *s)
+static void put_str(rx_bytes *w, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (s && n >= NONE) {
@@ -48,12 +25,12 @@ static void put_str(wire *w, const char *s)
 	}
 	put_u32(w, s ? (uint32_t)n : NONE);
 	if (s)
-		put(w, s, n);
+		rx_bytes_put(w, s, n);
 }
 
 int rx_rules_encode(const rx_ruleset *rs, uint8_t **out, size_t *len)
 {
-	wire w = { 0 };
+	rx_bytes w = { 0 };
 	put_u32(&w, (uint32_t)rs->n);
 	for (size_t i = 0; i < rs->n; i++) {
 		const rx_rule *r = &rs->v[i];
