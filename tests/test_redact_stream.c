@@ -947,6 +947,39 @@ START_TEST(test_regression_rounds)
 }
 END_TEST
 
+/* Found by make fuzz (fuzz_redact, chunks of 15 then varying): a literal
+ * right after a joined line break.  A candidate placed at the break itself
+ * verified across it, and the whole input's match covered the newline
+ * before the literal; fed in pieces, the same literal was matched without
+ * it.  A form begins with its own first byte, never with a break. */
+START_TEST(test_match_never_begins_with_a_break)
+{
+	sk_redact_literals *l;
+	ck_assert_int_eq(sk_redact_literals_new(&l, NULL, NULL), 0);
+	ck_assert_int_ge(sk_redact_literals_add(l, "lit", "++++++++++++++", 14), 0);
+	sk_redactor *r = build("", l, NULL);
+	sk_redact_literals_free(l);
+	static const char in[] = "++++++++\0Xgi5qNouCajXbgmo0\n++++++++++++++!\n--e";
+	buf text = { 0 };
+	buf_put(&text, in, sizeof(in) - 1);
+	buf whole = { 0 };
+	ck_assert_int_eq(sk_redact_buffer(r, text.p, text.len, &whole.p, &whole.len, NULL), 0);
+	static const char want[] = "++++++++\0Xgi5qNouCajXbgmo0\n[REDACTED:lit]!\n--e";
+	ck_assert_uint_eq(whole.len, sizeof(want) - 1);
+	ck_assert_mem_eq(whole.p, want, whole.len);
+	for (size_t max = 1; max <= 20; max++) {
+		buf parts = { 0 };
+		streamed(r, &text, max, false, &parts);
+		ck_assert_uint_eq(parts.len, whole.len);
+		ck_assert_mem_eq(parts.p, whole.p, whole.len);
+		free(parts.p);
+	}
+	free(whole.p);
+	free(text.p);
+	sk_redactor_free(r);
+}
+END_TEST
+
 static void remove_cache(void)
 {
 	char cmd[128];
@@ -972,6 +1005,7 @@ int main(void)
 	tcase_add_test(tc, test_unwrapped_line_not_held);
 	tcase_add_test(tc, test_hexdump_columns);
 	tcase_add_test(tc, test_regression_rounds);
+	tcase_add_test(tc, test_match_never_begins_with_a_break);
 	tcase_add_loop_test(tc, test_joined_lines_add_nothing, 0, 10);
 	tcase_add_loop_test(tc, test_property_random_chunkings, 0, 300 / ROUNDS_PER_TEST);
 	suite_add_tcase(s, tc);

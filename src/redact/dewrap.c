@@ -9,7 +9,7 @@
  * characters ([A-Za-z0-9+/=_-]) stand right before it and one right after
  * it.  A form matches across joined breaks when its bytes are the stream's
  * with those breaks left out (rx_dewrap_verify); the match covers the
- * breaks too.
+ * breaks inside it too, and begins with the form's first byte.
  *
  * Finding such a form costs no second scan of the output.  Take the part
  * of the form before its first break:
@@ -125,7 +125,11 @@ int rx_dewrap_verify(const uint8_t *form, size_t len, const uint8_t *buf, uint64
 			continue;
 		}
 		uint64_t n = c == '\r' ? x + 1 : x, brk = 0;
-		if (c != '\n' && c != '\r')
+		/* A form begins with its own first byte, never with a break: a
+		 * candidate placed on one is the plain match after it, which is
+		 * the caller's (else the whole input and its pieces could cover
+		 * different bytes). */
+		if ((c != '\n' && c != '\r') || i == 0)
 			return 0;
 		if (n == end)
 			return -1;
