@@ -102,11 +102,14 @@ ssize_t sk_recv_fds(int sock, void *data, size_t len, int *fds, size_t *n_fds);
  * best effort (src/util/slice.c). */
 void sk_sched_short_slice(bool short_slice);
 
-/* The CPUs the calling thread may use, less the one it is on: where a new
- * task that must run beside us at once should start (one starts on its
- * parent's CPU as often as not, and then waits for the parent to sleep).
- * false when there is no other (src/util/slice.c). */
-bool sk_sched_other_cpus(cpu_set_t *out);
+/* The CPUs the calling thread may use (allowed, or NULL to ask), less the
+ * one it is on: where a new task that must run beside us at once should
+ * start (one starts on its parent's CPU as often as not, and then waits for
+ * the parent to sleep).  false when there is no other (src/util/slice.c). */
+bool sk_sched_other_cpus(const cpu_set_t *allowed, cpu_set_t *out);
+
+/* Read all of fd (<= max bytes) into a NUL-terminated buffer; -EFBIG past max. */
+int sk_read_fd(int fd, size_t max, char **out, size_t *out_len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);

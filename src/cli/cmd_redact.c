@@ -239,8 +239,12 @@ int sk_cmd_redact(int argc, char **argv)
 			rc = sk_cli_error("redact: %s", err.msg);
 	}
 	sk_redact_literals_free(lits);
-	if (rc == 0 && sk_redactor_ready(red) < 0)
-		rc = sk_cli_error("redact: cannot load the pattern database; run again to rebuild the cache");
+	int ready = rc == 0 ? sk_redactor_ready(red) : 0;
+	if (ready == -EBADMSG)
+		rc = sk_cli_error("redact: the cached redaction database was damaged and has been removed; "
+				  "run the command again");
+	else if (ready < 0)
+		rc = sk_cli_error("redact: cannot load the redaction database: %s", strerror(-ready));
 	if (rc == 0) {
 		if (o.verbose)
 			print_info(red);

@@ -466,7 +466,7 @@ static int start_sync_thread(before_exec_ctx *bx)
 	cpu_set_t others;
 	if (pthread_attr_init(&attr) != 0)
 		return -1;
-	if (sk_sched_other_cpus(&others))
+	if (sk_sched_other_cpus(NULL, &others))
 		pthread_attr_setaffinity_np(&attr, sizeof(others), &others);
 	int r = pthread_create(&bx->sync_thread, &attr, sync_receipt, bx);
 	pthread_attr_destroy(&attr);
@@ -510,8 +510,9 @@ static void fill_decision(sk_run_result *res, const run_state *s, uint64_t comma
 /* The command has run: its outcome is receipted and the session learns
  * of it.  Runs while the sandbox's namespaces are still being torn down
  * (after_exit), or after the run when it timed out or hit the output cap. */
-static void conclude(before_exec_ctx *bx, sk_run_result *res)
+static void conclude(void *ctx, sk_run_result *res)
 {
+	before_exec_ctx *bx = ctx;
 	run_state *s = bx->s;
 	bx->concluded = true;
 	fill_decision(res, s, bx->command_seq);
@@ -536,11 +537,6 @@ static void conclude(before_exec_ctx *bx, sk_run_result *res)
 	if (r == 0)
 		r = sk_run_session_end(bx->req, s, res, &bx->conclude_err);
 	bx->conclude_r = r;
-}
-
-static void after_exit(void *ctx, sk_run_result *res)
-{
-	conclude(ctx, res);
 }
 
 int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
@@ -604,7 +600,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	before_exec_ctx bx = { .req = req, .s = &s, .ev = &ev, .view = &view };
 	s.cfg.before_exec = before_exec;
 	s.cfg.exec_gate = exec_gate;
-	s.cfg.after_exit = after_exit;
+	s.cfg.after_exit = conclude;
 	s.cfg.before_exec_ctx = &bx;
 	r = sk_sandbox_run(&s.cfg, res, err);
 	join_sync(&bx, NULL);   /* a failure before the gate left it running */

@@ -189,7 +189,6 @@ int rx_cache_load_dbs(rx_patterns *p)
 	return e;
 }
 
-
 static int serialize(const hs_database_t *db, char **bytes, size_t *len)
 {
 	*bytes = NULL;

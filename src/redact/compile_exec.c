@@ -143,7 +143,8 @@ int rx_patterns_compile(const rx_ruleset *rs, bool with_som, rx_patterns *p, sk_
 		close(out);
 		return e;
 	}
-	/* Loaded like a cache entry: checked header, checked databases. */
+	/* Loaded like a cache entry: the header checked now, the databases
+	 * when the first stream loads them (sk_redactor_ready). */
 	if ((e = rx_cache_load_fd(out, rs->n, p)) < 0)
 		return sk_fail_errno(err, -e, "%s wrote no valid pattern databases", path);
 	return 0;

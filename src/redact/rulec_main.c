@@ -13,37 +13,6 @@
 
 #define INPUT_MAX (64u << 20)
 
-static int read_input(uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *b = cap < INPUT_MAX ? realloc(buf, cap *= 2) : NULL;
-			if (!b) {
-				free(buf);
-				return cap >= INPUT_MAX ? -E2BIG : -ENOMEM;
-			}
-			buf = b;
-		}
-		ssize_t r = read(0, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int fail(const sk_error *err)
 {
 	int32_t code = err->code > 0 ? err->code : EINVAL;
@@ -56,14 +25,15 @@ static int fail(const sk_error *err)
 
 static int compile(sk_error *err)
 {
-	_cleanup_free_ uint8_t *in = NULL, *entry = NULL;
+	_cleanup_free_ char *in = NULL;
+	_cleanup_free_ uint8_t *entry = NULL;
 	size_t len;
 	rx_ruleset rs;
 	rx_patterns p;
-	int e = read_input(&in, &len);
+	int e = sk_read_fd(0, INPUT_MAX, &in, &len);
 	if (e < 0)
 		return sk_fail_errno(err, -e, "cannot read the rules on stdin");
-	if ((e = rx_rules_decode(in, len, &rs)) < 0)
+	if ((e = rx_rules_decode((const uint8_t *)in, len, &rs)) < 0)
 		return sk_fail_errno(err, -e, "the rules on stdin are not in stockade's wire form");
 	e = rx_patterns_compile(&rs, true, &p, err);
 	rx_rules_free(&rs);

@@ -10,7 +10,6 @@
 
 #define NONE UINT32_MAX
 
-
 static void put_u32(rx_bytes *w, uint32_t v)
 {
 	rx_bytes_put(w, &v, sizeof(v));

@@ -776,14 +776,12 @@ int sk_redact_finish(sk_redact_stream *s)
 int sk_redact_stream_new(const sk_redactor *r, sk_redact_sink sink, void *sink_ctx,
 			 sk_redact_stream **out)
 {
+	int ready = sk_redactor_ready(r);
+	if (ready < 0)
+		return ready;
 	sk_redact_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	int ready = sk_redactor_ready(r);
-	if (ready < 0) {
-		free(s);
-		return ready;
-	}
 	s->r = r;
 	s->sink = sink;
 	s->sink_ctx = sink_ctx;

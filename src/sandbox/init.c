@@ -3,8 +3,8 @@
  * last), then forks the command and reaps until the command is gone.  When
  * it exits the kernel kills everything left in the pid namespace: no
  * double-forked, setsid daemon outlives the command. */
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <linux/close_range.h>

@@ -2,8 +2,8 @@
 #ifndef STOCKADE_SANDBOX_INTERNAL_H
 #define STOCKADE_SANDBOX_INTERNAL_H
 
-#include <sched.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/types.h>
 

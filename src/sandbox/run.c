@@ -282,7 +282,6 @@ static void supervise(supervisor *s)
 	}
 }
 
-
 typedef struct resources {
 	int out[2], errp[2], sync[2], report[2], bpf[2], ev[2];
 	int sig_fd, pidfd;
@@ -359,7 +358,7 @@ static int block_signals(resources *rs, sk_error *err)
 static void spread_child(resources *rs, pid_t pid)
 {
 	cpu_set_t others;
-	if (rs->spread && sk_sched_other_cpus(&others))
+	if (rs->spread && sk_sched_other_cpus(&rs->cpus, &others))
 		sched_setaffinity(pid, sizeof(others), &others);   /* best effort: only speed is at stake */
 }
 

@@ -28,8 +28,11 @@ int sk_write_all(int fd, const void *buf, size_t len)
 int sk_read_file(const char *path, size_t max, char **out, size_t *out_len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	return fd < 0 ? -errno : sk_read_fd(fd, max, out, out_len);
+}
+
+int sk_read_fd(int fd, size_t max, char **out, size_t *out_len)
+{
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	if (!buf)

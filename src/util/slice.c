@@ -26,10 +26,14 @@ struct slice_attr {
 	uint64_t sched_runtime, sched_deadline, sched_period;
 };
 
-bool sk_sched_other_cpus(cpu_set_t *out)
+bool sk_sched_other_cpus(const cpu_set_t *allowed, cpu_set_t *out)
 {
+	if (allowed)
+		*out = *allowed;
+	else if (sched_getaffinity(0, sizeof(*out), out) < 0)
+		return false;
 	int cpu = sched_getcpu();
-	if (cpu < 0 || sched_getaffinity(0, sizeof(*out), out) < 0 || !CPU_ISSET(cpu, out))
+	if (cpu < 0 || !CPU_ISSET(cpu, out))
 		return false;
 	CPU_CLR(cpu, out);
 	return CPU_COUNT(out) > 0;
