@@ -19,7 +19,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -398,11 +397,9 @@ static int kind_of(uint32_t arch, int nr)
 	return 0;
 }
 
+/* Answer the notification in b->req.  Called with the lock held. */
 static void handle_one(broker *b)
 {
-	memset(b->req, 0, b->req_size);
-	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_RECV, b->req) < 0)
-		return;   /* EINTR, or the process died before we read it */
 	int k = kind_of(b->req->data.arch, b->req->data.nr);
 	switch (k) {
 	case K_OPEN: case K_CREAT: case K_OPENAT: case K_OPENAT2:
@@ -421,14 +418,36 @@ static void handle_one(broker *b)
 	}
 }
 
-/* Both threads wake for one notification: the one that comes second finds
- * none left, and must not sleep in RECV (the main thread would then miss
- * the command's exit).  Called with the lock held. */
-static void handle_pending(broker *b)
+static bool listener_closed(int listener)
 {
-	struct pollfd p = { .fd = b->listener, .events = POLLIN };
-	if (!b->shared->helper || (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)))
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* A notification thread: it sleeps in RECV itself, not in poll().  The
+ * kernel wakes exactly one RECV sleeper per notification, on the CPU of the
+ * process that asked (SYNC_WAKE_UP), and answers it there too; a poll()
+ * sleeper would be woken with every other thread and then have to find out
+ * whether the notification is still there.  A thread ends when no process
+ * is left under the filter. */
+static void *serve(void *arg)
+{
+	broker *b = arg;
+	sk_sched_short_slice(true);   /* per thread */
+	for (;;) {
+		memset(b->req, 0, b->req_size);
+		if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_RECV, b->req) < 0) {
+			/* EINTR; or ENOENT: the process died before we read it,
+			 * or none is left. */
+			if ((errno == EINTR || errno == ENOENT) && !listener_closed(b->listener))
+				continue;
+			return NULL;
+		}
+		broker_lock(b);
 		handle_one(b);
+		broker_unlock(b);
+		broker_give_pending(b);
+	}
 }
 
 static void add_stats(sk_sup_stats *to, const sk_sup_stats *from)
@@ -442,34 +461,6 @@ static void add_stats(sk_sup_stats *to, const sk_sup_stats *from)
 	to->escalated += from->escalated;
 	to->unreadable += from->unreadable;
 	to->hashed += from->hashed;
-}
-
-/* The second broker thread: notifications only (signals and the command's
- * exit are the main thread's).  It stops when told, or when no process is
- * left under the filter. */
-static void *helper_main(void *arg)
-{
-	broker *b = arg;
-	sk_sched_short_slice(true);   /* per thread */
-	for (;;) {
-		struct pollfd p[2] = { { .fd = b->listener, .events = POLLIN },
-				       { .fd = b->shared->stop_fd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents)
-			break;
-		if (p[0].revents & POLLIN) {
-			broker_lock(b);
-			handle_pending(b);
-			broker_unlock(b);
-		} else if (p[0].revents & (POLLHUP | POLLERR)) {
-			break;
-		}
-	}
-	return NULL;
 }
 
 /* A thread's own notification and answer buffers, of the kernel's sizes
@@ -508,56 +499,39 @@ static void remember_private(broker *b)
 	}
 }
 
-/* A command that opens files one after another waits, on every open, for
- * two wake-ups across CPUs: its own (ADDFD wakes it the slow way) and the
- * broker's, which sleeps in ADDFD until the fd is taken.  With a second
- * thread waiting for notifications, the next open does not wait for the
- * first thread's wake-up.  Started only once a command has opened a few
- * files: /bin/true does not pay for a thread.  Returns the helper, or NULL
- * (then one thread serves, as before). */
-enum { HELPER_AFTER_OPENS = 16 };
+/* Two threads take the notifications.  While one sleeps in ADDFD until the
+ * opener has taken its fd, the other already waits for the opener's next
+ * call, and the kernel wakes it on the opener's CPU: on a virtual machine
+ * whose idle CPUs halt, every wake-up of another CPU costs ~30 us
+ * (docs/sessions.md).  A third thread only adds wake-ups that find
+ * nothing (a micro-benchmark: slower). */
+enum { BROKER_THREADS = 2 };
 
-static broker *start_helper(broker *b)
+/* Start up to n threads, each with its own copy of b (buffers, counts);
+ * the copies are stored in servers.  Returns how many run. */
+static size_t start_servers(const broker *b, broker **servers, size_t n)
 {
-	broker *h = malloc(sizeof(*h));
-	if (!h)
-		return NULL;
-	b->shared->stop_fd = eventfd(0, EFD_CLOEXEC);
-	remember_own_fds(b, &b->shared->stop_fd, 1);   /* never handed out either */
-	*h = *b;
-	memset(&h->stats, 0, sizeof(h->stats));
-	if (alloc_buffers(h) == 0 && b->shared->stop_fd >= 0) {
+	pthread_attr_t attr;
+	if (pthread_attr_init(&attr) != 0)
+		return 0;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	size_t started = 0;
+	for (size_t i = 0; i < n; i++) {
+		broker *s = malloc(sizeof(*s));
+		if (!s)
+			break;
+		*s = *b;
 		pthread_t thread;
-		pthread_attr_t attr;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		b->shared->helper = true;   /* before the thread: it may RECV at once */
-		int r = pthread_create(&thread, &attr, helper_main, h);
-		pthread_attr_destroy(&attr);
-		if (r == 0)
-			return h;   /* h lives as long as init */
-		b->shared->helper = false;
+		if (alloc_buffers(s) < 0 || pthread_create(&thread, &attr, serve, s) != 0) {
+			free(s->req);
+			free(s->resp);
+			free(s);
+			break;
+		}
+		servers[started++] = s;   /* lives as long as init */
 	}
-	if (b->shared->stop_fd >= 0)
-		close(b->shared->stop_fd);
-	free(h->req);
-	free(h->resp);
-	free(h);
-	return NULL;
-}
-
-/* Stop the helper and take its counts.  The helper may be sleeping in
- * ADDFD for a process that is gone; it is not waited for (init exits next,
- * and with it the thread): the lock says it is between notifications. */
-static void stop_helper(broker *b, broker *h)
-{
-	uint64_t one = 1;
-	if (write(b->shared->stop_fd, &one, sizeof(one)) < 0) {
-		/* An eventfd write fails only on overflow: it was signalled. */
-	}
-	broker_lock(b);
-	add_stats(&b->stats, &h->stats);
-	b->shared->helper = false;
+	pthread_attr_destroy(&attr);
+	return started;
 }
 
 int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int sig_fd, int report_fd, pid_t cmd,
@@ -566,11 +540,11 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 	struct seccomp_notif_sizes sizes;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
-	broker b = { .cfg = cfg, .listener = listener, .event_fd = event_fd,
+	broker_shared shared;
+	pthread_mutex_init(&shared.lock, NULL);
+	broker b = { .cfg = cfg, .shared = &shared, .listener = listener, .event_fd = event_fd,
 		     .req_size = sizes.seccomp_notif, .resp_size = sizes.seccomp_notif_resp,
-		     .private_net = cfg->net == SK_NET_NONE };
-	if (alloc_buffers(&b) < 0)
-		return -ENOMEM;
+		     .private_net = cfg->net == SK_NET_NONE, .give_fd = -1 };
 	const int own[] = { listener, event_fd, sig_fd, report_fd };
 	remember_own_fds(&b, own, SK_ARRAY_LEN(own));
 	remember_private(&b);
@@ -581,34 +555,19 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 		b.empty_dev = (uint64_t)st.st_dev;
 		b.empty_ino = (uint64_t)st.st_ino;
 	}
-	/* The command was forked before: it keeps the normal slice. */
-	sk_sched_short_slice(true);
-	broker_shared shared = { .stop_fd = -1 };
-	pthread_mutex_init(&shared.lock, NULL);
-	b.shared = &shared;
-	broker *helper = NULL;
+	broker *servers[BROKER_THREADS];
+	size_t n_servers = start_servers(&b, servers, BROKER_THREADS);
+	if (n_servers == 0)
+		return -EAGAIN;   /* nobody would answer: fail closed */
+	/* This thread waits for the command's exit and passes signals on. */
 	bool done = false;
 	while (!done) {
-		struct pollfd p[2] = { { .fd = listener, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents & POLLIN) {
-			broker_lock(&b);
-			handle_pending(&b);
-			broker_unlock(&b);
-			if (!helper && b.stats.opens == HELPER_AFTER_OPENS)
-				helper = start_helper(&b);
-		} else if (p[0].revents & (POLLHUP | POLLERR)) {
-			listener = -1;   /* no process left under the filter */
-		}
-		if (!(p[1].revents & POLLIN))
-			continue;
 		struct signalfd_siginfo si;
-		if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		ssize_t n = read(sig_fd, &si, sizeof(si));
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n != (ssize_t)sizeof(si))
+			break;
 		if (si.ssi_signo != SIGCHLD) {
 			kill(cmd, (int)si.ssi_signo);
 			continue;
@@ -621,11 +580,13 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 				done = true;
 			}
 	}
-	if (helper)
-		stop_helper(&b, helper);   /* returns with the lock held, for good */
+	/* Take the lock for good: the threads stop between notifications (one
+	 * may sleep in ADDFD for a process that is gone; init exits next, and
+	 * with it the threads), and their counts hold still. */
+	broker_lock(&b);
+	for (size_t i = 0; i < n_servers; i++)
+		add_stats(&b.stats, &servers[i]->stats);
 	if (event_fd >= 0)
 		sk_wire_send_stats(event_fd, &b.stats);
-	free(b.req);
-	free(b.resp);
 	return done ? 0 : -EIO;
 }

@@ -12,12 +12,11 @@
 enum { BROKER_PATH_MAX = 4096, BROKER_MAX_OWN = 32, BROKER_MAX_PRIVATE = 16 };
 
 /* What the broker's threads share.  One lock serializes everything they do
- * but the wait inside SECCOMP_IOCTL_NOTIF_ADDFD, so decide, the records and
- * their order are as with one thread. */
+ * but waiting for a notification and the wait inside
+ * SECCOMP_IOCTL_NOTIF_ADDFD, so decide, the records and their order are as
+ * with one thread. */
 typedef struct broker_shared {
 	pthread_mutex_t lock;
-	bool helper;          /* a second thread takes notifications too */
-	int stop_fd;          /* eventfd: the helper's signal to stop */
 } broker_shared;
 
 typedef struct broker {
@@ -35,6 +34,8 @@ typedef struct broker {
 	size_t n_private;
 	bool private_net;
 	bool escalated;
+	int give_fd;              /* to hand over once the lock is let go, or -1 */
+	uint32_t give_cloexec;
 } broker;
 
 /* What one supervised access resolved to. */
@@ -59,6 +60,9 @@ bool broker_system_path(const char *path);
 sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
 			      const char *missing_path, unsigned access, int fd, int error);
 void broker_handle_open(broker *b, int nr_kind);
+/* Hand over the fd an allowed open left in b->give_fd, without the lock
+ * (ADDFD sleeps until the opener has taken it). */
+void broker_give_pending(broker *b);
 
 /* broker.c */
 static inline void broker_lock(broker *b) { pthread_mutex_lock(&b->shared->lock); }

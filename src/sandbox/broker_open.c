@@ -375,22 +375,28 @@ static int describe_opened(broker *b, int fd, const char *path, resolved *r)
 	return 0;
 }
 
-static void give_fd(broker *b, int fd, uint64_t flags)
+/* The opener gets fd once the lock is let go (broker_give_pending):
+ * ADDFD sleeps until the opener has taken it, and meanwhile the other
+ * broker thread answers the opener's next call. */
+static void give_later(broker *b, int fd, uint64_t flags)
 {
+	b->give_fd = fd;
+	b->give_cloexec = (uint32_t)(flags & O_CLOEXEC);
+}
+
+void broker_give_pending(broker *b)
+{
+	if (b->give_fd < 0)
+		return;
 	struct seccomp_notif_addfd add = {
-		.id = b->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
-		.newfd_flags = (uint32_t)(flags & O_CLOEXEC),
+		.id = b->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)b->give_fd,
+		.newfd_flags = b->give_cloexec,
 	};
-	/* ADDFD sleeps until the opener has taken the fd, and the kernel wakes
-	 * the opener the slow way (a plain complete(), not on this CPU): the
-	 * lock is let go for that wait, so that the other broker thread takes
-	 * the opener's next notification meanwhile. */
-	broker_unlock(b);
-	int r = ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add), e = errno;
-	broker_lock(b);
 	/* On failure the process was interrupted or died: nothing to answer. */
-	if (r < 0 && e != ENOENT)
-		broker_respond(b, 0, e, 0);
+	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 && errno != ENOENT)
+		broker_respond(b, 0, errno, 0);
+	close(b->give_fd);
+	b->give_fd = -1;
 }
 
 void broker_handle_open(broker *b, int kind)
@@ -514,7 +520,8 @@ void broker_handle_open(broker *b, int kind)
 	} else if ((asked & O_TRUNC) && S_ISREG(res.st.st_mode) && ftruncate(fd, 0) < 0) {
 		broker_respond(b, 0, errno, 0);
 	} else {
-		give_fd(b, fd, asked);
+		give_later(b, fd, asked);
+		fd = -1;
 	}
 	if (fd >= 0)
 		close(fd);
