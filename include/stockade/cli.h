@@ -65,6 +65,11 @@ typedef struct sk_profile_env {
  * by glob(3). */
 int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home,
 		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
+/* The same; the workspace walk for name rules is kept in cache_dir between
+ * runs and not walked again while no directory it opened has changed
+ * (NULL: always walked). */
+int sk_profile_apply_cached(const sk_profile *p, char *const *environ, const char *home, const char *cache_dir,
+			    sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err);
 void sk_profile_env_free(sk_profile_env *env);
 /* Let a path the profile hides be seen read-only (a surface a human
  * approved in the session); cfg's fs rules follow. */

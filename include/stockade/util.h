@@ -81,6 +81,10 @@ int sk_write_file(const char *path, const char *text);
 /* stockade's cache directory: configured if given ("" = no cache: -ENOENT),
  * else $XDG_CACHE_HOME/stockade or $HOME/.cache/stockade (malloc'd). */
 int sk_cache_dir(const char *configured, char **out);
+/* The running program's GNU build id into out (at most cap bytes): its
+ * length, 0 when it has none (then nothing may be cached). */
+enum { SK_BUILD_ID_MAX = 64 };
+size_t sk_build_id(unsigned char *out, size_t cap);
 /* The system daemon's state (its key, receipts and every uid's sessions). */
 #define SK_SYSTEM_STATE_DIR "/var/lib/stockade"
 /* Write len bytes to path (mode 0600) through a temporary file in dir and a

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "scan_memo.h"
 #include "stockade/cli.h"
 
 enum {
@@ -22,6 +23,7 @@ typedef struct applier {
 	const sk_profile *p;
 	sk_profile_env *env;
 	sk_error *err;
+	const char *cache_dir;   /* where the workspace walk is kept, or NULL */
 	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env;
 	unsigned scanned;
 } applier;
@@ -212,13 +214,16 @@ static ssize_t best_name_rule(const name_scan *ns, const char *n)
 
 /* Files in the workspace whose name a hiding rule decides; a directory so
  * decided is hidden whole, any other is walked into. */
-static int scan_names(applier *a, const char *dir, int depth, name_scan *ns)
+static int scan_names(applier *a, const char *dir, int depth, name_scan *ns, scan_memo *memo)
 {
 	if (depth > SCAN_MAX_DEPTH)
 		return 0;
 	DIR *d = opendir(dir);
-	if (!d)
+	if (!d) {
+		memo->keep = false;   /* it may open another time */
 		return 0;
+	}
+	scan_memo_dir(memo, dir, dirfd(d));
 	int rc = 0;
 	struct dirent *de;
 	while (rc == 0 && !scan_done(ns) && a->scanned < SCAN_MAX_ENTRIES && (de = readdir(d))) {
@@ -234,13 +239,68 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns)
 		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
 			continue;
 		if (!hide)
-			rc = scan_names(a, path, depth + 1, ns);   /* a directory, from above */
+			rc = scan_names(a, path, depth + 1, ns, memo);   /* a directory, from above */
 		else if (ns->matches[k] < SCAN_MAX_MATCHES) {
 			ns->matches[k]++;
+			scan_memo_hit(memo, (uint32_t)k, path);
 			rc = hide_match(a, ns->rules[k], path);
 		}
 	}
 	closedir(d);
+	return rc;
+}
+
+/* What a walk's result depends on besides the directories: the
+ * workspace, the rules (in order), the limits and this code's version. */
+static char *walk_identity(const char *workspace, const name_scan *ns, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s%c%d %d %d %s%c", workspace, 0, SCAN_MAX_DEPTH, SCAN_MAX_ENTRIES, SCAN_MAX_MATCHES,
+		STOCKADE_VERSION, 0);
+	for (size_t k = 0; k < ns->n; k++)
+		fprintf(f, "%s%c%d%c", ns->rules[k]->arg, 0, (int)ns->rules[k]->action, 0);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Every find names one of these rules. */
+static bool hits_fit(const scan_memo *m, const name_scan *ns)
+{
+	for (size_t i = 0; i < m->n_hits; i++)
+		if (m->hits[i].rule >= ns->n)
+			return false;
+	return true;
+}
+
+/* The walk, or what the last one found when no directory it opened has
+ * changed since (scan_memo.c). */
+static int scan_or_recall(applier *a, const char *workspace, name_scan *ns)
+{
+	size_t len = 0;
+	char *what = a->cache_dir ? walk_identity(workspace, ns, &len) : NULL;
+	scan_memo memo = { 0 };   /* keep = false: a walk that is not kept */
+	bool kept = what && scan_memo_open(&memo, a->cache_dir, what, len);
+	free(what);
+	int rc = 0;
+	if (kept && scan_memo_load(&memo) && hits_fit(&memo, ns)) {
+		for (size_t i = 0; rc == 0 && i < memo.n_hits; i++) {
+			ns->matches[memo.hits[i].rule]++;
+			rc = hide_match(a, ns->rules[memo.hits[i].rule], memo.hits[i].path);
+		}
+	} else {
+		scan_memo_forget(&memo);
+		memo.keep = kept;
+		rc = scan_names(a, workspace, 0, ns, &memo);
+		if (rc == 0 && memo.keep)
+			scan_memo_store(&memo);
+	}
+	scan_memo_free(&memo);
 	return rc;
 }
 
@@ -269,7 +329,7 @@ static int apply_name_rules(applier *a, const sk_sandbox_config *cfg)
 			ns.rules[ns.n++] = &a->p->rules[i];
 		}
 	if (rc == 0)
-		rc = scan_names(a, cfg->workspace, 0, &ns);
+		rc = scan_or_recall(a, cfg->workspace, &ns);
 	free(ns.rules);
 	free(ns.matches);
 	free(ns.prefix);
@@ -534,8 +594,14 @@ static void fill_config(const sk_profile *p, const sk_profile_env *e, const char
 int sk_profile_apply(const sk_profile *p, char *const *environ, const char *home,
 		     sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err)
 {
+	return sk_profile_apply_cached(p, environ, home, NULL, cfg, env, err);
+}
+
+int sk_profile_apply_cached(const sk_profile *p, char *const *environ, const char *home, const char *cache_dir,
+			    sk_sandbox_config *cfg, sk_profile_env *env, sk_error *err)
+{
 	*env = (sk_profile_env){ 0 };
-	applier a = { .p = p, .env = env, .err = err };
+	applier a = { .p = p, .env = env, .err = err, .cache_dir = cache_dir };
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->n_rules; i++)
 		if (p->rules[i].cls == SK_CLASS_FILE)

@@ -551,10 +551,15 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	if ((r = resolve_dirs(req, &s, err)) < 0)
 		goto out;
 	choose_home(req->environ, &s);
+	char *cache = NULL;   /* the workspace walk is kept there (profile_apply.c) */
+	sk_cache_dir(NULL, &cache);
 	if ((r = load_profile(req, &s, err)) < 0 ||
-	    (r = sk_profile_apply(s.profile, req->environ, s.home, &s.cfg, &s.env, err)) < 0 ||
-	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
+	    (r = sk_profile_apply_cached(s.profile, req->environ, s.home, cache, &s.cfg, &s.env, err)) < 0 ||
+	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0) {
+		free(cache);
 		goto out;
+	}
+	free(cache);
 	workspace_access(&s);
 	if ((r = protect_repository(&s, err)) < 0)
 		goto out;

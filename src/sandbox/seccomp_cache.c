@@ -10,9 +10,7 @@
  * 0700): whoever can write it can already replace the caller's binaries.
  * An entry that is not exactly a well-formed pair of programs under its own
  * key is ignored and rewritten. */
-#include <elf.h>
 #include <fcntl.h>
-#include <link.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,40 +21,7 @@
 #include "internal.h"
 
 #define MAGIC "SKBPF001"
-enum { KEY_LEN = 32, HEAD_LEN = 8 + KEY_LEN, BUILD_ID_MAX = 64 };
-
-typedef struct build_id {
-	unsigned char bytes[BUILD_ID_MAX];
-	size_t len;
-} build_id;
-
-/* The GNU build id note of the main program (the first object). */
-static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
-{
-	build_id *id = data;
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE)
-			continue;
-		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			const char *name = p + sizeof(*nh);
-			const char *desc = name + ((nh->n_namesz + 3) & ~3u);
-			if (desc + nh->n_descsz > end)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
-			    nh->n_descsz <= BUILD_ID_MAX) {
-				memcpy(id->bytes, desc, nh->n_descsz);
-				id->len = nh->n_descsz;
-				return 1;
-			}
-			p = desc + ((nh->n_descsz + 3) & ~3u);
-		}
-	}
-	return 1;   /* only the first object: the program */
-}
+enum { KEY_LEN = 32, HEAD_LEN = 8 + KEY_LEN };
 
 static void hash_str(crypto_generichash_state *st, const char *s)
 {
@@ -76,16 +41,16 @@ static void hash_list(crypto_generichash_state *st, const char *const *v, size_t
 
 static bool cache_key(const sk_sandbox_config *cfg, unsigned char key[KEY_LEN])
 {
-	build_id id = { .len = 0 };
-	dl_iterate_phdr(find_build_id, &id);
-	if (!id.len || sodium_init() < 0)
+	unsigned char id[SK_BUILD_ID_MAX];
+	size_t id_len = sk_build_id(id, sizeof(id));
+	if (!id_len || sodium_init() < 0)
 		return false;
 	const struct scmp_version *v = seccomp_version();
 	uint32_t facts[5] = { v->major, v->minor, v->micro, (uint32_t)seccomp_api_get(), cfg->sup.enabled };
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, KEY_LEN);
 	hash_str(&st, MAGIC);
-	crypto_generichash_update(&st, id.bytes, id.len);
+	crypto_generichash_update(&st, id, id_len);
 	crypto_generichash_update(&st, (const unsigned char *)facts, sizeof(facts));
 	hash_list(&st, cfg->allow_syscalls, cfg->n_allow_syscalls);
 	hash_list(&st, cfg->deny_syscalls, cfg->n_deny_syscalls);
