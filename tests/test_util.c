@@ -77,6 +77,29 @@ END_TEST
 /* Descriptors cross a socket as the same open files, with the payload. */
 /* One call when the parents exist; from the top when they do not; an
  * existing directory is fine; a file in the way is not. */
+/* Room grows by doubling from 16; a failed growth keeps the old array. */
+START_TEST(test_grow)
+{
+	size_t cap = 0;
+	int *v = NULL;
+	for (size_t n = 0; n < 100; n++) {
+		int *nv = sk_grow(v, &cap, n + 1, sizeof(*v));
+		ck_assert_ptr_nonnull(nv);
+		v = nv;
+		v[n] = (int)n;
+		ck_assert_uint_ge(cap, n + 1);
+	}
+	ck_assert_uint_eq(cap, 128);
+	for (size_t n = 0; n < 100; n++)
+		ck_assert_int_eq(v[n], (int)n);
+	ck_assert_ptr_eq(sk_grow(v, &cap, 128, sizeof(*v)), v);   /* room enough: no move */
+	ck_assert_ptr_null(sk_grow(v, &cap, SIZE_MAX / 2, sizeof(*v)));   /* too big: refused */
+	ck_assert_uint_eq(cap, 128);
+	ck_assert_int_eq(v[99], 99);
+	free(v);
+}
+END_TEST
+
 START_TEST(test_mkdir_p)
 {
 	char top[] = "/tmp/stockade-test-mkdir-XXXXXX", path[256];
@@ -159,6 +182,7 @@ int main(void)
 	TCase *io = tcase_create("io");
 	tcase_add_test(io, test_pass_fds);
 	tcase_add_test(io, test_mkdir_p);
+	tcase_add_test(tc, test_grow);
 	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

@@ -53,28 +53,20 @@ bool scan_memo_open(scan_memo *m, const char *cache_dir, const void *what, size_
 
 static bool push_dir(scan_memo *m, scan_dir d)
 {
-	if (m->n_dirs == m->cap_dirs) {
-		size_t cap = m->cap_dirs ? m->cap_dirs * 2 : 64;
-		scan_dir *v = realloc(m->dirs, cap * sizeof(*v));
-		if (!v)
-			return false;
-		m->dirs = v;
-		m->cap_dirs = cap;
-	}
+	scan_dir *v = sk_grow(m->dirs, &m->cap_dirs, m->n_dirs + 1, sizeof(*v));
+	if (!v)
+		return false;
+	m->dirs = v;
 	m->dirs[m->n_dirs++] = d;
 	return true;
 }
 
 static bool push_hit(scan_memo *m, scan_hit h)
 {
-	if (m->n_hits == m->cap_hits) {
-		size_t cap = m->cap_hits ? m->cap_hits * 2 : 16;
-		scan_hit *v = realloc(m->hits, cap * sizeof(*v));
-		if (!v)
-			return false;
-		m->hits = v;
-		m->cap_hits = cap;
-	}
+	scan_hit *v = sk_grow(m->hits, &m->cap_hits, m->n_hits + 1, sizeof(*v));
+	if (!v)
+		return false;
+	m->hits = v;
 	m->hits[m->n_hits++] = h;
 	return true;
 }
