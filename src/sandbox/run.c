@@ -362,7 +362,12 @@ static void spread_child(resources *rs, pid_t pid)
 		sched_setaffinity(pid, sizeof(others), &others);   /* best effort: only speed is at stake */
 }
 
-/* Fork-like raw clone: the child continues here on a copy of our stack. */
+/* Fork-like raw clone: the child continues here on a copy of our stack.
+ * No atfork handler runs, so the caller must be single-threaded here: a
+ * thread holding a lock (malloc's, stdio's) at this moment leaves it held
+ * forever in the child, which then hangs at its first malloc (seen: a
+ * redactor built on a thread beside the clone).  Threads start after it
+ * (sk_sandbox_config.before_exec). */
 static pid_t clone_sandbox(const sk_sandbox_config *cfg, int *pidfd)
 {
 	unsigned long flags = NS_FLAGS | CLONE_PIDFD | SIGCHLD;
