@@ -77,6 +77,22 @@ END_TEST
 /* Descriptors cross a socket as the same open files, with the payload. */
 /* One call when the parents exist; from the top when they do not; an
  * existing directory is fine; a file in the way is not. */
+/* The bytes are there, from the start, and the fd does not survive exec. */
+START_TEST(test_memfd_of)
+{
+	int fd = sk_memfd_of("test", "hello", 5);
+	ck_assert_int_ge(fd, 0);
+	char *text = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(sk_read_fd(fd, 64, &text, &len), 0);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(text, "hello", 5);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	free(text);
+	close(fd);
+}
+END_TEST
+
 /* Room grows by doubling from 16; a failed growth keeps the old array. */
 START_TEST(test_grow)
 {
@@ -183,6 +199,7 @@ int main(void)
 	tcase_add_test(io, test_pass_fds);
 	tcase_add_test(io, test_mkdir_p);
 	tcase_add_test(tc, test_grow);
+	tcase_add_test(io, test_memfd_of);
 	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

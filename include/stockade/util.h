@@ -117,6 +117,9 @@ bool sk_sched_other_cpus(const cpu_set_t *allowed, cpu_set_t *out);
 
 /* Read all of fd (<= max bytes) into a NUL-terminated buffer; -EFBIG past max. */
 int sk_read_fd(int fd, size_t max, char **out, size_t *out_len);
+/* A memfd (close-on-exec) holding len bytes of data, rewound to its start;
+ * or a negative errno. */
+int sk_memfd_of(const char *name, const void *data, size_t len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t sk_now_ns(void);

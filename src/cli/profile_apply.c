@@ -251,15 +251,15 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns, sca
 }
 
 /* What a walk's result depends on besides the directories: the
- * workspace, the rules (in order), the limits and this code's version. */
+ * workspace, the rules (in order) and the limits (the build's id is
+ * scan_memo_open's). */
 static char *walk_identity(const char *workspace, const name_scan *ns, size_t *len)
 {
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	if (!f)
 		return NULL;
-	fprintf(f, "%s%c%d %d %d %s%c", workspace, 0, SCAN_MAX_DEPTH, SCAN_MAX_ENTRIES, SCAN_MAX_MATCHES,
-		STOCKADE_VERSION, 0);
+	fprintf(f, "%s%c%d %d %d%c", workspace, 0, SCAN_MAX_DEPTH, SCAN_MAX_ENTRIES, SCAN_MAX_MATCHES, 0);
 	for (size_t k = 0; k < ns->n; k++)
 		fprintf(f, "%s%c%d%c", ns->rules[k]->arg, 0, (int)ns->rules[k]->action, 0);
 	if (fclose(f) != 0) {

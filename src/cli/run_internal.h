@@ -40,6 +40,7 @@ typedef struct run_state {
 	sk_verdict verdict;
 	/* sessions and supervision (run_session.c) */
 	char state_dir[PATH_MAX];
+	char *cache_dir;             /* sk_cache_dir's, or NULL: hidden; the workspace walk is kept there */
 	sk_session *session;         /* NULL without a session */
 	uint32_t turn;
 	sk_session_view view;        /* what decide sees; grows with every recorded attempt */

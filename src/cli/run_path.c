@@ -74,6 +74,7 @@ static void run_state_free(run_state *s)
 	sk_redactor_free(s->redactor);
 	sk_audit_close(s->log);
 	free(s->canonical);
+	free(s->cache_dir);
 	if (s->profile)
 		sk_profile_free(s->profile);
 }
@@ -190,11 +191,10 @@ static int hide_own(run_state *s, const char *path, sk_error *err)
 static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 {
 	char state[PATH_MAX], sock[PATH_MAX];
-	char *cache = NULL;
+	const char *cache = s->cache_dir;   /* none: nothing to hide */
 	int r = sk_audit_state_dir(req->state_dir, state, sizeof(state), err);
 	if (r < 0)
 		return r;
-	sk_cache_dir(NULL, &cache);   /* none: nothing to hide */
 	/* Made now if missing, or this run's receipts and cache would appear
 	 * after the mount tree was planned.  A failure is no hole: a state dir
 	 * that cannot be made fails the run at open_log, a cache dir that
@@ -207,7 +207,6 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 		r = hide_own(s, own[i], err);
 	for (size_t i = 0; r == 0 && i < req->n_own_paths; i++)
 		r = hide_own(s, req->own_paths[i], err);
-	free(cache);
 	return r;
 }
 
@@ -551,15 +550,11 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	if ((r = resolve_dirs(req, &s, err)) < 0)
 		goto out;
 	choose_home(req->environ, &s);
-	char *cache = NULL;   /* the workspace walk is kept there (profile_apply.c) */
-	sk_cache_dir(NULL, &cache);
+	sk_cache_dir(NULL, &s.cache_dir);
 	if ((r = load_profile(req, &s, err)) < 0 ||
-	    (r = sk_profile_apply_cached(s.profile, req->environ, s.home, cache, &s.cfg, &s.env, err)) < 0 ||
-	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0) {
-		free(cache);
+	    (r = sk_profile_apply_cached(s.profile, req->environ, s.home, s.cache_dir, &s.cfg, &s.env, err)) < 0 ||
+	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
-	}
-	free(cache);
 	workspace_access(&s);
 	if ((r = protect_repository(&s, err)) < 0)
 		goto out;

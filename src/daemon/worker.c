@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -133,20 +132,6 @@ static void become(const sk_worker_job *j, int res_fd)
 	 * (`stockade run`), dumpable again; the sandbox's init makes itself
 	 * non-dumpable once it is set up. */
 	prctl(PR_SET_DUMPABLE, 1);
-}
-
-/* A memfd holding len bytes of data, rewound; or a negative errno. */
-static int memfd_of(const char *name, const char *data, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = sk_write_all(fd, data, len);
-	if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return r < 0 ? r : -errno;
-	}
-	return fd;
 }
 
 /* The pipes on 1, 2 and 3, the stdin on 0, nothing else open.  The spare
@@ -274,9 +259,9 @@ int sk_worker_send(int chan, const sk_worker_job *j)
 	int fds[FD_MAX] = { j->out_fd, j->err_fd, j->res_fd, -1, -1 };
 	size_t n = FD_RES + 1;
 	int r = 0;
-	if (h.has_stdin && (r = fds[n++] = memfd_of("stockade-stdin", j->stdin_data, j->stdin_len)) < 0)
+	if (h.has_stdin && (r = fds[n++] = sk_memfd_of("stockade-stdin", j->stdin_data, j->stdin_len)) < 0)
 		goto out;
-	if (h.job_in_memfd && (r = fds[n++] = memfd_of("stockade-job", text, len)) < 0)
+	if (h.job_in_memfd && (r = fds[n++] = sk_memfd_of("stockade-job", text, len)) < 0)
 		goto out;
 	char *msg = malloc(sizeof(h) + (h.job_in_memfd ? 0 : len));
 	if (!msg) {

@@ -52,21 +52,6 @@ static int find_helper(char *out, size_t cap)
 	return -ENOENT;
 }
 
-static int memfd_with(const char *name, const void *bytes, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int e = sk_write_all(fd, bytes, len);
-	if (e == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		e = -errno;
-	if (e < 0) {
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 /* The helper runs with a clean signal state: the caller may have signals
  * blocked or ignored (stockade run does, while its sandbox starts). */
 static int spawn_helper(const char *path, int in, int out, pid_t *pid)
@@ -121,7 +106,7 @@ int rx_patterns_compile(const rx_ruleset *rs, bool with_som, rx_patterns *p, sk_
 	int e = rx_rules_encode(rs, &wire, &len);
 	if (e < 0)
 		return sk_fail_errno(err, -e, "cannot pass the redaction rules to %s", HELPER);
-	int in = memfd_with("stockade-rules", wire, len), out = memfd_create("stockade-rulesdb", MFD_CLOEXEC);
+	int in = sk_memfd_of("stockade-rules", wire, len), out = memfd_create("stockade-rulesdb", MFD_CLOEXEC);
 	pid_t pid = -1;
 	if (in < 0 || out < 0)
 		e = in < 0 ? in : -errno;

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stockade/util.h"
 
@@ -77,6 +79,20 @@ uint64_t sk_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int sk_memfd_of(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = sk_write_all(fd, data, len);
+	if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		r = r < 0 ? r : -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int sk_mkdir_p(const char *path, unsigned mode)
