@@ -78,7 +78,7 @@ static int prepare_bind(const sk_mount *m, prepared *pr, sk_error *err)
 		return 0;
 	}
 	if (m->kind == SK_MNT_HIDE) {
-		if (stat(m->src, &st) < 0) {
+		if (S_ISLNK(st.st_mode) && stat(m->src, &st) < 0) {
 			pr->skip = true;
 			return 0;
 		}
@@ -120,29 +120,48 @@ static int make_parents(const char *dst, char path[4096], sk_error *err)
 	return 0;
 }
 
-/* Create the mount point dst (absolute inside the new root). */
-static int make_point(const char *dst, bool is_dir, sk_error *err)
+/* The mount point at path, its parents assumed: 0, or -errno (-ENOENT: a
+ * parent is missing).  One that exists (not a link) is used as it is:
+ * creating a file again could need a write permission the caller does not
+ * have (a root-owned file in a nobody's workspace). */
+static int try_point(const char *path, bool is_dir)
 {
-	char path[4096];
-	int r = make_parents(dst, path, err);
-	if (r < 0)
-		return r;
-	/* One that exists (not a link) is used as it is: creating it again
-	 * could need a write permission the caller does not have (a root-owned
-	 * file in a nobody's workspace). */
+	if (is_dir)
+		return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return errno == EROFS || errno == EISDIR ? 0 : -errno;
 	struct stat st;
 	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
 		return 0;
-	if (is_dir) {
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return sk_fail_errno(err, errno, "cannot create mount point %s", dst);
-	} else {
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0 && errno != EEXIST && errno != EROFS && errno != EISDIR)
-			return sk_fail_errno(err, errno, "cannot create mount point %s", dst);
-		if (fd >= 0)
-			close(fd);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
 	}
+	return errno == EEXIST || errno == EROFS || errno == EISDIR ? 0 : -errno;
+}
+
+/* Create the mount point dst (absolute inside the new root).  The plan
+ * puts parents first, so the parents are made only when missing: one
+ * system call for most points (the set-up is on the path to exec). */
+static int make_point(const char *dst, bool is_dir, sk_error *err)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), NEWROOT "%s", dst) >= (int)sizeof(path))
+		return sk_fail(err, ENAMETOOLONG, "path too long: %s", dst);
+	int r = try_point(path, is_dir);
+	if (r == -ENOENT) {
+		if ((r = make_parents(dst, path, err)) < 0)
+			return r;
+		r = try_point(path, is_dir);
+	}
+	if (r < 0)
+		return sk_fail_errno(err, -r, "cannot create mount point %s", dst);
 	return 0;
 }
 
@@ -229,10 +248,14 @@ static int apply_one(const sk_mount *m, prepared *pr, uint64_t tmpfs_bytes, sk_e
 			return sk_fail_errno(err, errno, "cannot mount devpts");
 		return 0;
 	case SK_MNT_SYMLINK:
-		if (make_parents(m->dst, path, err) < 0)
-			return -err->code;
 		if (symlink(m->src, path) == 0)
 			return 0;
+		if (errno == ENOENT) {
+			if (make_parents(m->dst, path, err) < 0)
+				return -err->code;
+			if (symlink(m->src, path) == 0)
+				return 0;
+		}
 		/* Where an earlier entry made an empty directory, the link replaces it. */
 		if (errno != EEXIST || rmdir(path) < 0 || symlink(m->src, path) < 0)
 			return sk_fail_errno(err, errno, "cannot create link %s", m->dst);
