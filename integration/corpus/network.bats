@@ -64,3 +64,70 @@ print(c["keys"][0], c["length"], c["escalation"], ",".join(a["verdict"] for a in
 	wait "$LISTENER_PID" || true
 	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
 }
+
+# Found 2026-12-07: sendmsg(2) and sendmmsg(2) carry their destination in
+# the message header, where the filter cannot look, and were let through
+# undecided.  With MSG_FASTOPEN, sendmsg opens a TCP connection without any
+# connect(2): the denied destination answered (a metadata endpoint would
+# have handed out credentials).  Fixed: both are supervised, and every
+# address in their headers is decided like a connect.
+fastopen_or_skip() {
+	[ $(( $(cat /proc/sys/net/ipv4/tcp_fastopen 2>/dev/null || echo 0) & 1 )) -eq 1 ] ||
+		skip "TCP Fast Open is off for clients here (net.ipv4.tcp_fastopen)"
+}
+
+@test "corpus network: sendmsg with MSG_FASTOPEN (TCP without connect) to the denied destination is refused and recorded" {
+	fastopen_or_skip
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(); s.sendmsg([b\"GET / HTTP/1.0\\r\\n\\r\\n\"], [], socket.MSG_FASTOPEN, (\"127.0.0.1\", $PORT)); print(\"SENT\"); print(s.recv(100))'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" != *SENT* ]]
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmsg"'
+	assert_receipted
+}
+
+@test "corpus network: an unconnected datagram sent with sendmsg to the denied destination is refused" {
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendmsg([b\"x\"], [], 0, (\"127.0.0.1\", $PORT)); print(\"SENT\")'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" != *SENT* ]]
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmsg"'
+}
+
+@test "corpus network: sendmmsg with the denied destination in its second header is refused whole" {
+	nturn "/usr/bin/python3 - $PORT <<'PY'
+import ctypes, socket, struct, sys
+port = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint32), ('iov', ctypes.POINTER(iovec)),
+                ('iovlen', ctypes.c_size_t), ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),
+                ('flags', ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [('hdr', msghdr), ('len', ctypes.c_uint)]
+def addr(p):
+    return ctypes.create_string_buffer(struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8), 16)
+data = ctypes.create_string_buffer(b'x', 1)
+iov = iovec(ctypes.cast(data, ctypes.c_void_p), 1)
+names = [addr(port + 1 if port < 65535 else port - 1), addr(port)]
+vec = (mmsghdr * 2)()
+for i, n in enumerate(names):
+    vec[i].hdr.name = ctypes.cast(n, ctypes.c_void_p)
+    vec[i].hdr.namelen = 16
+    vec[i].hdr.iov = ctypes.pointer(iov)
+    vec[i].hdr.iovlen = 1
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r = libc.sendmmsg(s.fileno(), vec, 2, 0)
+if r < 0:
+    print('sendmmsg:', ctypes.get_errno() == 13 and 'Permission denied' or ctypes.get_errno()); sys.exit(1)
+print('SENT', r)
+PY"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" != *SENT* ]]
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmmsg"'
+}

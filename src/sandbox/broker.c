@@ -8,8 +8,9 @@
  *                              race between decision and exec remains; the
  *                              profile's denied commands are also hidden
  *                              by the mount tree, which has no such race);
- *   connect                    decided on the address (loopback of a
- *                              private network is not a surface).
+ *   connect, and sendto/       decided on the destination address
+ *   sendmsg/sendmmsg with one  (broker_net.c; loopback of a private
+ *                              network is not a surface).
  * Every event that is not plainly allowed goes to the caller as a record;
  * an escalation stops the command. */
 #include <arpa/inet.h>
@@ -152,7 +153,7 @@ static void fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *m
 		f->fingerprint = content + 8;   /* past "content:" */
 }
 
-static bool reportable(const sk_verdict *v)
+bool broker_reportable(const sk_verdict *v)
 {
 	return v->action != SK_ACTION_ALLOW || v->reason == SK_REASON_APPROVED;
 }
@@ -169,7 +170,7 @@ static void answer_continue(broker *b, const sk_verdict *v)
 /* A failed access the kernel refused for a reason that is no surface: a
  * name under a hidden directory (HOME) that a tool probes, a write on the
  * read-only system.  Secrets and denied files are attempts; these are not. */
-static bool mere_refusal(const sk_verdict *v, int error)
+bool broker_mere_refusal(const sk_verdict *v, int error)
 {
 	return error && v->action == SK_ACTION_DENY &&
 	       (v->reason == SK_REASON_FILE_HIDDEN || v->reason == SK_REASON_FILE_WRITE_READ_ONLY);
@@ -177,7 +178,7 @@ static bool mere_refusal(const sk_verdict *v, int error)
 
 bool broker_is_attempt(const sk_verdict *v, int error)
 {
-	return v->action != SK_ACTION_ALLOW && !mere_refusal(v, error);
+	return v->action != SK_ACTION_ALLOW && !broker_mere_refusal(v, error);
 }
 
 sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
@@ -192,7 +193,7 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 	ev.file.file.n_via = 1;
 	fill_ref(b, &ev.file.file, r, missing_path, content, &size, fd, access);
 	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
-	if (reportable(&v) && !mere_refusal(&v, r ? 0 : error)) {
+	if (broker_reportable(&v) && !broker_mere_refusal(&v, r ? 0 : error)) {
 		sk_sup_record rec = { .ev = ev, .verdict = v, .op = op, .via = via,
 				      .content = content[0] ? content : NULL, .size = size,
 				      .error = v.action == SK_ACTION_ALLOW ? error : (error ? error : EACCES) };
@@ -206,7 +207,7 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 static void decide_and_continue(broker *b, sk_event *ev, const char *op, const char *via)
 {
 	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, ev);
-	if (reportable(&v)) {
+	if (broker_reportable(&v)) {
 		sk_sup_record rec = { .ev = *ev, .verdict = v, .op = op, .via = via,
 				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
 		broker_report(b, &rec);
@@ -256,120 +257,6 @@ static void handle_exec(broker *b, bool at)
 	decide_and_continue(b, &ev, at ? "execveat" : "execve", via);
 }
 
-static bool loopback(const sk_event *ev)
-{
-	static const uint8_t v6[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
-	const uint8_t *x = ev->connect.addr;
-	return ev->connect.family == SK_NET_FAMILY_INET4 ? x[0] == 127
-	       : !memcmp(x, v6, 16) || (!memcmp(x, mapped, 12) && x[12] == 127);
-}
-
-static void handle_connect_unix(broker *b, const struct sockaddr_un *sun, size_t len)
-{
-	size_t plen = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
-	if (plen == 0 || sun->sun_path[0] == '\0') {
-		/* Unnamed or abstract: scoped to the sandbox by its own network
-		 * namespace (and Landlock >= 6); on the host network, refused. */
-		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
-		if (!b->private_net) {
-			sk_event ev = { .kind = SK_EVENT_CONNECT };
-			ev.connect.family = SK_NET_FAMILY_UNIX;
-			v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
-			sk_sup_record rec = { .ev = ev, .verdict = v, .op = "connect", .via = "@abstract",
-					      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
-			if (reportable(&v))
-				broker_report(b, &rec);
-		}
-		answer_continue(b, &v);
-		return;
-	}
-	char via[sizeof(sun->sun_path) + 1], path[BROKER_PATH_MAX + 64];
-	memcpy(via, sun->sun_path, plen < sizeof(sun->sun_path) ? plen : sizeof(sun->sun_path));
-	via[plen < sizeof(sun->sun_path) ? plen : sizeof(sun->sun_path)] = '\0';
-	int dfd;
-	if (broker_prepare(b, AT_FDCWD, via, path, sizeof(path), &dfd) < 0) {
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-		return;
-	}
-	int fd = openat(dfd, path, O_PATH | O_CLOEXEC);
-	int e = fd < 0 ? errno : 0;
-	resolved res;   /* filled by broker_describe; has_object says whether */
-	res.has_object = false;
-	char missing[BROKER_PATH_MAX];
-	bool have = fd >= 0 && broker_describe(b, fd, &res) == 0;
-	if (!have)
-		broker_name_missing(dfd, path, missing, sizeof(missing));
-	if (dfd >= 0)
-		close(dfd);
-	if (fd >= 0)
-		close(fd);
-	sk_verdict v = broker_decide_file(b, "connect", via, have ? &res : NULL, have ? NULL : missing,
-					  SK_ACCESS_WRITE, -1, have ? 0 : (e ? e : EACCES));
-	if (!have && mere_refusal(&v, e ? e : EACCES)) {
-		/* Nothing there (glibc probing for nscd, say), and no protected
-		 * name: the kernel gives its own answer; no attempt, no count. */
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-		b->stats.events++;
-		b->stats.allowed++;
-		return;
-	}
-	answer_continue(b, &v);
-}
-
-/* connect(fd, addr, len), or sendto(fd, buf, n, flags, addr, len) with an
- * address (the filter sends only those): the destination is decided. */
-static void handle_connect(broker *b, bool sendto)
-{
-	const __u64 *a = b->req->data.args;
-	uint64_t addr = sendto ? a[4] : a[1], alen = sendto ? a[5] : a[2];
-	struct sockaddr_storage ss = { 0 };
-	size_t len = (size_t)alen < sizeof(ss) ? (size_t)alen : sizeof(ss);
-	struct iovec l = { &ss, len }, r = { (void *)(uintptr_t)addr, len };
-	ssize_t got = len < sizeof(sa_family_t) ? 0 : process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0);
-	if (got < 0 && errno == EPERM) {
-		/* A process that made itself unreadable: undecidable, refused
-		 * (fail closed), as its opens are. */
-		b->stats.unreadable++;
-		broker_respond(b, 0, EACCES, 0);
-		return;
-	}
-	if (got != (ssize_t)len || !broker_still_valid(b)) {
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* the kernel refuses bad input */
-		return;
-	}
-	b->stats.connects++;
-	sk_event ev = { .kind = SK_EVENT_CONNECT };
-	char via[INET6_ADDRSTRLEN + 16];
-	if (ss.ss_family == AF_UNIX) {
-		handle_connect_unix(b, (const struct sockaddr_un *)&ss, len);
-		return;
-	} else if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		ev.connect.family = SK_NET_FAMILY_INET4;
-		memcpy(ev.connect.addr, &in->sin_addr, 4);
-		ev.connect.port = ntohs(in->sin_port);
-		inet_ntop(AF_INET, &in->sin_addr, via, sizeof(via));
-	} else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		ev.connect.family = SK_NET_FAMILY_INET6;
-		memcpy(ev.connect.addr, &in6->sin6_addr, 16);
-		ev.connect.port = ntohs(in6->sin6_port);
-		inet_ntop(AF_INET6, &in6->sin6_addr, via, sizeof(via));
-	} else {
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-		return;
-	}
-	snprintf(via + strlen(via), sizeof(via) - strlen(via), ":%u", ev.connect.port);
-	const char *op = sendto ? "sendto" : "connect";
-	if (b->private_net && loopback(&ev)) {
-		/* The sandbox's own loopback: not a surface. */
-		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
-		answer_continue(b, &v);
-		return;
-	}
-	decide_and_continue(b, &ev, op, via);
-}
-
 static int kind_of(uint32_t arch, int nr)
 {
 	if (arch == AUDIT_ARCH_X86_64)
@@ -382,6 +269,8 @@ static int kind_of(uint32_t arch, int nr)
 		case 322: return K_EXECVEAT;
 		case 42: return K_CONNECT;
 		case 44: return K_SENDTO;
+		case 46: return K_SENDMSG;
+		case 307: return K_SENDMMSG;
 		}
 	if (arch == AUDIT_ARCH_I386)
 		switch (nr) {
@@ -393,6 +282,8 @@ static int kind_of(uint32_t arch, int nr)
 		case 358: return K_EXECVEAT;
 		case 362: return K_CONNECT;
 		case 369: return K_SENDTO;
+		case 370: return K_SENDMSG;
+		case 345: return K_SENDMMSG;
 		}
 	return 0;
 }
@@ -408,9 +299,11 @@ static void handle_one(broker *b)
 	case K_EXECVE: case K_EXECVEAT:
 		handle_exec(b, k == K_EXECVEAT);
 		break;
-	case K_CONNECT:
-	case K_SENDTO:
-		handle_connect(b, k == K_SENDTO);
+	case K_CONNECT: case K_SENDTO:
+		broker_handle_connect(b, k);
+		break;
+	case K_SENDMSG: case K_SENDMMSG:
+		broker_handle_sendmsg(b, k);
 		break;
 	default:
 		/* The filter sends nothing else; refuse what we do not know. */

@@ -1,4 +1,4 @@
-/* Private to the broker files (broker.c, broker_open.c). */
+/* Private to the broker files (broker.c, broker_open.c, broker_net.c). */
 #ifndef STOCKADE_SANDBOX_BROKER_H
 #define STOCKADE_SANDBOX_BROKER_H
 
@@ -73,7 +73,14 @@ void broker_after_verdict(broker *b, const sk_verdict *v);
 /* A refusal that is an attempt on a surface (recorded), not a mere refusal
  * of the kernel's (a hidden HOME probe, a read-only write). */
 bool broker_is_attempt(const sk_verdict *v, int error);
+bool broker_mere_refusal(const sk_verdict *v, int error);
+/* Sent out of the sandbox as a record: every verdict but a plain allow. */
+bool broker_reportable(const sk_verdict *v);
 
-enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT, K_SENDTO };
+/* broker_net.c */
+void broker_handle_connect(broker *b, int nr_kind);
+void broker_handle_sendmsg(broker *b, int nr_kind);
+
+enum { K_OPEN = 1, K_CREAT, K_OPENAT, K_OPENAT2, K_EXECVE, K_EXECVEAT, K_CONNECT, K_SENDTO, K_SENDMSG, K_SENDMMSG };
 
 #endif

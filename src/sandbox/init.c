@@ -12,7 +12,9 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -56,21 +58,43 @@ static int exec_in_path(char *const *argv, char *const *envp)
 	return saved;
 }
 
-/* The supervision listener crosses from the command to init. */
-static int send_fd(int sock, int fd)
+/* The supervision listener crosses from the command to init.  Not with
+ * SCM_RIGHTS: sendmsg is itself supervised from the moment the filter is
+ * loaded, and nobody could answer it before init holds the listener.  The
+ * command says which fd it is (a plain write) and waits while init takes
+ * it with pidfd_getfd (the command is dumpable and init's child, as for
+ * reading its memory later). */
+static int offer_fd(int sock, int fd)
 {
-	return sk_send_fds(sock, "L", 1, &fd, 1);
+	int32_t n = fd;
+	char taken;
+	if (sk_write_all(sock, &n, sizeof(n)) < 0)
+		return -errno;
+	ssize_t r;
+	while ((r = read(sock, &taken, 1)) < 0 && errno == EINTR)
+		;
+	return r == 1 ? 0 : -EPROTO;
 }
 
-static int recv_fd(int sock)
+static int take_fd(int sock, pid_t from)
 {
-	char c;
-	int fd = -1;
-	size_t n = 1;
+	int32_t n;
 	ssize_t r;
-	while ((r = sk_recv_fds(sock, &c, 1, &fd, &n)) == -EINTR)
-		n = 1;
-	return r == 1 && n == 1 ? fd : (n ? close(fd) : 0, -EPROTO);
+	while ((r = read(sock, &n, sizeof(n))) < 0 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof(n) || n < 0)
+		return -EPROTO;   /* the command failed first; its report says why */
+	int pidfd = (int)syscall(SYS_pidfd_open, from, 0);
+	if (pidfd < 0)
+		return -errno;
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+	int e = fd < 0 ? -errno : 0;
+	close(pidfd);
+	if (fd >= 0 && sk_write_all(sock, "k", 1) < 0) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd >= 0 ? fd : e;
 }
 
 /* Whatever else the caller left open is no business of the supervisor,
@@ -104,8 +128,9 @@ static void supervise_self(const sk_child_args *a, const sk_bpf_program *notify,
 	int listener = sk_seccomp_load_notify(notify, &err);
 	if (listener < 0)
 		setup_failed(a, &err);
-	if (send_fd(sock, listener) < 0) {
-		sk_fail_errno(&err, errno, "cannot hand the supervision listener to init");
+	int r = offer_fd(sock, listener);
+	if (r < 0) {
+		sk_fail_errno(&err, -r, "cannot hand the supervision listener to init");
 		setup_failed(a, &err);
 	}
 	close(listener);
@@ -327,7 +352,7 @@ void sk_sandbox_init(const sk_child_args *a)
 	if (!notify.insns)
 		reap(a, cmd, &set);
 	close(pair[1]);
-	int listener = recv_fd(pair[0]);
+	int listener = take_fd(pair[0], cmd);
 	close(pair[0]);
 	if (listener < 0)
 		reap(a, cmd, &set);   /* the command failed before it could be supervised; it says why */

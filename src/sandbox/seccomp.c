@@ -225,9 +225,11 @@ fail:
 }
 
 /* The syscalls the supervisor decides by identity (seccomp user
- * notification): everything that opens a file, runs one or dials out. */
+ * notification): everything that opens a file, runs one or dials out.
+ * sendmsg and sendmmsg carry their destination inside the message header,
+ * where the filter cannot look: all of them go. */
 static const char *const supervised[] = {
-	"open", "creat", "openat", "openat2", "execve", "execveat", "connect",
+	"open", "creat", "openat", "openat2", "execve", "execveat", "connect", "sendmsg", "sendmmsg",
 };
 
 int sk_seccomp_build_notify(scmp_filter_ctx *out, sk_error *err)
