@@ -131,3 +131,27 @@ PY"
 	[[ "$output" != *SENT* ]]
 	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmmsg"'
 }
+
+# Found 2026-12-07: an AF_INET6 socket dialling ::ffff:127.0.0.1 (the denied
+# IPv4 address as an IPv4-mapped IPv6 address) reached the denied listener,
+# and so does 0.0.0.0 (the kernel dials the host itself): the rules were
+# matched against the spelling.  Fixed: the supervisor decides the
+# destination the kernel dials (broker_net.c canonical_destination); the
+# spelling stays in the record.
+@test "corpus network: the denied address spelled IPv4-mapped, or as 0.0.0.0, is the same destination and the same chain" {
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.settimeout(2); s.connect((\"::ffff:127.0.0.1\", $PORT)); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(); s.settimeout(2); s.connect((\"0.0.0.0\", $PORT)); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.settimeout(2); s.connect((\"::ffff:0.0.0.0\", $PORT)); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	[[ "$ALL_OUT" != *CONNECTED* ]]
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	got=$("$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = [c for c in s["chains"] if c["type"] == "net"]
+print(len(c), c[0]["keys"][0], c[0]["length"], ",".join(a["verdict"] for a in c[0]["attempts"]), ",".join(a["via"] for a in c[0]["attempts"]))')
+	[ "$got" = "1 net:127.0.0.1:$PORT 3 deny,deny,deny ::ffff:127.0.0.1:$PORT,0.0.0.0:$PORT,::ffff:0.0.0.0:$PORT" ] || { echo "got: $got" >&2; false; }
+}

@@ -16,12 +16,33 @@
 /* sendmmsg takes at most this many headers (the kernel's UIO_MAXIOV). */
 enum { MAX_MMSG = 1024 };
 
+/* Of a canonical destination (canonical_destination). */
 static bool loopback(const sk_event *ev)
 {
-	static const uint8_t v6[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t v6[16] = { [15] = 1 };
 	const uint8_t *x = ev->connect.addr;
-	return ev->connect.family == SK_NET_FAMILY_INET4 ? x[0] == 127
-	       : !memcmp(x, v6, 16) || (!memcmp(x, mapped, 12) && x[12] == 127);
+	return ev->connect.family == SK_NET_FAMILY_INET4 ? x[0] == 127 : !memcmp(x, v6, 16);
+}
+
+/* The destination the kernel dials, whatever its spelling: an IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d) is its IPv4 address, and the unspecified
+ * address (0.0.0.0, ::) dials this host (the kernel turns it into
+ * loopback).  Rules and chains see this; the record keeps the spelling. */
+static void canonical_destination(sk_event *ev)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff }, zero[16] = { 0 };
+	uint8_t *x = ev->connect.addr;
+	if (ev->connect.family == SK_NET_FAMILY_INET6 && !memcmp(x, mapped, 12)) {
+		memmove(x, x + 12, 4);
+		memset(x + 4, 0, 12);
+		ev->connect.family = SK_NET_FAMILY_INET4;
+	}
+	if (ev->connect.family == SK_NET_FAMILY_INET4 && !memcmp(x, zero, 4)) {
+		x[0] = 127;
+		x[3] = 1;
+	} else if (ev->connect.family == SK_NET_FAMILY_INET6 && !memcmp(x, zero, 16)) {
+		x[15] = 1;
+	}
 }
 
 /* Counted like every decision (an escalation stops the command there). */
@@ -129,6 +150,7 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 		return true;
 	}
 	snprintf(via + strlen(via), sizeof(via) - strlen(via), ":%u", ev.connect.port);
+	canonical_destination(&ev);
 	if (b->private_net && loopback(&ev)) {
 		/* The sandbox's own loopback: not a surface. */
 		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
