@@ -104,3 +104,65 @@ print(" ".join(json.loads(l)["verdict"] + "/" + json.loads(l)["surface"]["key"].
 	[ "$verdicts" = "deny/file deny/file deny/file escalate/file" ]
 	"$STOCKADE" verify --state-dir "$STATE" >/dev/null
 }
+
+@test "workloads: allowed connects made by the supervisor behave as the process's own (blocking, non-blocking, IPv6, mapped, UDP, refused)" {
+	# The supervisor connects the process's socket itself (no second read of
+	# the address): every way of connecting must still work as before.
+	PORT=$((20000 + RANDOM % 20000))
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:1\n' > "$STATE.profile"
+	/usr/bin/python3 - "$PORT" "$WS.ready" <<'PY' &
+import socket, sys, threading
+port = int(sys.argv[1])
+def serve(fam, addr):
+    s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, port)); s.listen(16); s.settimeout(10)
+    try:
+        while True:
+            c, _ = s.accept(); c.sendall(b"echo:" + c.recv(100)); c.close()
+    except OSError: pass
+def udp():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port)); u.settimeout(10)
+    try:
+        while True:
+            d, a = u.recvfrom(100); u.sendto(b"echo:" + d, a)
+    except OSError: pass
+threads = [threading.Thread(target=serve, args=(socket.AF_INET, "127.0.0.1")),
+           threading.Thread(target=serve, args=(socket.AF_INET6, "::1")), threading.Thread(target=udp)]
+for t in threads: t.start()
+open(sys.argv[2], "w").close()
+PY
+	server=$!
+	for i in $(seq 50); do [ -e "$WS.ready" ] && break; sleep 0.1; done
+	run "$STOCKADE" run --profile "$STATE.profile" --state-dir "$STATE" -- /usr/bin/python3 - "$PORT" <<'PY'
+import asyncio, socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=3); s.sendall(b"a"); print(s.recv(100), s.getpeername()[1] == port)
+s = socket.socket(); s.connect(("127.0.0.1", port)); s.sendall(b"b"); print(s.recv(100))
+s = socket.socket(socket.AF_INET6); s.connect(("::1", port)); s.sendall(b"c"); print(s.recv(100))
+s = socket.socket(socket.AF_INET6); s.connect(("::ffff:127.0.0.1", port)); s.sendall(b"d"); print(s.recv(100))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3); u.connect(("127.0.0.1", port)); u.send(b"e"); print(u.recv(100))
+async def nonblocking():
+    r, w = await asyncio.open_connection("127.0.0.1", port); w.write(b"f"); await w.drain(); print(await r.read(100)); w.close()
+asyncio.run(nonblocking())
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", port + 1 if port < 65000 else port - 1))
+except OSError as e:
+    print("closed:", e.errno)
+s.close()
+try:
+    socket.create_connection(("127.0.0.1", 1), timeout=2)
+except OSError as e:
+    print("denied:", e.errno)
+PY
+	kill "$server" 2>/dev/null || true
+	rm -f "$WS.ready" "$STATE.profile"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "b'echo:a' True" ]
+	[ "${lines[1]}" = "b'echo:b'" ]
+	[ "${lines[2]}" = "b'echo:c'" ]
+	[ "${lines[3]}" = "b'echo:d'" ]
+	[ "${lines[4]}" = "b'echo:e'" ]
+	[ "${lines[5]}" = "b'echo:f'" ]
+	[ "${lines[6]}" = "closed: 111" ]
+	[ "${lines[7]}" = "denied: 13" ]
+}

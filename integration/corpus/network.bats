@@ -155,3 +155,81 @@ c = [c for c in s["chains"] if c["type"] == "net"]
 print(len(c), c[0]["keys"][0], c[0]["length"], ",".join(a["verdict"] for a in c[0]["attempts"]), ",".join(a["via"] for a in c[0]["attempts"]))')
 	[ "$got" = "1 net:127.0.0.1:$PORT 3 deny,deny,deny ::ffff:127.0.0.1:$PORT,0.0.0.0:$PORT,::ffff:0.0.0.0:$PORT" ] || { echo "got: $got" >&2; false; }
 }
+
+# Found 2026-12-07: connect was decided on the address read from the
+# process and then let through, so the kernel read the address again: a
+# second thread that flips the buffer between an allowed and the denied
+# address got connections to the denied one (about one in four tries).
+# Fixed: the supervisor connects the process's own socket (pidfd_getfd) to
+# the address it decided; the kernel never reads the buffer again.
+@test "corpus network: a thread that rewrites the address during connect does not reach the denied destination" {
+	# No escalation here: the refused tries must not stop the race early.
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$PORT" > "$PROFILE"
+	nturn "/usr/bin/python3 - $PORT <<'PY'
+import ctypes, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+denied = int(sys.argv[1])
+allowed = denied + 1 if denied < 65535 else denied - 1
+def sa(p):
+    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
+A, D = sa(allowed), sa(denied)
+buf = ctypes.create_string_buffer(A, 16)
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, D, 16)
+        ctypes.memmove(buf, A, 16)
+t = threading.Thread(target=flip)
+t.start()
+reached = 0
+for i in range(300):
+    s = socket.socket()
+    if libc.connect(s.fileno(), buf, 16) == 0 and s.getpeername()[1] == denied:
+        reached += 1
+    s.close()
+stop.append(1)
+t.join()
+print('REACHED', reached)
+PY"
+	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+}
+
+@test "corpus network: a thread that rewrites the address during sendto with MSG_FASTOPEN does not reach the denied destination" {
+	fastopen_or_skip
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$PORT" > "$PROFILE"
+	nturn "/usr/bin/python3 - $PORT <<'PY'
+import ctypes, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+denied = int(sys.argv[1])
+allowed = denied + 1 if denied < 65535 else denied - 1
+def sa(p):
+    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
+A, D = sa(allowed), sa(denied)
+buf = ctypes.create_string_buffer(A, 16)
+data = ctypes.create_string_buffer(b'GET / HTTP/1.0\r\n\r\n')
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, D, 16)
+        ctypes.memmove(buf, A, 16)
+t = threading.Thread(target=flip)
+t.start()
+reached = 0
+for i in range(300):
+    s = socket.socket()
+    if libc.sendto(s.fileno(), data, 18, 0x20000000, buf, 16) >= 0:
+        try:
+            reached += s.getpeername()[1] == denied
+        except OSError:
+            pass
+    s.close()
+stop.append(1)
+t.join()
+print('REACHED', reached)
+PY"
+	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+}

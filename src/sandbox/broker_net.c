@@ -1,12 +1,17 @@
 /* The broker's network side: the destination of connect, and of sendto,
- * sendmsg and sendmmsg wherever they carry one, decided on the address
- * (for a Unix socket, on its socket file).  The address is read from the
- * process and the call then let through (see docs/sessions.md, "Limits"). */
+ * sendmsg and sendmmsg wherever they carry one, decided on the address the
+ * kernel dials (for a Unix socket, on its socket file).  An allowed connect
+ * to an internet address is made here, on the process's own socket, with
+ * the address decided; the other calls are let through once decided (see
+ * docs/sessions.md, "Limits"). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,6 +20,17 @@
 
 /* sendmmsg takes at most this many headers (the kernel's UIO_MAXIOV). */
 enum { MAX_MMSG = 1024 };
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL   /* Linux 6.9 */
+#endif
+
+/* A destination as the process gave it, once decided. */
+typedef struct destination {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool dial;   /* an internet address that was decided: connect it here */
+} destination;
 
 /* Of a canonical destination (canonical_destination). */
 static bool loopback(const sk_event *ev)
@@ -115,7 +131,7 @@ static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, c
 /* The destination at addr (alen bytes) in the process, decided and
  * reported; true: let the call through.  What cannot be read whole is
  * left to the kernel, which refuses it the same way (EFAULT, EINVAL). */
-static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const char *op)
+static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const char *op, destination *d)
 {
 	struct sockaddr_storage ss = { 0 };
 	size_t len = (size_t)alen < sizeof(ss) ? (size_t)alen : sizeof(ss);
@@ -156,7 +172,92 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
 		return settle(b, &v);
 	}
+	if (d) {
+		memcpy(&d->ss, &ss, len);
+		d->len = (socklen_t)len;
+		d->dial = true;
+	}
 	return decide_reported(b, &ev, op, via);
+}
+
+/* The thread group of a thread, from its /proc status. */
+static pid_t thread_group_of(pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)atoi(t + 6) : -1;
+}
+
+/* The process's socket fd as a descriptor of ours (pidfd_getfd: the
+ * process is dumpable and our child, as for reading its memory); -errno. */
+static int socket_of(broker *b, int fd)
+{
+	pid_t tid = (pid_t)b->req->pid;
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pidfd < 0 && errno == EINVAL)   /* before 6.9: thread group leaders only */
+		pidfd = (int)syscall(SYS_pidfd_open, thread_group_of(tid), 0);
+	if (pidfd < 0)
+		return -errno;
+	int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	int e = errno;
+	close(pidfd);
+	return s < 0 ? -e : s;
+}
+
+/* Connect the process's own socket to d, the address decided: the kernel
+ * never reads the process's buffer again, so a thread that rewrites it
+ * meanwhile dials nothing else.  A blocking TCP socket is set connecting
+ * here and the process's call then let through: a connecting socket waits
+ * for that connection and ignores the address it is given.  Other stream
+ * protocols (SCTP) would take the new address: refused.
+ *
+ * send: the call is a sendto/sendmsg/sendmmsg naming d.  On a TCP socket
+ * that is a connection (MSG_FASTOPEN): made here the same way, the data
+ * then goes out on it; a datagram socket is let through unconnected. */
+static void connect_for(broker *b, int fd, const destination *d, bool send)
+{
+	int s = socket_of(b, fd);
+	if (s < 0) {
+		broker_respond(b, 0, s == -EBADF ? EBADF : EACCES, 0);
+		return;
+	}
+	int type = 0, proto = 0, e = 0;
+	socklen_t tl = sizeof(type), pl = sizeof(proto);
+	if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) < 0)
+		e = errno;
+	bool stream = type == SOCK_STREAM;
+	if (!e && stream && proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
+		e = EACCES;
+	if (e || (send && !stream)) {
+		close(s);
+		if (e)
+			broker_respond(b, 0, e, 0);
+		else
+			broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return;
+	}
+	int flags = fcntl(s, F_GETFL);
+	bool blocking = stream && flags >= 0 && !(flags & O_NONBLOCK);
+	if (blocking && fcntl(s, F_SETFL, flags | O_NONBLOCK) < 0)
+		blocking = false;
+	int r = connect(s, (const struct sockaddr *)&d->ss, d->len);
+	e = r < 0 ? errno : 0;
+	if (blocking)
+		fcntl(s, F_SETFL, flags);
+	close(s);
+	bool through = send ? e == 0 || e == EISCONN || e == EALREADY || (blocking && e == EINPROGRESS)
+			    : blocking && e == EINPROGRESS;
+	if (through)
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else
+		broker_respond(b, 0, e, 0);
 }
 
 static void answer(broker *b, bool allowed)
@@ -172,8 +273,13 @@ static void answer(broker *b, bool allowed)
 void broker_handle_connect(broker *b, int kind)
 {
 	const __u64 *a = b->req->data.args;
-	bool sendto = kind == K_SENDTO;
-	answer(b, destination_allowed(b, sendto ? a[4] : a[1], sendto ? a[5] : a[2], sendto ? "sendto" : "connect"));
+	bool send = kind == K_SENDTO;
+	destination d = { .dial = false };
+	bool allowed = destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d);
+	if (allowed && d.dial)
+		connect_for(b, (int)a[0], &d, send);
+	else
+		answer(b, allowed);
 }
 
 /* Where msg_name and msg_namelen lie in a message header, and how far
@@ -198,6 +304,7 @@ void broker_handle_sendmsg(broker *b, int kind)
 	const char *op = kind == K_SENDMMSG ? "sendmmsg" : "sendmsg";
 	size_t n = kind == K_SENDMMSG ? (size_t)(a[2] < MAX_MMSG ? a[2] : MAX_MMSG) : 1;
 	header_layout h = layout_of(b->req->data.arch);
+	destination first = { .dial = false };   /* a TCP socket's connection: the first named */
 	for (size_t i = 0; i < n; i++) {
 		uint8_t head[16] = { 0 };
 		struct iovec l = { head, h.namelen_at + 4 }, r = { (void *)(uintptr_t)(a[1] + i * h.stride), l.iov_len };
@@ -213,10 +320,16 @@ void broker_handle_sendmsg(broker *b, int kind)
 		uint32_t namelen;
 		memcpy(&name, head, h.name_size);
 		memcpy(&namelen, head + h.namelen_at, 4);
-		if (name && namelen && !destination_allowed(b, name, namelen, op)) {
+		destination d = { .dial = false };
+		if (name && namelen && !destination_allowed(b, name, namelen, op, &d)) {
 			answer(b, false);
 			return;
 		}
+		if (d.dial && !first.dial)
+			first = d;
 	}
-	answer(b, true);
+	if (first.dial)
+		connect_for(b, (int)a[0], &first, true);
+	else
+		answer(b, true);
 }
