@@ -107,6 +107,15 @@ teardown() {
 	[[ "$output" == *"$T/bad:1:1: unknown key"* ]]
 }
 
+@test "a wildcard net domain is accepted with a warning: it matches no connect" {
+	printf 'stockade-profile 1\nnet host\nnet deny *.evil.example:*\nnet deny good.example:443\n' > "$T/wild"
+	run --separate-stderr "$STOCKADE" profile check "$T/wild"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$T/wild: ok, 2 rules"* ]]
+	[[ "$stderr" == "wild:3: warning: net *.evil.example:*: a wildcard domain resolves to no addresses"* ]]
+	[[ "$stderr" != *good.example* ]]
+}
+
 @test "include cycles between files are refused" {
 	printf 'include two\n' > "$T/one"
 	printf 'file deny /x\ninclude one\n' > "$T/two"

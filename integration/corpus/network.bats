@@ -233,3 +233,35 @@ PY"
 	wait "$LISTENER_PID" || true
 	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
 }
+
+# Found 2026-12-07: a rule on a domain (`net deny NAME:PORT`) never matched:
+# the supervisor sees the address dialled, not the name looked up, and
+# nothing joined the two, so the destination it names was reachable.
+# Fixed: the profile's domains are resolved once in the sandbox (at the
+# first connect decided) and a destination among their addresses is
+# decided, chained and receipted as that domain.
+@test "corpus network: a domain rule holds for the addresses the domain resolves to" {
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny localhost:%s\n' "$PORT" > "$PROFILE"
+	nturn "/usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $PORT), timeout=2); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	nturn "/usr/bin/python3 -c 'import socket; socket.create_connection((\"localhost\", $PORT), timeout=2); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	[[ "$ALL_OUT" != *CONNECTED* ]]
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	got=$("$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = [c for c in s["chains"] if c["type"] == "net"][0]
+print(c["keys"][0], c["attempts"][0]["verdict"], c["attempts"][0]["rule"])')
+	[[ "$got" == "net:127.0.0.1:$PORT deny $(basename "$PROFILE"):4" ]] || { echo "got: $got" >&2; false; }
+	grep -q '"domain":"localhost"' "$STATE/receipts.jsonl"
+	# Only that port: the next one is not the rule's.
+	run "$STOCKADE" run --profile "$PROFILE" --state-dir "$STATE" -- /usr/bin/python3 -c "import socket
+try:
+    socket.create_connection(('127.0.0.1', $PORT + 1 if $PORT < 65000 else $PORT - 1), timeout=2)
+except OSError as e:
+    print('errno', e.errno)"
+	[ "$output" = "errno 111" ]
+}

@@ -87,6 +87,20 @@ static int parse_opts(int argc, char **argv, opts *o)
 	return optind;
 }
 
+/* Connects are decided by the address dialled (a domain rule by the
+ * addresses its name resolves to): a wildcard domain names none. */
+static void warn_unmatchable(const sk_profile *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const sk_rule *r = &p->rules[i];
+		if (r->cls == SK_CLASS_NET && r->net.kind == SK_ADDR_DOMAIN && !strncmp(r->net.domain, "*.", 2))
+			fprintf(stderr,
+				"%s: warning: net %s: a wildcard domain resolves to no addresses, so this rule "
+				"matches no connect; name the domains one by one\n",
+				r->id, r->arg);
+	}
+}
+
 static int check(int argc, char **argv, const opts *o, int first)
 {
 	vars_buf vb;
@@ -110,6 +124,7 @@ static int check(int argc, char **argv, const opts *o, int first)
 			return sk_cli_error("profile check: out of memory");
 		printf("%s: ok, %zu rules, policy coverage %u/%u, %s\n", p->source, p->n_rules,
 		       cov.covered, cov.total, digest);
+		warn_unmatchable(p);
 	}
 	return bad ? SK_EXIT_INTERNAL : 0;
 }

@@ -22,6 +22,24 @@ typedef struct run_fingerprint {
 	char key[SK_FINGERPRINT_LEN + 1];
 } run_fingerprint;
 
+/* The profile's exact-domain net rules and, once resolved, their
+ * addresses (net_names.c). */
+enum { SK_NET_NAMES_MAX = 32, SK_NET_NAME_ADDRS = 16 };
+typedef struct sk_net_addr {
+	sk_net_family family;
+	uint8_t addr[16];
+} sk_net_addr;
+typedef struct sk_net_name {
+	const char *domain;      /* the profile's */
+	sk_net_addr addrs[SK_NET_NAME_ADDRS];
+	size_t n_addrs;
+} sk_net_name;
+typedef struct sk_net_names {
+	sk_net_name v[SK_NET_NAMES_MAX];
+	size_t n;
+	bool resolved;
+} sk_net_names;
+
 /* Everything one run holds; released by run_state_free. */
 typedef struct run_state {
 	sk_profile *profile;
@@ -54,6 +72,7 @@ typedef struct run_state {
 	size_t n_extra_files;
 	const sk_request *req;       /* for the supervisor's record callback */
 	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
+	sk_net_names net_names;      /* resolved in init, at the first connect decided */
 	uint32_t escalated_chain;    /* the chain that escalated this turn, 0 = none */
 	bool denied_this_turn;
 } run_state;
@@ -67,6 +86,11 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err);
 int sk_run_record_attempt(const sk_request *req, run_state *s, const sk_event *ev, const sk_verdict *v,
 			  const char *op, const char *via, const char *content, uint64_t size,
 			  sk_receipt_kind kind, const json_t *config, uint64_t *receipt_seq, sk_error *err);
+/* net_names.c: the profile's exact-domain net rules (no I/O); the rule
+ * domains among whose addresses ev's destination is (resolved at the first
+ * call), at most cap of them. */
+void sk_net_names_init(sk_net_names *n, const sk_profile *p);
+size_t sk_net_names_of(sk_net_names *n, const sk_event *ev, const char **out, size_t cap);
 void sk_run_supervise(const sk_request *req, run_state *s);
 int sk_run_session_end(const sk_request *req, run_state *s, const sk_run_result *res, sk_error *err);
 void sk_run_session_free(run_state *s);

@@ -310,6 +310,34 @@ int sk_run_record_attempt(const sk_request *req, run_state *s, const sk_event *e
 /* In the sandbox's init: the profile, the view and the bound identities
  * are this process's copies.  A denial grows the view at once, so the next
  * path to the same surface in this very turn meets it sticky. */
+static int strictness(sk_action a)
+{
+	return a == SK_ACTION_DENY ? 2 : a == SK_ACTION_ESCALATE ? 1 : 0;
+}
+
+/* A destination that is an address of a domain the profile has a rule
+ * for is decided as that domain (the strictest, if several share it), and
+ * the event keeps the name for the record. */
+static sk_verdict decide_named(run_state *s, sk_event *ev)
+{
+	const char *names[8];
+	size_t k = sk_net_names_of(&s->net_names, ev, names, SK_ARRAY_LEN(names));
+	if (!k)
+		return sk_decide(s->profile, &s->view, ev);
+	sk_verdict best = { 0 };
+	const char *chosen = NULL;
+	for (size_t i = 0; i < k; i++) {
+		ev->connect.domain = names[i];
+		sk_verdict v = sk_decide(s->profile, &s->view, ev);
+		if (!chosen || strictness(v.action) > strictness(best.action)) {
+			best = v;
+			chosen = names[i];
+		}
+	}
+	ev->connect.domain = chosen;
+	return best;
+}
+
 static sk_verdict sup_decide(void *ctx, sk_event *ev)
 {
 	run_state *s = ctx;
@@ -319,6 +347,8 @@ static sk_verdict sup_decide(void *ctx, sk_event *ev)
 		f->aliases = aliases;
 		f->n_aliases = sk_profile_ident_paths(s->profile, f->dev, f->ino, aliases, MAX_ALIASES);
 	}
+	if (ev->kind == SK_EVENT_CONNECT && !ev->connect.domain)
+		return decide_named(s, ev);
 	sk_verdict v = sk_decide(s->profile, &s->view, ev);
 	if (f && !f->has_identity && v.action != SK_ACTION_ALLOW) {
 		/* A failed access to a bound name: decide (and key) it as that object. */
@@ -358,6 +388,7 @@ static int sup_record(void *ctx, const sk_sup_record *rec, sk_error *err)
 void sk_run_supervise(const sk_request *req, run_state *s)
 {
 	s->req = req;
+	sk_net_names_init(&s->net_names, s->profile);
 	s->cfg.sup = (sk_supervisor){
 		.enabled = !req->no_supervise, .decide = sup_decide, .note = sup_note, .decide_ctx = s,
 		.record = sup_record, .record_ctx = s, .hidden = s->hidden, .n_hidden = s->n_hidden,

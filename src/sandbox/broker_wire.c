@@ -45,7 +45,9 @@ int sk_wire_send_record(int fd, const sk_sup_record *rec)
 		h.family = rec->ev.connect.family;
 		h.port = rec->ev.connect.port;
 		memcpy(h.addr, rec->ev.connect.addr, 16);
-		s[S_EXTRA] = rec->ev.connect.unix_path;
+		/* A Unix socket's path, or the domain an address was decided as. */
+		s[S_EXTRA] = rec->ev.connect.family == SK_NET_FAMILY_UNIX ? rec->ev.connect.unix_path
+									   : rec->ev.connect.domain;
 	}
 	size_t off = sizeof(h);
 	for (int i = 0; i < S_N; i++) {
@@ -131,7 +133,10 @@ int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **alias
 		rec->ev.connect.family = (sk_net_family)h.family;
 		rec->ev.connect.port = (uint16_t)h.port;
 		memcpy(rec->ev.connect.addr, h.addr, 16);
-		rec->ev.connect.unix_path = s[S_EXTRA];
+		if (rec->ev.connect.family == SK_NET_FAMILY_UNIX)
+			rec->ev.connect.unix_path = s[S_EXTRA];
+		else
+			rec->ev.connect.domain = s[S_EXTRA];
 	} else {
 		return -EBADMSG;
 	}
