@@ -26,6 +26,65 @@ nturn() {
 	ALL_OUT+="$output"$'\n'
 }
 
+# The last turn was refused (EACCES) before anything went out, and its
+# attempt is recorded with op $1.
+assert_refused_as() {
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" != *SENT* ]]
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q "\"op\": \"$1\""
+}
+
+# The listener on the denied port was never reached.
+assert_listener_untouched() {
+	wait "$LISTENER_PID" || true
+	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+}
+
+# A turn whose second thread flips the address buffer between an allowed
+# port and the denied one while the first dials 300 times through it with
+# $1: connect, or sendto with MSG_FASTOPEN (a TCP connection).  Escalation
+# is off, so refused tries do not stop the race early.
+race_turn() {
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$PORT" > "$PROFILE"
+	nturn "/usr/bin/python3 - $PORT $1 <<'PY'
+import ctypes, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+denied, how = int(sys.argv[1]), sys.argv[2]
+allowed = denied + 1 if denied < 65535 else denied - 1
+def sa(p):
+    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
+A, D = sa(allowed), sa(denied)
+buf = ctypes.create_string_buffer(A, 16)
+data = ctypes.create_string_buffer(b'GET / HTTP/1.0\\r\\n\\r\\n')
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, D, 16)
+        ctypes.memmove(buf, A, 16)
+t = threading.Thread(target=flip)
+t.start()
+reached = 0
+for i in range(300):
+    s = socket.socket()
+    if how == 'connect':
+        ok = libc.connect(s.fileno(), buf, 16) == 0
+    else:
+        ok = libc.sendto(s.fileno(), data, 18, 0x20000000, buf, 16) >= 0
+    if ok:
+        try:
+            reached += s.getpeername()[1] == denied
+        except OSError:
+            pass
+    s.close()
+stop.append(1)
+t.join()
+print('REACHED', reached)
+PY"
+	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
+	assert_listener_untouched
+}
+
 @test "corpus network: python3, bash /dev/tcp, perl and env all meet the denied address's chain" {
 	nturn "/usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $PORT), timeout=2); print(\"CONNECTED\")'"
 	[ "$status" -ne 0 ]
@@ -36,8 +95,7 @@ nturn() {
 	nturn "env /usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $PORT), timeout=2); print(\"CONNECTED\")'"
 	[ "$status" -eq 126 ]
 	[[ "$ALL_OUT" != *CONNECTED* ]]
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	assert_listener_untouched
 	got=$("$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
 import json, sys
 s = json.load(sys.stdin)
@@ -49,10 +107,7 @@ print(c["keys"][0], c["length"], c["escalation"], ",".join(a["verdict"] for a in
 
 @test "corpus network: an unconnected datagram (sendto with an address) to the denied destination is refused and recorded" {
 	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b\"x\", (\"127.0.0.1\", $PORT)); print(\"SENT\")'"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"Permission denied"* ]]
-	[[ "$output" != *SENT* ]]
-	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendto"'
+	assert_refused_as sendto
 }
 
 @test "corpus network: a process that makes itself non-dumpable cannot dial the denied destination" {
@@ -61,8 +116,7 @@ print(c["keys"][0], c["length"], c["escalation"], ",".join(a["verdict"] for a in
 	nturn "/usr/bin/python3 -c 'import ctypes, socket, encodings.idna; s = socket.socket(); s.settimeout(2); ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); s.connect((\"127.0.0.1\", $PORT)); print(\"CONNECTED\")'"
 	[ "$status" -ne 0 ]
 	[[ "$output" != *CONNECTED* ]]
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	assert_listener_untouched
 }
 
 # Found 2026-12-07: sendmsg(2) and sendmmsg(2) carry their destination in
@@ -79,21 +133,14 @@ fastopen_or_skip() {
 @test "corpus network: sendmsg with MSG_FASTOPEN (TCP without connect) to the denied destination is refused and recorded" {
 	fastopen_or_skip
 	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(); s.sendmsg([b\"GET / HTTP/1.0\\r\\n\\r\\n\"], [], socket.MSG_FASTOPEN, (\"127.0.0.1\", $PORT)); print(\"SENT\"); print(s.recv(100))'"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"Permission denied"* ]]
-	[[ "$output" != *SENT* ]]
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
-	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmsg"'
+	assert_refused_as sendmsg
+	assert_listener_untouched
 	assert_receipted
 }
 
 @test "corpus network: an unconnected datagram sent with sendmsg to the denied destination is refused" {
 	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendmsg([b\"x\"], [], 0, (\"127.0.0.1\", $PORT)); print(\"SENT\")'"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"Permission denied"* ]]
-	[[ "$output" != *SENT* ]]
-	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmsg"'
+	assert_refused_as sendmsg
 }
 
 @test "corpus network: sendmmsg with the denied destination in its second header is refused whole" {
@@ -126,10 +173,7 @@ if r < 0:
     print('sendmmsg:', ctypes.get_errno() == 13 and 'Permission denied' or ctypes.get_errno()); sys.exit(1)
 print('SENT', r)
 PY"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"Permission denied"* ]]
-	[[ "$output" != *SENT* ]]
-	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | grep -q '"op": "sendmmsg"'
+	assert_refused_as sendmmsg
 }
 
 # Found 2026-12-07: an AF_INET6 socket dialling ::ffff:127.0.0.1 (the denied
@@ -146,8 +190,7 @@ PY"
 	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.settimeout(2); s.connect((\"::ffff:0.0.0.0\", $PORT)); print(\"CONNECTED\")'"
 	[ "$status" -ne 0 ]
 	[[ "$ALL_OUT" != *CONNECTED* ]]
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	assert_listener_untouched
 	got=$("$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
 import json, sys
 s = json.load(sys.stdin)
@@ -163,75 +206,12 @@ print(len(c), c[0]["keys"][0], c[0]["length"], ",".join(a["verdict"] for a in c[
 # Fixed: the supervisor connects the process's own socket (pidfd_getfd) to
 # the address it decided; the kernel never reads the buffer again.
 @test "corpus network: a thread that rewrites the address during connect does not reach the denied destination" {
-	# No escalation here: the refused tries must not stop the race early.
-	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$PORT" > "$PROFILE"
-	nturn "/usr/bin/python3 - $PORT <<'PY'
-import ctypes, socket, struct, sys, threading
-libc = ctypes.CDLL(None, use_errno=True)
-denied = int(sys.argv[1])
-allowed = denied + 1 if denied < 65535 else denied - 1
-def sa(p):
-    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
-A, D = sa(allowed), sa(denied)
-buf = ctypes.create_string_buffer(A, 16)
-stop = []
-def flip():
-    while not stop:
-        ctypes.memmove(buf, D, 16)
-        ctypes.memmove(buf, A, 16)
-t = threading.Thread(target=flip)
-t.start()
-reached = 0
-for i in range(300):
-    s = socket.socket()
-    if libc.connect(s.fileno(), buf, 16) == 0 and s.getpeername()[1] == denied:
-        reached += 1
-    s.close()
-stop.append(1)
-t.join()
-print('REACHED', reached)
-PY"
-	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	race_turn connect
 }
 
 @test "corpus network: a thread that rewrites the address during sendto with MSG_FASTOPEN does not reach the denied destination" {
 	fastopen_or_skip
-	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$PORT" > "$PROFILE"
-	nturn "/usr/bin/python3 - $PORT <<'PY'
-import ctypes, socket, struct, sys, threading
-libc = ctypes.CDLL(None, use_errno=True)
-denied = int(sys.argv[1])
-allowed = denied + 1 if denied < 65535 else denied - 1
-def sa(p):
-    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
-A, D = sa(allowed), sa(denied)
-buf = ctypes.create_string_buffer(A, 16)
-data = ctypes.create_string_buffer(b'GET / HTTP/1.0\r\n\r\n')
-stop = []
-def flip():
-    while not stop:
-        ctypes.memmove(buf, D, 16)
-        ctypes.memmove(buf, A, 16)
-t = threading.Thread(target=flip)
-t.start()
-reached = 0
-for i in range(300):
-    s = socket.socket()
-    if libc.sendto(s.fileno(), data, 18, 0x20000000, buf, 16) >= 0:
-        try:
-            reached += s.getpeername()[1] == denied
-        except OSError:
-            pass
-    s.close()
-stop.append(1)
-t.join()
-print('REACHED', reached)
-PY"
-	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	race_turn fastopen
 }
 
 # Found 2026-12-07: a rule on a domain (`net deny NAME:PORT`) never matched:
@@ -248,8 +228,7 @@ PY"
 	nturn "/usr/bin/python3 -c 'import socket; socket.create_connection((\"localhost\", $PORT), timeout=2); print(\"CONNECTED\")'"
 	[ "$status" -ne 0 ]
 	[[ "$ALL_OUT" != *CONNECTED* ]]
-	wait "$LISTENER_PID" || true
-	[ "$(cat "$LISTENER_LOG")" = "nothing" ]
+	assert_listener_untouched
 	got=$("$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
 import json, sys
 s = json.load(sys.stdin)

@@ -158,15 +158,6 @@ bool broker_reportable(const sk_verdict *v)
 	return v->action != SK_ACTION_ALLOW || v->reason == SK_REASON_APPROVED;
 }
 
-static void answer_continue(broker *b, const sk_verdict *v)
-{
-	if (v->action == SK_ACTION_ALLOW)
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	else
-		broker_respond(b, 0, EACCES, 0);
-	broker_after_verdict(b, v);
-}
-
 /* A failed access the kernel refused for a reason that is no surface: a
  * name under a hidden directory (HOME) that a tool probes, a write on the
  * read-only system.  Secrets and denied files are attempts; these are not. */
@@ -202,9 +193,7 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 	return v;
 }
 
-/* Decide ev, report it when it is an attempt, and answer: let the call
- * through (the kernel performs it) or refuse it. */
-static void decide_and_continue(broker *b, sk_event *ev, const char *op, const char *via)
+bool broker_decide_event(broker *b, sk_event *ev, const char *op, const char *via)
 {
 	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, ev);
 	if (broker_reportable(&v)) {
@@ -212,7 +201,18 @@ static void decide_and_continue(broker *b, sk_event *ev, const char *op, const c
 				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
 		broker_report(b, &rec);
 	}
-	answer_continue(b, &v);
+	broker_after_verdict(b, &v);
+	return v.action == SK_ACTION_ALLOW;
+}
+
+/* Decide ev and answer: let the call through (the kernel performs it) or
+ * refuse it. */
+static void decide_and_continue(broker *b, sk_event *ev, const char *op, const char *via)
+{
+	if (broker_decide_event(b, ev, op, via))
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else
+		broker_respond(b, 0, EACCES, 0);
 }
 
 /* execve/execveat: the executable the path resolves to. */

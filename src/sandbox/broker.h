@@ -76,6 +76,9 @@ bool broker_is_attempt(const sk_verdict *v, int error);
 bool broker_mere_refusal(const sk_verdict *v, int error);
 /* Sent out of the sandbox as a record: every verdict but a plain allow. */
 bool broker_reportable(const sk_verdict *v);
+/* Decide ev, report it when it is an attempt, count it (an escalation
+ * stops the command); true: allowed. */
+bool broker_decide_event(broker *b, sk_event *ev, const char *op, const char *via);
 
 /* broker_net.c */
 void broker_handle_connect(broker *b, int nr_kind);

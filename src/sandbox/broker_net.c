@@ -68,17 +68,6 @@ static bool settle(broker *b, const sk_verdict *v)
 	return v->action == SK_ACTION_ALLOW;
 }
 
-static bool decide_reported(broker *b, sk_event *ev, const char *op, const char *via)
-{
-	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, ev);
-	if (broker_reportable(&v)) {
-		sk_sup_record rec = { .ev = *ev, .verdict = v, .op = op, .via = via,
-				      .error = v.action == SK_ACTION_ALLOW ? 0 : EACCES };
-		broker_report(b, &rec);
-	}
-	return settle(b, &v);
-}
-
 static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, const char *op)
 {
 	size_t plen = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
@@ -177,7 +166,7 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 		d->len = (socklen_t)len;
 		d->dial = true;
 	}
-	return decide_reported(b, &ev, op, via);
+	return broker_decide_event(b, &ev, op, via);
 }
 
 /* The thread group of a thread, from its /proc status. */
