@@ -166,3 +166,26 @@ PY
 	[ "${lines[6]}" = "closed: 111" ]
 	[ "${lines[7]}" = "denied: 13" ]
 }
+
+@test "workloads: sendmsg is supervised only where the sandbox shares the host's network" {
+	# Every sendmsg is a notification when supervised (the filter cannot see
+	# its address): on the private network, where it reaches nothing outside,
+	# a Unix-socket chatterbox must not pay for it.
+	printf 'stockade-profile 1\ninclude default\nnet host\n' > "$STATE.profile"
+	chat='import socket
+a, b = socket.socketpair()
+for i in range(500):
+    a.sendmsg([b"x"]); b.recv(10)
+print("done")'
+	events() { sed -n 's/.*supervision: \([0-9]*\) events.*/\1/p' <<<"$1"; }
+	run "$STOCKADE" run -v --state-dir "$STATE" -- /usr/bin/python3 -c "$chat"
+	[ "$status" -eq 0 ]
+	private=$(events "$output")
+	run "$STOCKADE" run -v --profile "$STATE.profile" --state-dir "$STATE" -- /usr/bin/python3 -c "$chat"
+	[ "$status" -eq 0 ]
+	host=$(events "$output")
+	rm -f "$STATE.profile"
+	[ -n "$private" ] && [ -n "$host" ]
+	[ "$private" -lt 200 ]
+	[ "$host" -ge $((private + 500)) ] || { echo "private $private, host $host" >&2; false; }
+}

@@ -294,6 +294,7 @@ void broker_handle_sendmsg(broker *b, int kind)
 	size_t n = kind == K_SENDMMSG ? (size_t)(a[2] < MAX_MMSG ? a[2] : MAX_MMSG) : 1;
 	header_layout h = layout_of(b->req->data.arch);
 	destination first = { .dial = false };   /* a TCP socket's connection: the first named */
+	bool named = false;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t head[16] = { 0 };
 		struct iovec l = { head, h.namelen_at + 4 }, r = { (void *)(uintptr_t)(a[1] + i * h.stride), l.iov_len };
@@ -310,12 +311,19 @@ void broker_handle_sendmsg(broker *b, int kind)
 		memcpy(&name, head, h.name_size);
 		memcpy(&namelen, head + h.namelen_at, 4);
 		destination d = { .dial = false };
+		named |= name && namelen;
 		if (name && namelen && !destination_allowed(b, name, namelen, op, &d)) {
 			answer(b, false);
 			return;
 		}
 		if (d.dial && !first.dial)
 			first = d;
+	}
+	if (!named) {
+		/* Nothing to decide (a connected socket), but counted like every
+		 * notification. */
+		b->stats.events++;
+		b->stats.allowed++;
 	}
 	if (first.dial)
 		connect_for(b, (int)a[0], &first, true);

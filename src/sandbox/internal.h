@@ -75,7 +75,7 @@ int sk_seccomp_receive(int fd, sk_bpf_program *prog, sk_bpf_program *notify, sk_
 int sk_seccomp_load(const sk_bpf_program *prog, sk_error *err);
 /* The supervision filter: open/creat/openat/openat2/execve/execveat/connect
  * go to the listener.  Load returns the listener fd. */
-int sk_seccomp_build_notify(scmp_filter_ctx *out, sk_error *err);
+int sk_seccomp_build_notify(scmp_filter_ctx *out, bool host_net, sk_error *err);
 int sk_seccomp_load_notify(const sk_bpf_program *prog, sk_error *err);
 
 /* limits.c: resource bounds.  Cgroups where they can be had (root with v1

@@ -46,7 +46,8 @@ static bool cache_key(const sk_sandbox_config *cfg, unsigned char key[KEY_LEN])
 	if (!id_len || sodium_init() < 0)
 		return false;
 	const struct scmp_version *v = seccomp_version();
-	uint32_t facts[5] = { v->major, v->minor, v->micro, (uint32_t)seccomp_api_get(), cfg->sup.enabled };
+	uint32_t facts[6] = { v->major, v->minor, v->micro, (uint32_t)seccomp_api_get(), cfg->sup.enabled,
+			      cfg->net != SK_NET_NONE };
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, KEY_LEN);
 	hash_str(&st, MAGIC);
