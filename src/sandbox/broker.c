@@ -318,11 +318,11 @@ static bool listener_closed(int listener)
 }
 
 /* A notification thread: it sleeps in RECV itself, not in poll().  The
- * kernel wakes exactly one RECV sleeper per notification, on the CPU of the
- * process that asked (SYNC_WAKE_UP), and answers it there too; a poll()
- * sleeper would be woken with every other thread and then have to find out
- * whether the notification is still there.  A thread ends when no process
- * is left under the filter. */
+ * kernel wakes the RECV sleepers on the CPU of the process that asked
+ * (SYNC_WAKE_UP) - all of them: the wait is not exclusive (recv_wait_event,
+ * Linux 6.6+), so the one that does not get the notification goes back to
+ * sleep - and the answer wakes the process there too.  A thread ends when
+ * no process is left under the filter. */
 static void *serve(void *arg)
 {
 	broker *b = arg;
