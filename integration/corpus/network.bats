@@ -244,3 +244,28 @@ except OSError as e:
     print('errno', e.errno)"
 	[ "$output" = "errno 111" ]
 }
+
+# Found 2026-12-07: the shipped `network` profile denied 169.254.169.254 but
+# not the other credential endpoints beside it - ECS task credentials at
+# 169.254.170.2 answered a connect on this very machine, and Azure's
+# WireServer (168.63.129.16) too.  Fixed: all of link-local (v4 and v6),
+# AWS's fd00:ec2::/32, 168.63.129.16 and 100.100.100.200 are denied.
+@test "corpus network: the shipped network profile refuses every cloud metadata and credential endpoint" {
+	run "$STOCKADE" run --profile network --state-dir "$STATE" -- /usr/bin/python3 - <<'PY'
+import socket
+for a in ("169.254.169.254", "169.254.170.2", "169.254.170.23", "168.63.129.16", "100.100.100.200",
+          "fd00:ec2::254", "fd00:ec2::23", "::ffff:169.254.170.2", "fe80::1%lo"):
+    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+    s.settimeout(1)
+    try:
+        s.connect((a, 80))
+        print(a, "CONNECTED")
+    except OSError as e:
+        print(a, "errno", e.errno)
+PY
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 9 ]
+	for l in "${lines[@]}"; do
+		[[ "$l" == *" errno 13" ]] || { echo "not refused: $l" >&2; false; }
+	done
+}
