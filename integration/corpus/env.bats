@@ -1,0 +1,38 @@
+#!/usr/bin/env bats
+# Bypass family: secrets in the caller's environment.  A variable the
+# profile marks secret is withheld from the command and its value redacted,
+# so no way of reading the environment - env, /proc/self/environ, an
+# interpreter - and no transformation gets it out.  Found 2026-12-07: the
+# default profile knew *_TOKEN, *_KEY, *PASSWORD*, AWS_* and the like but
+# not the other usual carriers of credentials - DATABASE_URL
+# (postgres://user:password@...), SENTRY_DSN, SLACK_WEBHOOK_URL, MYSQL_PWD,
+# GPG_PASSPHRASE, REDIS_URL, GITHUB_PAT - and `env | rev` printed them.
+# Fixed: the default profile names them too.
+
+bats_require_minimum_version 1.5.0
+load corpus
+
+setup() { corpus_setup; }
+teardown() { corpus_teardown; }
+
+# Run one turn with the secrets in the caller's environment.
+eturn() {
+	run env DEPLOY_TOKEN="$CANARY-t" AWS_SECRET_ACCESS_KEY="$CANARY-a" DB_PASSWORD="$CANARY-p" \
+		DATABASE_URL="postgres://app:$CANARY-d@db.internal/app" SENTRY_DSN="https://$CANARY-s@o1.ingest.sentry.io/1" \
+		SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0/B0/$CANARY-w" MYSQL_PWD="$CANARY-m" \
+		GPG_PASSPHRASE="$CANARY-g" REDIS_URL="redis://:$CANARY-r@cache:6379" GITHUB_PAT="$CANARY-h" \
+		PLAIN_SETTING=visible-value \
+		"$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c "$1"
+	ALL_OUT+="$output"$'\n'
+}
+
+@test "corpus env: secret variables are withheld however the environment is read, transformed or not" {
+	eturn 'env | rev'
+	eturn 'rev /proc/self/environ | tr "\0" "\n"'
+	eturn '/usr/bin/python3 -c "import os; print({k: v[::-1] for k, v in os.environ.items()})"'
+	eturn 'for v in DEPLOY_TOKEN DATABASE_URL SENTRY_DSN SLACK_WEBHOOK_URL MYSQL_PWD GPG_PASSPHRASE REDIS_URL GITHUB_PAT; do printenv $v; done | base64; printenv PLAIN_SETTING'
+	assert_no_canary
+	# Not everything is withheld: the environment still reaches the command.
+	[[ "$ALL_OUT" == *"eulav-elbisiv"* ]]
+	[[ "$ALL_OUT" == *"visible-value"* ]]
+}
