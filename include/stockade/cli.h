@@ -77,6 +77,9 @@ int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const cha
 /* Give path at least this strictness in the sandbox (SK_FS_HIDE: an empty
  * stand-in) whatever the profile says, and its own mount; a stricter rule
  * of the profile stays.  cfg's fs rules follow. */
+/* Show source (read-only) where the read-only path is (a sanitized copy). */
+int sk_profile_env_show_copy(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, const char *source,
+			     sk_error *err);
 int sk_profile_env_force(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_fs_access acc,
 			 sk_error *err);
 

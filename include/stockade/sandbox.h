@@ -33,6 +33,7 @@ typedef struct sk_fs_rule {
 	const char *path;    /* absolute host path (also the path inside) */
 	sk_fs_access access;
 	bool optional;       /* a path the caller cannot reach is skipped, not an error */
+	const char *source;  /* RO/RW: what is bound there instead of path itself, or NULL */
 } sk_fs_rule;
 
 /* One entry of the mount plan: built as data (sk_mount_plan_build), checked

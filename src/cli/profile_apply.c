@@ -558,6 +558,25 @@ int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const cha
 	return covered ? append_fs(env, cfg, path, SK_FS_RO, err) : 0;
 }
 
+int sk_profile_env_show_copy(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, const char *source,
+			     sk_error *err)
+{
+	for (size_t i = 0; i < env->n_fs; i++)
+		if (!strcmp(env->fs[i].path, path) && env->fs[i].access == SK_FS_RO) {
+			char **owned = realloc(env->owned, (env->n_owned + 1) * sizeof(*owned));
+			if (owned)
+				env->owned = owned;
+			char *copy = owned ? strdup(source) : NULL;
+			if (!copy)
+				return sk_fail(err, ENOMEM, "out of memory");
+			env->owned[env->n_owned++] = copy;
+			env->fs[i].source = copy;
+			cfg->fs = env->fs;
+			return 0;
+		}
+	return sk_fail(err, EINVAL, "%s is not shown read-only: no copy can stand in for it", path);
+}
+
 int sk_profile_env_force(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_fs_access acc,
 			 sk_error *err)
 {

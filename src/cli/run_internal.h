@@ -12,6 +12,7 @@
 #include "stockade/redact.h"
 #include "stockade/sandbox.h"
 #include "stockade/session.h"
+#include "git_config.h"
 
 enum { RUN_MAX_ALIASES = 8 };
 
@@ -73,6 +74,7 @@ typedef struct run_state {
 	const sk_request *req;       /* for the supervisor's record callback */
 	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
 	sk_net_names net_names;      /* resolved in init, at the first connect decided */
+	sk_git_secrets git_secrets;  /* taken out of the git configs the sandbox sees */
 	uint32_t escalated_chain;    /* the chain that escalated this turn, 0 = none */
 	bool denied_this_turn;
 } run_state;

@@ -4,6 +4,7 @@
  * Any failure to evaluate or to record denies the command (fail closed). */
 #include <limits.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "stockade/policy.h"
 #include "stockade/redact.h"
 #include "stockade/sandbox.h"
+
 #include "run_internal.h"
 
 void sk_request_init(sk_request *req)
@@ -75,6 +77,7 @@ static void run_state_free(run_state *s)
 	sk_audit_close(s->log);
 	free(s->canonical);
 	free(s->cache_dir);
+	sk_git_secrets_free(&s->git_secrets);
 	if (s->profile)
 		sk_profile_free(s->profile);
 }
@@ -190,9 +193,9 @@ static int hide_own(run_state *s, const char *path, sk_error *err)
 
 static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 {
-	char state[PATH_MAX], sock[PATH_MAX];
-	const char *cache = s->cache_dir;   /* none: nothing to hide */
-	int r = sk_audit_state_dir(req->state_dir, state, sizeof(state), err);
+	char sock[PATH_MAX];
+	const char *cache = s->cache_dir, *state = s->state_dir;   /* no cache: nothing to hide */
+	int r = sk_audit_state_dir(req->state_dir, s->state_dir, sizeof(s->state_dir), err);
 	if (r < 0)
 		return r;
 	/* Made now if missing, or this run's receipts and cache would appear
@@ -217,6 +220,48 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
  * own so that it cannot be moved aside for a new one; commits, branches
  * and fetches still work.  A repository the command makes itself is not
  * covered in that run (docs/profiles.md). */
+/* path (a git config the sandbox shows read-only) is shown without its
+ * credentials: a sanitized copy in the state directory (hidden from the
+ * sandbox, content-addressed) is bound there instead, and the values taken
+ * out become redaction literals (build_redactor). */
+static int show_git_config_sanitized(run_state *s, const char *path, sk_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (sk_read_file(path, 1 << 20, &text, &len) < 0)
+		return 0;   /* unreadable here: unreadable in the sandbox too */
+	int e = 0;
+	_cleanup_free_ char *clean = sk_git_config_sanitize(text, len, &s->git_secrets, &e);
+	if (!clean)
+		return e ? sk_fail_errno(err, -e, "cannot read %s", path) : 0;
+	unsigned char h[16];
+	char hex[33], dir[PATH_MAX], copy[PATH_MAX];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)clean, strlen(clean), NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (!s->state_dir[0] || snprintf(dir, sizeof(dir), "%s/git", s->state_dir) >= (int)sizeof(dir) ||
+	    snprintf(copy, sizeof(copy), "%s/%s.config", dir, hex) >= (int)sizeof(copy))
+		return sk_fail(err, ENAMETOOLONG, "the state directory's path is too long");
+	int r = sk_mkdir_p(dir, 0700);
+	if (r == 0 || r == -EEXIST)
+		r = sk_write_atomic(dir, copy, clean, strlen(clean));
+	if (r < 0)
+		return sk_fail_errno(err, -r, "cannot write the credential-free copy of %s (in %s); nothing was run",
+				     path, dir);
+	return sk_profile_env_show_copy(&s->env, &s->cfg, path, copy, err);
+}
+
+/* ~/.gitconfig, where the profile shows it. */
+static int sanitize_home_git_config(run_state *s, sk_error *err)
+{
+	char path[PATH_MAX];
+	if (!s->home[0] || snprintf(path, sizeof(path), "%s/.gitconfig", s->home) >= (int)sizeof(path))
+		return 0;
+	for (size_t i = 0; i < s->env.n_fs; i++)
+		if (!strcmp(s->env.fs[i].path, path) && s->env.fs[i].access == SK_FS_RO)
+			return show_git_config_sanitized(s, path, err);
+	return 0;
+}
+
 static int protect_repository(run_state *s, sk_error *err)
 {
 	char git[PATH_MAX], part[PATH_MAX], real[PATH_MAX];
@@ -229,8 +274,11 @@ static int protect_repository(run_state *s, sk_error *err)
 	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(ro); i++)
 		/* Where it really is: a link to a directory in the workspace must
 		 * not leave the hooks writable there. */
-		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real))
+		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real)) {
 			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_RO, err);
+			if (r == 0 && i == 0)
+				r = show_git_config_sanitized(s, real, err);
+		}
 	return r;
 }
 
@@ -300,6 +348,8 @@ static int build_redactor(const sk_request *req, run_state *s, sk_error *err)
 	rc.extra_rules_origin = s->profile->source;
 	for (size_t i = 0; r >= 0 && i < s->n_extra_files; i++)
 		r = sk_redact_literals_add_file(lits, "denied-file", s->extra_files[i], err);
+	for (size_t i = 0; r >= 0 && i < s->git_secrets.n; i++)
+		r = sk_redact_literals_add(lits, "git-config", s->git_secrets.v[i], strlen(s->git_secrets.v[i]));
 	if (r >= 0)
 		r = sk_redactor_build(&rc, &s->redactor, err);
 	sk_redact_literals_free(lits);
@@ -556,7 +606,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
-	if ((r = protect_repository(&s, err)) < 0)
+	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_config(&s, err)) < 0)
 		goto out;
 	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);

@@ -117,9 +117,9 @@ static int add_fs_rule(sk_mount_plan *p, const sk_fs_rule *r, sk_error *err)
 			       r->path ? r->path : "(null)");
 	switch (r->access) {
 	case SK_FS_RO:
-		return push(p, SK_MNT_BIND_RO, r->path, r->path, 0, r->optional);
+		return push(p, SK_MNT_BIND_RO, r->source ? r->source : r->path, r->path, 0, r->optional);
 	case SK_FS_RW:
-		return push(p, SK_MNT_BIND_RW, r->path, r->path, 0, r->optional);
+		return push(p, SK_MNT_BIND_RW, r->source ? r->source : r->path, r->path, 0, r->optional);
 	case SK_FS_TMPFS:
 		for (size_t i = 0; i < p->n; i++)
 			if (p->v[i].kind == SK_MNT_TMPFS && !strcmp(p->v[i].dst, r->path))

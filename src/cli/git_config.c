@@ -1,0 +1,184 @@
+/* Credentials in git configuration: a CI checkout keeps its token in the
+ * repository's .git/config (http.<url>.extraheader, or a remote URL with
+ * the token in it), and ~/.gitconfig can hold the same.  The sandbox shows
+ * both files read-only - git cannot work without them - so whatever reads
+ * them could print the token in a form the redactor does not know (rev).
+ * The sandbox gets a copy without the credentials instead; the values
+ * taken out become redaction literals.  Pure text in, text out. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <strings.h>
+
+#include "git_config.h"
+
+static int add_secret(sk_git_secrets *out, const char *v, size_t n)
+{
+	if (n == 0 || out->n >= SK_GIT_SECRETS_MAX)
+		return 0;
+	char *c = strndup(v, n);
+	if (!c)
+		return -ENOMEM;
+	out->v[out->n++] = c;
+	return 0;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t c = (*cap ? *cap * 2 : 256) + n;
+		char *b = realloc(*buf, c);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/* A key whose value is a credential by its name (smtpPass, token, ...),
+ * or a header git sends as it is (extraheader: "AUTHORIZATION: basic ..."). */
+static bool secret_key(const char *k, size_t n)
+{
+	char low[64];
+	if (n >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)k[i]);
+	low[n] = '\0';
+	return !strcmp(low, "extraheader") || strstr(low, "pass") || strstr(low, "token") || strstr(low, "secret");
+}
+
+/* Copy [s, e) with the userinfo of every URL in it taken out and kept as a
+ * secret: all of it for http(s) (a token is often the user name), only a
+ * user:password pair for other schemes (ssh://git@host stays). */
+static int strip_userinfo(const char *s, const char *e, char **buf, size_t *len, size_t *cap, sk_git_secrets *out,
+			  bool *changed)
+{
+	int r = 0;
+	while (r == 0 && s < e) {
+		const char *sep = s;
+		while (sep + 3 <= e && memcmp(sep, "://", 3))
+			sep++;
+		if (sep + 3 > e)
+			break;
+		const char *host = sep + 3, *at = NULL, *p = host;
+		for (; p < e && *p != '/' && *p != '"' && !isspace((unsigned char)*p); p++)
+			if (*p == '@')
+				at = p;
+		const char *scheme = sep;
+		while (scheme > s && isalpha((unsigned char)scheme[-1]))
+			scheme--;
+		bool web = (sep - scheme == 4 && !strncasecmp(scheme, "http", 4)) ||
+			   (sep - scheme == 5 && !strncasecmp(scheme, "https", 5));
+		bool pair = at && memchr(host, ':', (size_t)(at - host));
+		if (at && (web || pair)) {
+			r = append(buf, len, cap, s, (size_t)(host - s));
+			if (r == 0)
+				r = add_secret(out, host, (size_t)(at - host));
+			if (r == 0 && pair) {
+				const char *colon = memchr(host, ':', (size_t)(at - host));
+				r = add_secret(out, colon + 1, (size_t)(at - colon - 1));
+			}
+			*changed = true;
+			s = at + 1;
+		} else {
+			r = append(buf, len, cap, s, (size_t)(host - s));
+			s = host;
+		}
+	}
+	return r ? r : append(buf, len, cap, s, (size_t)(e - s));
+}
+
+/* The decoded credential of an "AUTHORIZATION: basic BASE64" header: the
+ * redactor then also matches it wherever it appears in base64. */
+static int add_basic(const char *v, size_t n, sk_git_secrets *out)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = v, *e = v + n;
+	while (p + 5 < e && strncasecmp(p, "basic", 5))
+		p++;
+	if (p + 5 >= e)
+		return 0;
+	for (p += 5; p < e && isspace((unsigned char)*p); p++)
+		;
+	char dec[512];
+	size_t d = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (; p < e && *p != '=' && d < sizeof(dec); p++) {
+		const char *c = memchr(b64, *p, 64);
+		if (!c)
+			return 0;
+		acc = (acc << 6) | (unsigned)(c - b64);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			dec[d++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return add_secret(out, dec, d);
+}
+
+char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err)
+{
+	char *buf = NULL;
+	size_t blen = 0, cap = 0;
+	bool changed = false;
+	int r = 0;
+	const char *p = text, *end = text + len;
+	while (r == 0 && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl + 1 : end;
+		const char *k = p;
+		while (k < le && (*k == ' ' || *k == '\t'))
+			k++;
+		const char *ke = k;
+		while (ke < le && (isalnum((unsigned char)*ke) || *ke == '-'))
+			ke++;
+		const char *eq = ke;
+		while (eq < le && (*eq == ' ' || *eq == '\t'))
+			eq++;
+		if (*k != '[' && *k != '#' && *k != ';' && ke > k && eq < le && *eq == '=' && secret_key(k, (size_t)(ke - k))) {
+			/* key = value: keep the key, drop the value. */
+			const char *v = eq + 1, *ve = nl ? nl : end;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
+				v++, ve--;
+			r = add_secret(out, v, (size_t)(ve - v));
+			if (r == 0)
+				r = add_basic(v, (size_t)(ve - v), out);
+			if (r == 0)
+				r = append(&buf, &blen, &cap, p, (size_t)(eq + 1 - p));
+			if (r == 0)
+				r = append(&buf, &blen, &cap, nl ? "\n" : "", nl ? 1 : 0);
+			changed = true;
+		} else {
+			/* Section headers ([url "https://TOKEN@host/"]) and values. */
+			r = strip_userinfo(p, le, &buf, &blen, &cap, out, &changed);
+		}
+		p = le;
+	}
+	if (r < 0 || !changed) {
+		free(buf);
+		*err = r;
+		return NULL;
+	}
+	*err = 0;
+	return buf;
+}
+
+void sk_git_secrets_free(sk_git_secrets *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	s->n = 0;
+}

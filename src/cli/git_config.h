@@ -1,0 +1,27 @@
+/* Git configuration shown to the sandbox without its credentials
+ * (git_config.c). */
+#ifndef STOCKADE_CLI_GIT_CONFIG_H
+#define STOCKADE_CLI_GIT_CONFIG_H
+
+#include <stddef.h>
+
+enum { SK_GIT_SECRETS_MAX = 32 };
+
+/* The credentials taken out of one or more config files: redaction
+ * literals.  Owned; sk_git_secrets_free. */
+typedef struct sk_git_secrets {
+	char *v[SK_GIT_SECRETS_MAX];
+	size_t n;
+} sk_git_secrets;
+
+/* text (len bytes of a git config file) with every credential taken out:
+ * the values of extraheader and of keys named like a password, token or
+ * secret (the key stays, empty), and the userinfo of URLs (all of it for
+ * http(s), a user:password pair otherwise), in values and section headers
+ * alike.  The values go to out (a basic-auth header's decoded credential
+ * too).  Returns the new text (malloc'd), or NULL when there was nothing
+ * to take out (*err 0) or memory ran out (*err -ENOMEM). */
+char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err);
+void sk_git_secrets_free(sk_git_secrets *s);
+
+#endif
