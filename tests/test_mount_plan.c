@@ -67,11 +67,12 @@ START_TEST(test_profile_rules)
 {
 	sk_sandbox_config c = base_config();
 	const sk_fs_rule rules[] = {
-		{ "/home/u/proj/.env", SK_FS_HIDE, false },   /* inside a bind: hidden */
-		{ "/home/u/.aws", SK_FS_HIDE, false },        /* inside the empty home: nothing to do */
-		{ "/home/u/.gitconfig", SK_FS_RO, true },
-		{ "/etc/shadow", SK_FS_HIDE, false },
-		{ "/srv/cache", SK_FS_RW, true },
+		{ "/home/u/proj/.env", SK_FS_HIDE, false, NULL },   /* inside a bind: hidden */
+		{ "/home/u/.aws", SK_FS_HIDE, false, NULL },        /* inside the empty home: nothing to do */
+		/* A copy stands in for it (a git config without credentials). */
+		{ "/home/u/.gitconfig", SK_FS_RO, true, "/state/git/0123.config" },
+		{ "/etc/shadow", SK_FS_HIDE, false, NULL },
+		{ "/srv/cache", SK_FS_RW, true, NULL },
 	};
 	c.fs = rules;
 	c.n_fs = SK_ARRAY_LEN(rules);
@@ -81,7 +82,10 @@ START_TEST(test_profile_rules)
 	ck_assert_int_ge(find(&p, SK_MNT_HIDE, "/home/u/proj/.env"), 0);
 	ck_assert_int_lt(find(&p, SK_MNT_HIDE, "/home/u/.aws"), 0);
 	ck_assert_int_ge(find(&p, SK_MNT_HIDE, "/etc/shadow"), 0);
-	ck_assert_int_ge(find(&p, SK_MNT_BIND_RO, "/home/u/.gitconfig"), 0);
+	int copy = find(&p, SK_MNT_BIND_RO, "/home/u/.gitconfig");
+	ck_assert_int_ge(copy, 0);
+	ck_assert_str_eq(p.v[copy].src, "/state/git/0123.config");
+	ck_assert_str_eq(p.v[find(&p, SK_MNT_BIND_RW, "/srv/cache")].src, "/srv/cache");
 	ck_assert_int_ge(find(&p, SK_MNT_BIND_RW, "/srv/cache"), 0);
 	/* A hide inside the workspace comes after the workspace bind. */
 	ck_assert_int_lt(find(&p, SK_MNT_BIND_RW, "/home/u/proj"), find(&p, SK_MNT_HIDE, "/home/u/proj/.env"));
@@ -102,7 +106,7 @@ START_TEST(test_rejects_bad_paths)
 	c = base_config();
 	const char *bad[] = { "/a/../etc", "/a//b", "/a/./b", "rel", "/a/" };
 	for (size_t i = 0; i < SK_ARRAY_LEN(bad); i++) {
-		sk_fs_rule r = { bad[i], SK_FS_RW, false };
+		sk_fs_rule r = { bad[i], SK_FS_RW, false, NULL };
 		c.fs = &r;
 		c.n_fs = 1;
 		ck_assert_int_eq(sk_mount_plan_build(&c, &p, &err), -EINVAL);
