@@ -250,16 +250,39 @@ static int show_git_config_sanitized(run_state *s, const char *path, sk_error *e
 	return sk_profile_env_show_copy(&s->env, &s->cfg, path, copy, err);
 }
 
-/* ~/.gitconfig, where the profile shows it. */
-static int sanitize_home_git_config(run_state *s, sk_error *err)
+/* Shown read-only by the profile: the path itself, or a directory above it
+ * (the profile's rule, not a mount: the first rule found that covers it). */
+static bool shown_read_only(const run_state *s, const char *path)
 {
-	char path[PATH_MAX];
-	if (!s->home[0] || snprintf(path, sizeof(path), "%s/.gitconfig", s->home) >= (int)sizeof(path))
-		return 0;
-	for (size_t i = 0; i < s->env.n_fs; i++)
-		if (!strcmp(s->env.fs[i].path, path) && s->env.fs[i].access == SK_FS_RO)
-			return show_git_config_sanitized(s, path, err);
-	return 0;
+	const sk_fs_rule *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < s->env.n_fs; i++) {
+		size_t n = strlen(s->env.fs[i].path);
+		if (!strncmp(s->env.fs[i].path, path, n) && (path[n] == '\0' || path[n] == '/') && n >= best_len) {
+			best = &s->env.fs[i];
+			best_len = n;
+		}
+	}
+	return best && best->access == SK_FS_RO;
+}
+
+/* The caller's own git configs (~/.gitconfig, ~/.config/git/config),
+ * where the profile shows them. */
+static int sanitize_home_git_configs(run_state *s, sk_error *err)
+{
+	const char *const names[] = { ".gitconfig", ".config/git/config" };
+	int r = 0;
+	for (size_t i = 0; r == 0 && s->home[0] && i < SK_ARRAY_LEN(names); i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", s->home, names[i]) >= (int)sizeof(path) ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !shown_read_only(s, path))
+			continue;
+		r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err);
+		if (r == 0)
+			r = show_git_config_sanitized(s, path, err);
+	}
+	return r;
 }
 
 static int protect_repository(run_state *s, sk_error *err)
@@ -606,7 +629,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
-	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_config(&s, err)) < 0)
+	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_configs(&s, err)) < 0)
 		goto out;
 	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);
