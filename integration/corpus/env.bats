@@ -6,7 +6,9 @@
 # default profile knew *_TOKEN, *_KEY, *PASSWORD*, AWS_* and the like but
 # not the other usual carriers of credentials - DATABASE_URL
 # (postgres://user:password@...), SENTRY_DSN, SLACK_WEBHOOK_URL, MYSQL_PWD,
-# GPG_PASSPHRASE, REDIS_URL, GITHUB_PAT - and `env | rev` printed them.
+# GPG_PASSPHRASE, REDIS_URL, GITHUB_PAT, CI_JOB_JWT_V2 (GitLab's OIDC
+# token), DOCKER_AUTH_CONFIG (registry credentials) - and `env | rev`
+# printed them.
 # Fixed: the default profile names them too.
 
 bats_require_minimum_version 1.5.0
@@ -21,6 +23,8 @@ eturn() {
 		DATABASE_URL="postgres://app:$CANARY-d@db.internal/app" SENTRY_DSN="https://$CANARY-s@o1.ingest.sentry.io/1" \
 		SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0/B0/$CANARY-w" MYSQL_PWD="$CANARY-m" \
 		GPG_PASSPHRASE="$CANARY-g" REDIS_URL="redis://:$CANARY-r@cache:6379" GITHUB_PAT="$CANARY-h" \
+		CI_JOB_JWT_V2="$CANARY-j" DOCKER_AUTH_CONFIG="{\"auths\":{\"r\":{\"auth\":\"$CANARY-c\"}}}" \
+		REGISTRY_BASIC_AUTH="$CANARY-b" \
 		PLAIN_SETTING=visible-value \
 		"$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c "$1"
 	ALL_OUT+="$output"$'\n'
@@ -30,7 +34,7 @@ eturn() {
 	eturn 'env | rev'
 	eturn 'rev /proc/self/environ | tr "\0" "\n"'
 	eturn '/usr/bin/python3 -c "import os; print({k: v[::-1] for k, v in os.environ.items()})"'
-	eturn 'for v in DEPLOY_TOKEN DATABASE_URL SENTRY_DSN SLACK_WEBHOOK_URL MYSQL_PWD GPG_PASSPHRASE REDIS_URL GITHUB_PAT; do printenv $v; done | base64; printenv PLAIN_SETTING'
+	eturn 'for v in DEPLOY_TOKEN DATABASE_URL SENTRY_DSN SLACK_WEBHOOK_URL MYSQL_PWD GPG_PASSPHRASE REDIS_URL GITHUB_PAT CI_JOB_JWT_V2 DOCKER_AUTH_CONFIG REGISTRY_BASIC_AUTH; do printenv $v; done | base64; printenv PLAIN_SETTING'
 	assert_no_canary
 	# Not everything is withheld: the environment still reaches the command.
 	[[ "$ALL_OUT" == *"eulav-elbisiv"* ]]
