@@ -80,6 +80,40 @@ START_TEST(test_nothing_to_take)
 }
 END_TEST
 
+START_TEST(test_package_manager_configs)
+{
+	sk_git_secrets s = { 0 };
+	int err = 1;
+	const char *npmrc = "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_SECRET5\n"
+			    "_auth=dXNlcjpwYXNz\nsave-exact=true\n";
+	char *out = sk_config_sanitize(npmrc, strlen(npmrc), "=", &s, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=\n_auth=\n"
+			      "save-exact=true\n");
+	ck_assert(has(&s, "npm_SECRET5"));
+	ck_assert(has(&s, "user:pass"));   /* _auth decoded as basic? no: kept whole */
+	free(out);
+	sk_git_secrets_free(&s);
+	const char *yarnrc = "npmRegistryServer: \"https://u:pw6@r.example/\"\nnpmScopes:\n  acme:\n"
+			     "    npmAuthToken: \"SECRET7-token\"\n    npmAlwaysAuth: true\n";
+	out = sk_config_sanitize(yarnrc, strlen(yarnrc), ":", &s, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "npmRegistryServer: \"https://r.example/\"\nnpmScopes:\n  acme:\n"
+			      "    npmAuthToken:\n    npmAlwaysAuth: true\n");
+	ck_assert(has(&s, "SECRET7-token"));
+	ck_assert(has(&s, "pw6"));
+	free(out);
+	sk_git_secrets_free(&s);
+	const char *pypirc = "[pypi]\nusername: __token__\npassword = pypi-SECRET8\n";
+	out = sk_config_sanitize(pypirc, strlen(pypirc), "=:", &s, &err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "[pypi]\nusername: __token__\npassword =\n");
+	ck_assert(has(&s, "pypi-SECRET8"));
+	free(out);
+	sk_git_secrets_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("git_config");
@@ -87,6 +121,7 @@ int main(void)
 	tcase_add_test(tc, test_ci_checkout);
 	tcase_add_test(tc, test_headers_keys_and_what_stays);
 	tcase_add_test(tc, test_nothing_to_take);
+	tcase_add_test(tc, test_package_manager_configs);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

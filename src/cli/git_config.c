@@ -42,17 +42,19 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	return 0;
 }
 
-/* A key whose value is a credential by its name (smtpPass, token, ...),
- * or a header git sends as it is (extraheader: "AUTHORIZATION: basic ..."). */
+/* A key whose value is a credential by its name (smtpPass, token, npm's
+ * _auth and //host/:_authToken, yarn's npmAuthIdent, ...), or a header git
+ * sends as it is (extraheader: "AUTHORIZATION: basic ..."). */
 static bool secret_key(const char *k, size_t n)
 {
-	char low[64];
+	char low[256];
 	if (n >= sizeof(low))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)k[i]);
 	low[n] = '\0';
-	return !strcmp(low, "extraheader") || strstr(low, "pass") || strstr(low, "token") || strstr(low, "secret");
+	return !strcmp(low, "extraheader") || strstr(low, "pass") || strstr(low, "token") || strstr(low, "secret") ||
+	       strstr(low, "_auth") || strstr(low, "authident");
 }
 
 /* Copy [s, e) with the userinfo of every URL in it taken out and kept as a
@@ -96,18 +98,21 @@ static int strip_userinfo(const char *s, const char *e, char **buf, size_t *len,
 	return r ? r : append(buf, len, cap, s, (size_t)(e - s));
 }
 
-/* The decoded credential of an "AUTHORIZATION: basic BASE64" header: the
- * redactor then also matches it wherever it appears in base64. */
-static int add_basic(const char *v, size_t n, sk_git_secrets *out)
+/* The decoded credential of an "AUTHORIZATION: basic BASE64" header, or of
+ * a whole value in base64 (npm's _auth): the redactor then also matches it
+ * wherever it appears in base64. */
+static int add_basic(const char *v, size_t n, bool whole, sk_git_secrets *out)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char *p = v, *e = v + n;
-	while (p + 5 < e && strncasecmp(p, "basic", 5))
-		p++;
-	if (p + 5 >= e)
-		return 0;
-	for (p += 5; p < e && isspace((unsigned char)*p); p++)
-		;
+	if (!whole) {
+		while (p + 5 < e && strncasecmp(p, "basic", 5))
+			p++;
+		if (p + 5 >= e)
+			return 0;
+		for (p += 5; p < e && isspace((unsigned char)*p); p++)
+			;
+	}
 	char dec[512];
 	size_t d = 0;
 	unsigned acc = 0;
@@ -125,7 +130,25 @@ static int add_basic(const char *v, size_t n, sk_git_secrets *out)
 	return add_secret(out, dec, d);
 }
 
-char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err)
+/* Where a line's key ends: before the first separator (one of seps), with
+ * the blanks before it; NULL when the line has no key (a section header, a
+ * comment, a list item). */
+static const char *key_end(const char *k, const char *le, const char *seps, const char **sep)
+{
+	if (k >= le || *k == '[' || *k == '#' || *k == ';' || *k == '-')
+		return NULL;
+	const char *e = k;
+	while (e < le && *e != '\n' && !strchr(seps, *e))
+		e++;
+	if (e >= le || *e == '\n' || e == k)
+		return NULL;
+	*sep = e;
+	while (e > k && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return e > k ? e : NULL;
+}
+
+char *sk_config_sanitize(const char *text, size_t len, const char *seps, sk_git_secrets *out, int *err)
 {
 	char *buf = NULL;
 	size_t blen = 0, cap = 0;
@@ -135,29 +158,23 @@ char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, 
 	while (r == 0 && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl + 1 : end;
-		const char *k = p;
+		const char *k = p, *sep = NULL, *ke;
 		while (k < le && (*k == ' ' || *k == '\t'))
 			k++;
-		const char *ke = k;
-		while (ke < le && (isalnum((unsigned char)*ke) || *ke == '-'))
-			ke++;
-		const char *eq = ke;
-		while (eq < le && (*eq == ' ' || *eq == '\t'))
-			eq++;
-		if (*k != '[' && *k != '#' && *k != ';' && ke > k && eq < le && *eq == '=' && secret_key(k, (size_t)(ke - k))) {
+		if ((ke = key_end(k, le, seps, &sep)) && secret_key(k, (size_t)(ke - k))) {
 			/* key = value: keep the key, drop the value. */
-			const char *v = eq + 1, *ve = nl ? nl : end;
+			const char *v = sep + 1, *ve = nl ? nl : end;
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
 			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
 				ve--;
-			if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
+			if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v)
 				v++, ve--;
 			r = add_secret(out, v, (size_t)(ve - v));
 			if (r == 0)
-				r = add_basic(v, (size_t)(ve - v), out);
+				r = add_basic(v, (size_t)(ve - v), ke - k >= 5 && !strncasecmp(ke - 5, "_auth", 5), out);
 			if (r == 0)
-				r = append(&buf, &blen, &cap, p, (size_t)(eq + 1 - p));
+				r = append(&buf, &blen, &cap, p, (size_t)(sep + 1 - p));
 			if (r == 0)
 				r = append(&buf, &blen, &cap, nl ? "\n" : "", nl ? 1 : 0);
 			changed = true;
@@ -174,6 +191,11 @@ char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, 
 	}
 	*err = 0;
 	return buf;
+}
+
+char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err)
+{
+	return sk_config_sanitize(text, len, "=", out, err);
 }
 
 void sk_git_secrets_free(sk_git_secrets *s)

@@ -22,6 +22,9 @@ typedef struct sk_git_secrets {
  * too).  Returns the new text (malloc'd), or NULL when there was nothing
  * to take out (*err 0) or memory ran out (*err -ENOMEM). */
 char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err);
+/* The same for other configuration files whose lines are KEY SEP VALUE,
+ * SEP one of seps: "=" for .npmrc, ":" for .yarnrc.yml, "=:" for .pypirc. */
+char *sk_config_sanitize(const char *text, size_t len, const char *seps, sk_git_secrets *out, int *err);
 void sk_git_secrets_free(sk_git_secrets *s);
 
 #endif

@@ -220,18 +220,34 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
  * own so that it cannot be moved aside for a new one; commits, branches
  * and fetches still work.  A repository the command makes itself is not
  * covered in that run (docs/profiles.md). */
-/* path (a git config the sandbox shows read-only) is shown without its
- * credentials: a sanitized copy in the state directory (hidden from the
+/* The profile's rule for path: its own or the deepest directory's above it
+ * (rules, not mounts), or NULL. */
+static const sk_fs_rule *covering_rule(const run_state *s, const char *path)
+{
+	const sk_fs_rule *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < s->env.n_fs; i++) {
+		size_t n = strlen(s->env.fs[i].path);
+		if (!strncmp(s->env.fs[i].path, path, n) && (path[n] == '\0' || path[n] == '/') && n >= best_len) {
+			best = &s->env.fs[i];
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+/* path (a config file the sandbox shows read-only; seps: its key-value
+ * separators) is shown without its credentials: a sanitized copy in the state directory (hidden from the
  * sandbox, content-addressed) is bound there instead, and the values taken
  * out become redaction literals (build_redactor). */
-static int show_git_config_sanitized(run_state *s, const char *path, sk_error *err)
+static int show_config_sanitized(run_state *s, const char *path, const char *seps, sk_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	if (sk_read_file(path, 1 << 20, &text, &len) < 0)
 		return 0;   /* unreadable here: unreadable in the sandbox too */
 	int e = 0;
-	_cleanup_free_ char *clean = sk_git_config_sanitize(text, len, &s->git_secrets, &e);
+	_cleanup_free_ char *clean = sk_config_sanitize(text, len, seps, &s->git_secrets, &e);
 	if (!clean)
 		return e ? sk_fail_errno(err, -e, "cannot read %s", path) : 0;
 	unsigned char h[16];
@@ -250,22 +266,6 @@ static int show_git_config_sanitized(run_state *s, const char *path, sk_error *e
 	return sk_profile_env_show_copy(&s->env, &s->cfg, path, copy, err);
 }
 
-/* Shown read-only by the profile: the path itself, or a directory above it
- * (the profile's rule, not a mount: the first rule found that covers it). */
-static bool shown_read_only(const run_state *s, const char *path)
-{
-	const sk_fs_rule *best = NULL;
-	size_t best_len = 0;
-	for (size_t i = 0; i < s->env.n_fs; i++) {
-		size_t n = strlen(s->env.fs[i].path);
-		if (!strncmp(s->env.fs[i].path, path, n) && (path[n] == '\0' || path[n] == '/') && n >= best_len) {
-			best = &s->env.fs[i];
-			best_len = n;
-		}
-	}
-	return best && best->access == SK_FS_RO;
-}
-
 /* The caller's own git configs (~/.gitconfig, ~/.config/git/config),
  * where the profile shows them. */
 static int sanitize_home_git_configs(run_state *s, sk_error *err)
@@ -276,11 +276,45 @@ static int sanitize_home_git_configs(run_state *s, sk_error *err)
 		char path[PATH_MAX];
 		struct stat st;
 		if (snprintf(path, sizeof(path), "%s/%s", s->home, names[i]) >= (int)sizeof(path) ||
-		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !shown_read_only(s, path))
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !covering_rule(s, path) ||
+		    covering_rule(s, path)->access != SK_FS_RO)
 			continue;
 		r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err);
 		if (r == 0)
-			r = show_git_config_sanitized(s, path, err);
+			r = show_config_sanitized(s, path, "=", err);
+	}
+	return r;
+}
+
+/* Package managers' project configs at the workspace's top: a registry
+ * token written into them (//host/:_authToken=..., npmAuthToken: ...)
+ * reaches no output; the files are read-only copies in the sandbox. */
+static int sanitize_workspace_configs(run_state *s, sk_error *err)
+{
+	static const struct { const char *name, *seps; } files[] = {
+		{ ".npmrc", "=" }, { ".yarnrc.yml", ":" }, { ".pypirc", "=:" },
+	};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(files); i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", s->workspace, files[i].name) >= (int)sizeof(path) ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (covering_rule(s, path) && covering_rule(s, path)->access == SK_FS_HIDE))
+			continue;
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		sk_git_secrets probe = { 0 };
+		int e = 0;
+		if (sk_read_file(path, 1 << 20, &text, &len) < 0)
+			continue;
+		_cleanup_free_ char *clean = sk_config_sanitize(text, len, files[i].seps, &probe, &e);
+		sk_git_secrets_free(&probe);
+		if (!clean)
+			continue;   /* nothing to take out: the file stays as it is, writable */
+		r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err);
+		if (r == 0)
+			r = show_config_sanitized(s, path, files[i].seps, err);
 	}
 	return r;
 }
@@ -300,7 +334,7 @@ static int protect_repository(run_state *s, sk_error *err)
 		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real)) {
 			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_RO, err);
 			if (r == 0 && i == 0)
-				r = show_git_config_sanitized(s, real, err);
+				r = show_config_sanitized(s, real, "=", err);
 		}
 	return r;
 }
@@ -629,7 +663,8 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	    (r = hide_own_state(req, &s, err)) < 0 || (r = final_env(&s, err)) < 0)
 		goto out;
 	workspace_access(&s);
-	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_configs(&s, err)) < 0)
+	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_configs(&s, err)) < 0 ||
+	    (r = sanitize_workspace_configs(&s, err)) < 0)
 		goto out;
 	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);
