@@ -93,3 +93,34 @@ host_git_runs_nothing() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[core]"*done* ]]
 }
+
+# Found 2026-12-07: a submodule's git directory (.git/modules/NAME) was
+# writable: its config and hooks run on the host too - `git status` looks
+# into every submodule with a git of its own - so core.fsmonitor set there
+# from the sandbox ran unsandboxed at the host's next `git status`.  Fixed:
+# every submodule's config and hooks are read-only like the repository's.
+@test "corpus git-config: a submodule's config and hooks written from the sandbox do not run on the host" {
+	sub=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-sub.XXXXXX")
+	git -C "$sub" init -q && git -C "$sub" -c user.email=t@t -c user.name=t commit -q --allow-empty -m s
+	git -c protocol.file.allow=always submodule add -q "$sub" lib/sub
+	git -c user.email=t@t -c user.name=t commit -qam sub
+	rm -rf "$sub"
+	SUB_BEFORE=$(sha256sum .git/modules/lib/sub/config)
+	CONFIG_BEFORE=$(sha256sum .git/config)
+	run "$STOCKADE" run -- sh -c "
+		git -C lib/sub config core.fsmonitor 'touch $WS.pwned; false'
+		printf '[core]\n\tfsmonitor = touch $WS.pwned\n' >> .git/modules/lib/sub/config
+		printf '#!/bin/sh\ntouch $WS.pwned\n' > .git/modules/lib/sub/hooks/post-checkout
+		chmod +x .git/modules/lib/sub/hooks/post-checkout
+		echo done"
+	[[ "$output" == *done* ]]
+	echo change > lib/sub/file
+	git status >/dev/null 2>&1 || true
+	git -C lib/sub checkout -q -b host 2>/dev/null || true
+	[ ! -e "$WS.pwned" ] || { rm -f "$WS.pwned"; echo "host git ran the command's code" >&2; false; }
+	[ "$(sha256sum .git/modules/lib/sub/config)" = "$SUB_BEFORE" ]
+	# git in the submodule still works in the sandbox.
+	run "$STOCKADE" run -- sh -c 'git -C lib/sub log --oneline | wc -l'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1" ]
+}

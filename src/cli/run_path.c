@@ -2,6 +2,7 @@
  * MCP): request -> profile -> decide(command) -> receipt -> sandbox with
  * the redactor on every output byte -> outcome receipt -> result.
  * Any failure to evaluate or to record denies the command (fail closed). */
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -319,23 +320,71 @@ static int sanitize_workspace_configs(run_state *s, sk_error *err)
 	return r;
 }
 
-static int protect_repository(run_state *s, sk_error *err)
+/* One git directory's config (a copy without credentials) and hooks,
+ * read-only where they really are: a link to a directory in the workspace
+ * must not leave the hooks writable there. */
+static int protect_git_dir(run_state *s, const char *git, sk_error *err)
 {
-	char git[PATH_MAX], part[PATH_MAX], real[PATH_MAX];
-	struct stat st;
-	if (snprintf(git, sizeof(git), "%s/.git", s->workspace) >= (int)sizeof(git) || lstat(git, &st) < 0 ||
-	    !S_ISDIR(st.st_mode))
-		return 0;
-	int r = sk_profile_env_force(&s->env, &s->cfg, git, s->cfg.workspace_readonly ? SK_FS_RO : SK_FS_RW, err);
+	char part[PATH_MAX], real[PATH_MAX];
 	const char *const ro[] = { "config", "hooks" };
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(ro); i++)
-		/* Where it really is: a link to a directory in the workspace must
-		 * not leave the hooks writable there. */
 		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real)) {
 			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_RO, err);
 			if (r == 0 && i == 0)
 				r = show_config_sanitized(s, real, "=", err);
 		}
+	return r;
+}
+
+/* Submodules keep their git directories in .git/modules/NAME (nested ones
+ * in .git/modules/NAME/modules/...): the host's git runs in them too (git
+ * status looks into every submodule), so their configs and hooks are the
+ * repository's own.  Bounded: depth 4, 64 of them. */
+static int protect_submodules(run_state *s, const char *modules, int depth, int *left, sk_error *err)
+{
+	if (depth > 4 || *left <= 0)
+		return 0;
+	DIR *d = opendir(modules);
+	if (!d)
+		return 0;
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && *left > 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char sub[PATH_MAX], head[PATH_MAX], nested[PATH_MAX];
+		struct stat st;
+		if (snprintf(sub, sizeof(sub), "%s/%s", modules, e->d_name) >= (int)sizeof(sub) ||
+		    snprintf(head, sizeof(head), "%s/HEAD", sub) >= (int)sizeof(head) ||
+		    snprintf(nested, sizeof(nested), "%s/modules", sub) >= (int)sizeof(nested) ||
+		    lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (lstat(head, &st) == 0) {
+			(*left)--;
+			r = protect_git_dir(s, sub, err);
+		}
+		/* A name with slashes (libs/foo) is a directory level more. */
+		if (r == 0)
+			r = protect_submodules(s, lstat(head, &st) == 0 ? nested : sub, depth + 1, left, err);
+	}
+	closedir(d);
+	return r;
+}
+
+static int protect_repository(run_state *s, sk_error *err)
+{
+	char git[PATH_MAX], modules[PATH_MAX];
+	struct stat st;
+	if (snprintf(git, sizeof(git), "%s/.git", s->workspace) >= (int)sizeof(git) || lstat(git, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int r = sk_profile_env_force(&s->env, &s->cfg, git, s->cfg.workspace_readonly ? SK_FS_RO : SK_FS_RW, err);
+	if (r == 0)
+		r = protect_git_dir(s, git, err);
+	int left = 64;
+	if (r == 0 && snprintf(modules, sizeof(modules), "%s/modules", git) < (int)sizeof(modules))
+		r = protect_submodules(s, modules, 1, &left, err);
 	return r;
 }
 
