@@ -74,12 +74,14 @@ void sk_profile_env_free(sk_profile_env *env);
 /* Let a path the profile hides be seen read-only (a surface a human
  * approved in the session); cfg's fs rules follow. */
 int sk_profile_env_reveal(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_error *err);
+/* Bind source (read-only) where the read-only path is, instead of path
+ * itself (a copy without credentials); -EINVAL when path is not shown
+ * read-only. */
+int sk_profile_env_show_copy(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, const char *source,
+			     sk_error *err);
 /* Give path at least this strictness in the sandbox (SK_FS_HIDE: an empty
  * stand-in) whatever the profile says, and its own mount; a stricter rule
  * of the profile stays.  cfg's fs rules follow. */
-/* Show source (read-only) where the read-only path is (a sanitized copy). */
-int sk_profile_env_show_copy(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, const char *source,
-			     sk_error *err);
 int sk_profile_env_force(sk_profile_env *env, sk_sandbox_config *cfg, const char *path, sk_fs_access acc,
 			 sk_error *err);
 

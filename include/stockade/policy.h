@@ -90,6 +90,8 @@ typedef struct sk_verdict {
 } sk_verdict;
 
 const char *sk_action_name(sk_action a);    /* "allow", "deny", "escalate" */
+/* How strict an action is: allow 0 < escalate 1 < deny 2 (ties in decide). */
+int sk_action_rank(sk_action a);
 const char *sk_reason_name(sk_reason r);    /* "file_secret", ...; "unknown" if out of range */
 const char *sk_class_name(sk_class c);      /* "file", "env", "net", ... */
 /* Reverse lookups for replay; -1 when unknown. */

@@ -78,11 +78,11 @@ int sk_read_file(const char *path, size_t max, char **out, size_t *out_len);
 /* Write a small string into an existing file (e.g. /proc, /sys knobs). */
 int sk_write_file(const char *path, const char *text);
 
-/* stockade's cache directory: configured if given ("" = no cache: -ENOENT),
- * else $XDG_CACHE_HOME/stockade or $HOME/.cache/stockade (malloc'd). */
 /* v with room for `need` elements of `size` bytes (*cap elements now;
  * doubled as needed, from 16), or NULL with v and *cap unchanged. */
 void *sk_grow(void *v, size_t *cap, size_t need, size_t size);
+/* stockade's cache directory: configured if given ("" = no cache: -ENOENT),
+ * else $XDG_CACHE_HOME/stockade or $HOME/.cache/stockade (malloc'd). */
 int sk_cache_dir(const char *configured, char **out);
 /* The running program's GNU build id into out (at most cap bytes): its
  * length, 0 when it has none (then nothing may be cached). */

@@ -1,19 +1,20 @@
-/* Credentials in git configuration: a CI checkout keeps its token in the
- * repository's .git/config (http.<url>.extraheader, or a remote URL with
- * the token in it), and ~/.gitconfig can hold the same.  The sandbox shows
- * both files read-only - git cannot work without them - so whatever reads
- * them could print the token in a form the redactor does not know (rev).
+/* Credentials in configuration files tools need: a CI checkout keeps its
+ * token in the repository's .git/config (http.<url>.extraheader, or a
+ * remote URL with the token in it), ~/.gitconfig can hold the same, and a
+ * project's .npmrc, .yarnrc.yml or .pypirc a registry token.  The sandbox
+ * shows these files - git and npm cannot work without them - so whatever
+ * reads them could print the token in a form the redactor does not know (rev).
  * The sandbox gets a copy without the credentials instead; the values
  * taken out become redaction literals.  Pure text in, text out. */
 #include <ctype.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "git_config.h"
+#include "stockade/util.h"
 
 static int add_secret(sk_git_secrets *out, const char *v, size_t n)
 {
@@ -28,14 +29,10 @@ static int add_secret(sk_git_secrets *out, const char *v, size_t n)
 
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-	if (*len + n + 1 > *cap) {
-		size_t c = (*cap ? *cap * 2 : 256) + n;
-		char *b = realloc(*buf, c);
-		if (!b)
-			return -ENOMEM;
-		*buf = b;
-		*cap = c;
-	}
+	char *b = sk_grow(*buf, cap, *len + n + 1, 1);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
 	memcpy(*buf + *len, s, n);
 	*len += n;
 	(*buf)[*len] = '\0';

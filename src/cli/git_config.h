@@ -1,5 +1,5 @@
-/* Git configuration shown to the sandbox without its credentials
- * (git_config.c). */
+/* Git (and package-manager) configuration shown to the sandbox without its
+ * credentials (git_config.c). */
 #ifndef STOCKADE_CLI_GIT_CONFIG_H
 #define STOCKADE_CLI_GIT_CONFIG_H
 

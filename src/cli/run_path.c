@@ -214,13 +214,6 @@ static int hide_own_state(const sk_request *req, run_state *s, sk_error *err)
 	return r;
 }
 
-/* The repository's git configuration and hooks run outside the sandbox
- * later, unsandboxed (a person's next `git status`, an agent harness's own
- * git: core.fsmonitor, core.hooksPath, hooks/post-checkout).  When the
- * workspace is a repository they are read-only, and .git is a mount of its
- * own so that it cannot be moved aside for a new one; commits, branches
- * and fetches still work.  A repository the command makes itself is not
- * covered in that run (docs/profiles.md). */
 /* The profile's rule for path: its own or the deepest directory's above it
  * (rules, not mounts), or NULL. */
 static const sk_fs_rule *covering_rule(const run_state *s, const char *path)
@@ -237,10 +230,11 @@ static const sk_fs_rule *covering_rule(const run_state *s, const char *path)
 	return best;
 }
 
-/* path (a config file the sandbox shows read-only; seps: its key-value
- * separators) is shown without its credentials: a sanitized copy in the state directory (hidden from the
- * sandbox, content-addressed) is bound there instead, and the values taken
- * out become redaction literals (build_redactor). */
+/* path (a config file; seps: its key-value separators), when it holds a
+ * credential, is shown read-only and without it: a sanitized copy in the
+ * state directory (hidden from the sandbox, content-addressed) is bound
+ * there instead, and the values taken out become redaction literals
+ * (build_redactor).  One without a credential is left as it is. */
 static int show_config_sanitized(run_state *s, const char *path, const char *seps, sk_error *err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -264,6 +258,8 @@ static int show_config_sanitized(run_state *s, const char *path, const char *sep
 	if (r < 0)
 		return sk_fail_errno(err, -r, "cannot write the credential-free copy of %s (in %s); nothing was run",
 				     path, dir);
+	if ((r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err)) < 0)
+		return r;
 	return sk_profile_env_show_copy(&s->env, &s->cfg, path, copy, err);
 }
 
@@ -276,20 +272,19 @@ static int sanitize_home_git_configs(run_state *s, sk_error *err)
 	for (size_t i = 0; r == 0 && s->home[0] && i < SK_ARRAY_LEN(names); i++) {
 		char path[PATH_MAX];
 		struct stat st;
+		const sk_fs_rule *rule;
 		if (snprintf(path, sizeof(path), "%s/%s", s->home, names[i]) >= (int)sizeof(path) ||
-		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !covering_rule(s, path) ||
-		    covering_rule(s, path)->access != SK_FS_RO)
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(rule = covering_rule(s, path)) ||
+		    rule->access != SK_FS_RO)
 			continue;
-		r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err);
-		if (r == 0)
-			r = show_config_sanitized(s, path, "=", err);
+		r = show_config_sanitized(s, path, "=", err);
 	}
 	return r;
 }
 
 /* Package managers' project configs at the workspace's top: a registry
  * token written into them (//host/:_authToken=..., npmAuthToken: ...)
- * reaches no output; the files are read-only copies in the sandbox. */
+ * reaches no output; such a file is a read-only copy in the sandbox. */
 static int sanitize_workspace_configs(run_state *s, sk_error *err)
 {
 	static const struct { const char *name, *seps; } files[] = {
@@ -299,23 +294,12 @@ static int sanitize_workspace_configs(run_state *s, sk_error *err)
 	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(files); i++) {
 		char path[PATH_MAX];
 		struct stat st;
+		const sk_fs_rule *rule;
 		if (snprintf(path, sizeof(path), "%s/%s", s->workspace, files[i].name) >= (int)sizeof(path) ||
 		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    (covering_rule(s, path) && covering_rule(s, path)->access == SK_FS_HIDE))
+		    ((rule = covering_rule(s, path)) && rule->access == SK_FS_HIDE))
 			continue;
-		_cleanup_free_ char *text = NULL;
-		size_t len = 0;
-		sk_git_secrets probe = { 0 };
-		int e = 0;
-		if (sk_read_file(path, 1 << 20, &text, &len) < 0)
-			continue;
-		_cleanup_free_ char *clean = sk_config_sanitize(text, len, files[i].seps, &probe, &e);
-		sk_git_secrets_free(&probe);
-		if (!clean)
-			continue;   /* nothing to take out: the file stays as it is, writable */
-		r = sk_profile_env_force(&s->env, &s->cfg, path, SK_FS_RO, err);
-		if (r == 0)
-			r = show_config_sanitized(s, path, files[i].seps, err);
+		r = show_config_sanitized(s, path, files[i].seps, err);
 	}
 	return r;
 }
@@ -372,6 +356,13 @@ static int protect_submodules(run_state *s, const char *modules, int depth, int 
 	return r;
 }
 
+/* The repository's git configuration and hooks run outside the sandbox
+ * later, unsandboxed (a person's next `git status`, an agent harness's own
+ * git: core.fsmonitor, core.hooksPath, hooks/post-checkout).  When the
+ * workspace is a repository they are read-only, and .git is a mount of its
+ * own so that it cannot be moved aside for a new one; commits, branches
+ * and fetches still work.  A repository the command makes itself is not
+ * covered in that run (docs/profiles.md). */
 static int protect_repository(run_state *s, sk_error *err)
 {
 	char git[PATH_MAX], modules[PATH_MAX];

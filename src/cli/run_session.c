@@ -307,14 +307,6 @@ int sk_run_record_attempt(const sk_request *req, run_state *s, const sk_event *e
 	return 0;
 }
 
-/* In the sandbox's init: the profile, the view and the bound identities
- * are this process's copies.  A denial grows the view at once, so the next
- * path to the same surface in this very turn meets it sticky. */
-static int strictness(sk_action a)
-{
-	return a == SK_ACTION_DENY ? 2 : a == SK_ACTION_ESCALATE ? 1 : 0;
-}
-
 /* A destination that is an address of a domain the profile has a rule
  * for is decided as that domain (the strictest, if several share it), and
  * the event keeps the name for the record. */
@@ -329,7 +321,7 @@ static sk_verdict decide_named(run_state *s, sk_event *ev)
 	for (size_t i = 0; i < k; i++) {
 		ev->connect.domain = names[i];
 		sk_verdict v = sk_decide(s->profile, &s->view, ev);
-		if (!chosen || strictness(v.action) > strictness(best.action)) {
+		if (!chosen || sk_action_rank(v.action) > sk_action_rank(best.action)) {
 			best = v;
 			chosen = names[i];
 		}
@@ -338,6 +330,9 @@ static sk_verdict decide_named(run_state *s, sk_event *ev)
 	return best;
 }
 
+/* In the sandbox's init: the profile, the view and the bound identities
+ * are this process's copies.  A denial grows the view at once, so the next
+ * path to the same surface in this very turn meets it sticky. */
 static sk_verdict sup_decide(void *ctx, sk_event *ev)
 {
 	run_state *s = ctx;

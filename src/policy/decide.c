@@ -15,7 +15,7 @@
 #define SANDBOX_ID "sandbox"
 enum { SPEC_IDENT = 1 << 30, SPEC_PATTERN = 1 << 20, MAX_LOCATIONS = 9 };
 
-static int rank(sk_action a)
+int sk_action_rank(sk_action a)
 {
 	return a == SK_ACTION_DENY ? 2 : a == SK_ACTION_ESCALATE ? 1 : 0;
 }
@@ -179,13 +179,13 @@ static sk_verdict decide_file(const sk_profile *p, const sk_file_ref *f, unsigne
 	sk_verdict v = file_verdict_at(p, where[0], access);
 	for (size_t i = 1; i < n; i++) {
 		sk_verdict o = file_verdict_at(p, where[i], access);
-		if (rank(o.action) > rank(v.action))
+		if (sk_action_rank(o.action) > sk_action_rank(v.action))
 			v = o;
 	}
 	return v;
 }
 
-static int verdict_strictness(const sk_rule *r) { return rank((sk_action)r->action); }
+static int verdict_strictness(const sk_rule *r) { return sk_action_rank((sk_action)r->action); }
 
 static sk_verdict command_verdict_at(const sk_profile *p, const char *path)
 {
@@ -209,7 +209,7 @@ static sk_verdict decide_command(const sk_profile *p, const sk_file_ref *exe)
 	sk_verdict v = command_verdict_at(p, where[0]);
 	for (size_t i = 1; i < n; i++) {
 		sk_verdict o = command_verdict_at(p, where[i]);
-		if (rank(o.action) > rank(v.action))
+		if (sk_action_rank(o.action) > sk_action_rank(v.action))
 			v = o;
 	}
 	if (v.action != SK_ACTION_ALLOW)
@@ -317,7 +317,7 @@ static sk_verdict decide_connect(const sk_profile *p, const sk_event *ev)
 		if (r->cls != SK_CLASS_NET)
 			continue;
 		long s = net_specificity(&r->net, ev);
-		if (s > best_spec || (s >= 0 && s == best_spec && rank((sk_action)r->action) > rank((sk_action)best->action))) {
+		if (s > best_spec || (s >= 0 && s == best_spec && sk_action_rank((sk_action)r->action) > sk_action_rank((sk_action)best->action))) {
 			best = r;
 			best_spec = s;
 		}
@@ -348,7 +348,7 @@ static sk_verdict decide_syscall(const sk_profile *p, const char *name)
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const sk_rule *r = &p->rules[i];
 		if (r->cls == SK_CLASS_SYSCALL && !strcmp(r->arg, name) &&
-		    (!best || rank((sk_action)r->action) > rank((sk_action)best->action)))
+		    (!best || sk_action_rank((sk_action)r->action) > sk_action_rank((sk_action)best->action)))
 			best = r;
 	}
 	sk_verdict v;

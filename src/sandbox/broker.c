@@ -13,7 +13,6 @@
  *                              network is not a surface).
  * Every event that is not plainly allowed goes to the caller as a record;
  * an escalation stops the command. */
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <poll.h>
@@ -22,10 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "broker.h"
@@ -205,11 +201,9 @@ bool broker_decide_event(broker *b, sk_event *ev, const char *op, const char *vi
 	return v.action == SK_ACTION_ALLOW;
 }
 
-/* Decide ev and answer: let the call through (the kernel performs it) or
- * refuse it. */
-static void decide_and_continue(broker *b, sk_event *ev, const char *op, const char *via)
+void broker_answer(broker *b, bool allowed)
 {
-	if (broker_decide_event(b, ev, op, via))
+	if (allowed)
 		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	else
 		broker_respond(b, 0, EACCES, 0);
@@ -254,7 +248,7 @@ static void handle_exec(broker *b, bool at)
 	ev.command.exe.via = vias;
 	ev.command.exe.n_via = 1;
 	fill_ref(b, &ev.command.exe, &res, NULL, content, &size, -1, 0);
-	decide_and_continue(b, &ev, at ? "execveat" : "execve", via);
+	broker_answer(b, broker_decide_event(b, &ev, at ? "execveat" : "execve", via));
 }
 
 static int kind_of(uint32_t arch, int nr)

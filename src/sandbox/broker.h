@@ -56,6 +56,9 @@ int broker_describe(broker *b, int fd, resolved *r);
 /* Best-effort name of what a failed access aimed at (for the record). */
 void broker_name_missing(int dfd, const char *path, char *out, size_t cap);
 bool broker_system_path(const char *path);
+/* A numeric field of /proc/TID/status ("Umask:", "Tgid:") in base, or
+ * fallback when it cannot be read. */
+long broker_status_field(pid_t tid, const char *field, int base, long fallback);
 /* Decide the file event for r / path and report it; the verdict. */
 sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const resolved *r,
 			      const char *missing_path, unsigned access, int fd, int error);
@@ -79,6 +82,8 @@ bool broker_reportable(const sk_verdict *v);
 /* Decide ev, report it when it is an attempt, count it (an escalation
  * stops the command); true: allowed. */
 bool broker_decide_event(broker *b, sk_event *ev, const char *op, const char *via);
+/* Let the call through (the kernel performs it), or refuse it (EACCES). */
+void broker_answer(broker *b, bool allowed);
 
 /* broker_net.c */
 void broker_handle_connect(broker *b, int nr_kind);

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -169,21 +168,6 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 	return broker_decide_event(b, &ev, op, via);
 }
 
-/* The thread group of a thread, from its /proc status. */
-static pid_t thread_group_of(pid_t tid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	const char *t = strstr(buf, "\nTgid:");
-	return t ? (pid_t)atoi(t + 6) : -1;
-}
-
 /* The process's socket fd as a descriptor of ours (pidfd_getfd: the
  * process is dumpable and our child, as for reading its memory); -errno. */
 static int socket_of(broker *b, int fd)
@@ -191,7 +175,7 @@ static int socket_of(broker *b, int fd)
 	pid_t tid = (pid_t)b->req->pid;
 	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
 	if (pidfd < 0 && errno == EINVAL)   /* before 6.9: thread group leaders only */
-		pidfd = (int)syscall(SYS_pidfd_open, thread_group_of(tid), 0);
+		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)broker_status_field(tid, "Tgid:", 10, -1), 0);
 	if (pidfd < 0)
 		return -errno;
 	int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -249,14 +233,6 @@ static void connect_for(broker *b, int fd, const destination *d, bool send)
 		broker_respond(b, 0, e, 0);
 }
 
-static void answer(broker *b, bool allowed)
-{
-	if (allowed)
-		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	else
-		broker_respond(b, 0, EACCES, 0);
-}
-
 /* connect(fd, addr, len); sendto(fd, buf, n, flags, addr, len) with an
  * address (the filter sends only those). */
 void broker_handle_connect(broker *b, int kind)
@@ -268,7 +244,7 @@ void broker_handle_connect(broker *b, int kind)
 	if (allowed && d.dial)
 		connect_for(b, (int)a[0], &d, send);
 	else
-		answer(b, allowed);
+		broker_answer(b, allowed);
 }
 
 /* Where msg_name and msg_namelen lie in a message header, and how far
@@ -301,7 +277,7 @@ void broker_handle_sendmsg(broker *b, int kind)
 		ssize_t got = process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0);
 		if (got < 0 && errno == EPERM) {
 			b->stats.unreadable++;
-			answer(b, false);
+			broker_answer(b, false);
 			return;
 		}
 		if (got != (ssize_t)l.iov_len)
@@ -313,7 +289,7 @@ void broker_handle_sendmsg(broker *b, int kind)
 		destination d = { .dial = false };
 		named |= name && namelen;
 		if (name && namelen && !destination_allowed(b, name, namelen, op, &d)) {
-			answer(b, false);
+			broker_answer(b, false);
 			return;
 		}
 		if (d.dial && !first.dial)
@@ -328,5 +304,5 @@ void broker_handle_sendmsg(broker *b, int kind)
 	if (first.dial)
 		connect_for(b, (int)a[0], &first, true);
 	else
-		answer(b, true);
+		broker_answer(b, true);
 }

@@ -238,18 +238,24 @@ void broker_name_missing(int dfd, const char *path, char *out, size_t cap)
 	snprintf(out, cap, "%s", cl ? cur : "/");
 }
 
-static int child_umask(pid_t tid)
+long broker_status_field(pid_t tid, const char *field, int base, long fallback)
 {
-	char path[64], buf[2048];
+	char path[64], buf[2048], key[32];
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	snprintf(key, sizeof(key), "\n%s", field);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 022;
+		return fallback;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	const char *u = strstr(buf, "\nUmask:");
-	return u ? (int)strtol(u + 7, NULL, 8) & 0777 : 022;
+	const char *at = strstr(buf, key);
+	return at ? strtol(at + strlen(key), NULL, base) : fallback;
+}
+
+static int child_umask(pid_t tid)
+{
+	return (int)broker_status_field(tid, "Umask:", 8, 022) & 0777;
 }
 
 /* Flags the legacy open calls accept, as openat2 (which refuses unknown

@@ -238,6 +238,17 @@ static const char *const supervised[] = {
  * the host's network. */
 static const char *const supervised_on_host_net[] = { "sendmsg", "sendmmsg" };
 
+/* Every call in names goes to the supervisor (unknown ones skipped). */
+static int notify_all(scmp_filter_ctx ctx, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(names[i]), 0);
+		if (r < 0 && r != -EEXIST && r != -EDOM)
+			return r;
+	}
+	return 0;
+}
+
 int sk_seccomp_build_notify(scmp_filter_ctx *out, bool host_net, sk_error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -252,14 +263,9 @@ int sk_seccomp_build_notify(scmp_filter_ctx *out, bool host_net, sk_error *err)
 	 * connect.  Without one (a connected socket) it is no new destination. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0))) < 0)
 		goto fail;
-	for (size_t i = 0; i < SK_ARRAY_LEN(supervised); i++)
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(supervised[i]), 0)) < 0 &&
-		    r != -EEXIST && r != -EDOM)
-			goto fail;
-	for (size_t i = 0; host_net && i < SK_ARRAY_LEN(supervised_on_host_net); i++)
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(supervised_on_host_net[i]),
-					  0)) < 0 && r != -EEXIST && r != -EDOM)
-			goto fail;
+	if ((r = notify_all(ctx, supervised, SK_ARRAY_LEN(supervised))) < 0 ||
+	    (host_net && (r = notify_all(ctx, supervised_on_host_net, SK_ARRAY_LEN(supervised_on_host_net))) < 0))
+		goto fail;
 	*out = ctx;
 	return 0;
 fail:
