@@ -40,6 +40,34 @@ teardown() { corpus_teardown; }
 	! grep -q '"type":"event"' "$STATE/receipts.jsonl"
 }
 
+# Found 2026-12-07: every O_PATH open failed with EBADF (ADDFD cannot pass
+# an O_PATH file), so coreutils' `cp FILE DIR/` said "cannot overwrite
+# directory"; an O_PATH open of a secret is still refused.
+@test "workloads: O_PATH opens (cp into a directory, find, /proc/self/fd) work; of a secret they are refused" {
+	mkdir d
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c '
+		set -e
+		cp /etc/hostname d/ && cp -r d e && ls e
+		find d -type f
+		/usr/bin/python3 -c "
+import os
+fd = os.open(\"d\", os.O_PATH | os.O_DIRECTORY)
+print(\"opath\", os.listdir(\"/proc/self/fd/%d\" % fd))
+try:
+    os.open(os.path.expanduser(\"~/.aws/credentials\"), os.O_PATH)
+    print(\"secret opened\")
+except PermissionError:
+    print(\"secret refused\")
+try:
+    os.open(\".env\", os.O_PATH)
+except OSError as e:
+    print(\"dotenv\", e.strerror)
+"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'hostname\nd/hostname\nopath [%shostname%s]\nsecret refused\ndotenv Permission denied' "'" "'")" ]
+}
+
 @test "workloads: creating a secret-named file is refused before it exists; read-only refusals stay the kernel's" {
 	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'echo A=1 > .env; touch /usr/stockade-x; echo done'
 	[[ "$output" == *".env: Permission denied"* ]]

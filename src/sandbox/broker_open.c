@@ -525,6 +525,13 @@ void broker_handle_open(broker *b, int kind)
 		broker_respond(b, 0, EACCES, 0);
 	} else if ((asked & O_TRUNC) && S_ISREG(res.st.st_mode) && ftruncate(fd, 0) < 0) {
 		broker_respond(b, 0, errno, 0);
+	} else if (asked & O_PATH) {
+		/* ADDFD cannot pass an O_PATH file (the kernel's fget refuses
+		 * them: EBADF), so the kernel opens it again.  Should the name
+		 * now reach another object, the descriptor still reads nothing:
+		 * every use that reaches content (an open through
+		 * /proc/self/fd, openat below it, an exec) is decided anew. */
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	} else {
 		give_later(b, fd, asked);
 		fd = -1;
