@@ -70,6 +70,14 @@ typedef struct sk_receipt_redaction {
 	uint64_t count;
 } sk_receipt_redaction;
 
+/* A repository entry the run left that the host's git would have run
+ * code from, moved aside after the run (src/cli/git_guard.c). */
+typedef struct sk_receipt_quarantine {
+	const char *path;                /* relative to the workspace */
+	const char *moved_to;            /* "" when it could not be moved */
+	const char *why;
+} sk_receipt_quarantine;
+
 typedef struct sk_receipt_outcome {
 	bool present;
 	int exit_status;                 /* as the caller sees it (128+N on signal) */
@@ -77,6 +85,8 @@ typedef struct sk_receipt_outcome {
 	bool timed_out;
 	const sk_receipt_redaction *redactions;
 	size_t n_redactions;
+	const sk_receipt_quarantine *quarantined;   /* "quarantined": only when any */
+	size_t n_quarantined;
 } sk_receipt_outcome;
 
 typedef struct sk_receipt_escalation {

@@ -195,6 +195,7 @@ typedef struct sk_run_result {
 	bool denied;            /* the policy refused the command: it did not run */
 	char verdict[16], reason[48], rule[160];
 	uint64_t command_receipt, outcome_receipt;   /* receipt sequence numbers */
+	uint32_t quarantined;   /* repository entries moved aside after the run */
 } sk_run_result;
 
 void sk_sandbox_config_init(sk_sandbox_config *cfg);

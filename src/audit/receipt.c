@@ -98,6 +98,15 @@ static json_t *outcome_json(const sk_receipt_outcome *oc)
 			r |= set_int(red, oc->redactions[i].rule, (int64_t)oc->redactions[i].count);
 	}
 	r |= json_object_set_new(o, "redactions", red);
+	if (oc->n_quarantined) {
+		json_t *q = json_array();
+		for (size_t i = 0; q && i < oc->n_quarantined; i++) {
+			const sk_receipt_quarantine *x = &oc->quarantined[i];
+			json_t *e = json_pack("{s:s, s:s, s:s}", "path", x->path, "moved_to", x->moved_to, "why", x->why);
+			r |= e ? json_array_append_new(q, e) : -EILSEQ;   /* not UTF-8 */
+		}
+		r |= q ? json_object_set_new(o, "quarantined", q) : -ENOMEM;
+	}
 	if (r) {
 		json_decref(o);
 		return NULL;

@@ -13,6 +13,7 @@
 #include "stockade/sandbox.h"
 #include "stockade/session.h"
 #include "git_config.h"
+#include "git_guard.h"
 
 enum { RUN_MAX_ALIASES = 8 };
 
@@ -75,6 +76,7 @@ typedef struct run_state {
 	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
 	sk_net_names net_names;      /* resolved in init, at the first connect decided */
 	sk_git_secrets git_secrets;  /* taken out of the git configs the sandbox sees */
+	sk_git_guard git_guard;      /* the repositories checked after the run */
 	uint32_t escalated_chain;    /* the chain that escalated this turn, 0 = none */
 	bool denied_this_turn;
 } run_state;

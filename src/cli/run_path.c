@@ -79,6 +79,7 @@ static void run_state_free(run_state *s)
 	free(s->canonical);
 	free(s->cache_dir);
 	sk_git_secrets_free(&s->git_secrets);
+	sk_git_guard_free(&s->git_guard);
 	if (s->profile)
 		sk_profile_free(s->profile);
 }
@@ -304,19 +305,29 @@ static int sanitize_workspace_configs(run_state *s, sk_error *err)
 	return r;
 }
 
+/* path (a git directory, or a config.worktree) is the caller's own: the
+ * check after the run (git_guard.c) leaves it be. */
+static int git_trust(run_state *s, const char *path, sk_error *err)
+{
+	int r = sk_git_guard_trust(&s->git_guard, path);
+	return r < 0 ? sk_fail_errno(err, -r, "cannot note %s as the caller's repository", path) : 0;
+}
+
 /* One git directory's config (a copy without credentials) and hooks,
  * read-only where they really are: a link to a directory in the workspace
  * must not leave the hooks writable there. */
 static int protect_git_dir(run_state *s, const char *git, sk_error *err)
 {
 	char part[PATH_MAX], real[PATH_MAX];
-	const char *const ro[] = { "config", "hooks" };
-	int r = 0;
+	const char *const ro[] = { "config", "hooks", "config.worktree" };
+	int r = git_trust(s, git, err);
 	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(ro); i++)
 		if (snprintf(part, sizeof(part), "%s/%s", git, ro[i]) < (int)sizeof(part) && realpath(part, real)) {
 			r = sk_profile_env_force(&s->env, &s->cfg, real, SK_FS_RO, err);
 			if (r == 0 && i == 0)
 				r = show_config_sanitized(s, real, "=", err);
+			if (r == 0 && i == 2)
+				r = git_trust(s, real, err);
 		}
 	return r;
 }
@@ -356,6 +367,47 @@ static int protect_submodules(run_state *s, const char *modules, int depth, int 
 	return r;
 }
 
+/* A git directory a .git file names: one in the workspace (a separate git
+ * dir) is protected like .git itself; one outside it (a linked worktree's,
+ * a submodule's) is the caller's, out of the sandbox's reach, and not
+ * shown for this. */
+static int trust_git_dir(run_state *s, const char *gitdir, sk_error *err)
+{
+	size_t n = strlen(s->workspace);
+	if (!strncmp(gitdir, s->workspace, n) && gitdir[n] == '/')
+		return protect_git_dir(s, gitdir, err);
+	return git_trust(s, gitdir, err);
+}
+
+/* A workspace that is a linked worktree (or a submodule's checkout) has a
+ * .git file naming its git directory: the file is read-only, so that the
+ * host's git keeps finding the caller's repository there; that git
+ * directory and its common one are the caller's (outside the workspace,
+ * shown or not as the profile says). */
+static int protect_gitfile(run_state *s, const char *git, sk_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	char target[2 * PATH_MAX], gitdir[PATH_MAX], common[3 * PATH_MAX], real[PATH_MAX];
+	int r = sk_profile_env_force(&s->env, &s->cfg, git, SK_FS_RO, err);
+	if (r < 0 || sk_read_file(git, PATH_MAX + 16, &text, &len) < 0 || strncmp(text, "gitdir: ", 8))
+		return r;
+	text[strcspn(text, "\r\n")] = '\0';
+	snprintf(target, sizeof(target), "%s%s%s", text[8] == '/' ? "" : s->workspace, text[8] == '/' ? "" : "/",
+		 text + 8);
+	if (!realpath(target, gitdir) || (r = trust_git_dir(s, gitdir, err)) < 0)
+		return r;
+	_cleanup_free_ char *cd = NULL;
+	snprintf(common, sizeof(common), "%s/commondir", gitdir);
+	if (sk_read_file(common, PATH_MAX, &cd, &len) == 0) {
+		cd[strcspn(cd, "\r\n")] = '\0';
+		snprintf(common, sizeof(common), "%s%s%s", cd[0] == '/' ? "" : gitdir, cd[0] == '/' ? "" : "/", cd);
+		if (realpath(common, real))
+			r = trust_git_dir(s, real, err);
+	}
+	return r;
+}
+
 /* The repository's git configuration and hooks run outside the sandbox
  * later, unsandboxed (a person's next `git status`, an agent harness's own
  * git: core.fsmonitor, core.hooksPath, hooks/post-checkout).  When the
@@ -367,8 +419,14 @@ static int protect_repository(run_state *s, sk_error *err)
 {
 	char git[PATH_MAX], modules[PATH_MAX];
 	struct stat st;
-	if (snprintf(git, sizeof(git), "%s/.git", s->workspace) >= (int)sizeof(git) || lstat(git, &st) < 0 ||
-	    !S_ISDIR(st.st_mode))
+	sk_git_guard *g = &s->git_guard;
+	snprintf(g->workspace, sizeof(g->workspace), "%s", s->workspace);
+	g->cache_dir = s->cache_dir;
+	if (snprintf(git, sizeof(git), "%s/.git", s->workspace) >= (int)sizeof(git) || lstat(git, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return protect_gitfile(s, git, err);
+	if (!S_ISDIR(st.st_mode))
 		return 0;
 	int r = sk_profile_env_force(&s->env, &s->cfg, git, s->cfg.workspace_readonly ? SK_FS_RO : SK_FS_RW, err);
 	if (r == 0)
@@ -565,6 +623,20 @@ static size_t redaction_counts(const run_state *s, const sk_run_result *res, sk_
 	return n;
 }
 
+/* From here the command may write the workspace: the check after the run
+ * will judge what it leaves (git_guard.c), and its run file says so until
+ * then, for a check after an interrupted run.  A cache directory that
+ * cannot be written (a user without a home) has none: each check then
+ * judges by its own run's start, and walks the whole workspace. */
+static void guard_begin(run_state *s)
+{
+	sk_git_guard *g = &s->git_guard;
+	char real[PATH_MAX];
+	g->start_ns = sk_git_now_ns();
+	if (!s->cfg.workspace_readonly && g->workspace[0] && s->cache_dir && realpath(g->workspace, real))
+		sk_git_walk_prepare(s->cache_dir, real, g->start_ns, g->run_file);
+}
+
 /* Work that overlaps the child's set-up; the command cannot exec before
  * its decision receipt is on disk and the redactor is ready.  The receipt's
  * fdatasync (milliseconds of waiting on the disk) runs in a thread while
@@ -626,6 +698,7 @@ static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 	int r = record_how(bx->req, bx->s, bx->ev, bx->view, SK_RECEIPT_COMMAND, NULL, true, &id, err);
 	if (r < 0)
 		return r;
+	guard_begin(bx->s);
 	bx->command_seq = id.seq;
 	bx->recorded = true;
 	if (start_sync_thread(bx) == 0)
@@ -653,6 +726,38 @@ static void fill_decision(sk_run_result *res, const run_state *s, uint64_t comma
 	snprintf(res->rule, sizeof(res->rule), "%s", s->verdict.rule_id ? s->verdict.rule_id : "");
 }
 
+/* The command's processes are gone: the repositories the host's git would
+ * enter from the workspace are checked (git_guard.c), and what was moved
+ * aside is said on the command's stderr and goes into the outcome. */
+static size_t guard_repositories(const sk_request *req, run_state *s, sk_run_result *res,
+				 sk_receipt_quarantine out[SK_GIT_QUARANTINE_MAX])
+{
+	sk_git_guard *g = &s->git_guard;
+	if (s->cfg.workspace_readonly || !g->workspace[0])
+		return 0;
+	sk_git_guard_check(g);
+	for (size_t i = 0; i < g->n_q; i++) {
+		const sk_git_quarantine *q = &g->q[i];
+		out[i] = (sk_receipt_quarantine){ q->path, q->moved_to, q->why };
+		if (q->moved_to[0])
+			dprintf(req->stderr_fd,
+				"stockade: quarantined %s (now %s): %s, which the host's git would run; "
+				"look at it before moving it back\n", q->path, q->moved_to, q->why);
+		else
+			dprintf(req->stderr_fd,
+				"stockade: NOT quarantined %s (it could not be moved): %s, which the host's git "
+				"would run; do not run git in %s until it is removed\n", q->path, q->why, g->workspace);
+	}
+	if (g->n_unlisted)
+		dprintf(req->stderr_fd, "stockade: and %zu more moved aside (NAME.stockade-quarantined)\n", g->n_unlisted);
+	if (g->overflow)
+		dprintf(req->stderr_fd, "stockade: the workspace is larger than the check after a run looks at "
+				       "(%d git entries, 100000 directories); run git there only with "
+				       "-c core.fsmonitor= -c core.hooksPath=/dev/null\n", SK_GIT_ENTRIES_MAX);
+	res->quarantined = (uint32_t)(g->n_q + g->n_unlisted);
+	return g->n_q;
+}
+
 /* The command has run: its outcome is receipted and the session learns
  * of it.  Runs while the sandbox's namespaces are still being torn down
  * (after_exit), or after the run when it timed out or hit the output cap. */
@@ -671,10 +776,12 @@ static void conclude(void *ctx, sk_run_result *res)
 		snprintf(res->reason, sizeof(res->reason), "%s", "chain_threshold");
 	}
 	sk_receipt_redaction reds[64];
+	sk_receipt_quarantine quar[SK_GIT_QUARANTINE_MAX];
 	sk_receipt_outcome oc = {
 		.present = true, .exit_status = res->exit_code, .duration_ms = res->duration_ns / 1000000,
 		.timed_out = res->timed_out, .redactions = reds,
 		.n_redactions = redaction_counts(s, res, reds, SK_ARRAY_LEN(reds)),
+		.quarantined = quar, .n_quarantined = guard_repositories(bx->req, s, res, quar),
 	};
 	sk_receipt_id id;
 	int r = record(bx->req, s, bx->ev, bx->view, SK_RECEIPT_OUTCOME, &oc, &id, &bx->conclude_err);
@@ -752,6 +859,8 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	s.cfg.before_exec_ctx = &bx;
 	r = sk_sandbox_run(&s.cfg, res, err);
 	join_sync(&bx, NULL);   /* a failure before the gate left it running */
+	if (r < 0 && s.git_guard.run_file[0])
+		unlink(s.git_guard.run_file);   /* the command did not run */
 	if (r < 0) {
 		/* The decision was recorded: so is the failure to carry it out. */
 		if (bx.recorded) {

@@ -64,6 +64,8 @@ static json_t *result_json(const sk_run_result *res)
 			      "receipts", receipts, "redactions", redaction_counts(res));
 	if (o && res->escalated)
 		json_object_set_new(o, "chain", json_integer(res->chain));
+	if (o && res->quarantined)
+		json_object_set_new(o, "quarantined", json_integer(res->quarantined));
 	return o;
 }
 

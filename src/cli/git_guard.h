@@ -1,0 +1,106 @@
+/* Repositories the host's git would enter from the workspace, checked
+ * after each run (git_guard.c), and the two pure readers it stands on:
+ * which config keys git itself writes (git_allow.c) and which index
+ * entries are gitlinks (git_index.c). */
+#ifndef STOCKADE_CLI_GIT_GUARD_H
+#define STOCKADE_CLI_GIT_GUARD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 when every line of text (a git config file) is one git itself would
+ * write (blank, comment, [section], [section "sub"], key, key = value)
+ * and every key is one that git's own commands set to plain data (core
+ * basics, remotes, branches, submodule urls, user identity, ...: no
+ * command, no hook path, no include).  1 otherwise, with why saying which
+ * key or line.  Strict on purpose: what it cannot read is not clean. */
+int sk_git_config_check(const char *text, size_t len, char *why, size_t why_len);
+
+/* The object format's hash length for a repository whose config is text
+ * (20 for sha1, 32 for extensions.objectformat = sha256). */
+size_t sk_git_hash_len(const char *text, size_t len);
+
+/* Calls fn with the path of every gitlink (mode 160000) entry of an index
+ * file (versions 2 to 4; hash_len bytes per object id).  When the index is
+ * split, *shared gets the shared index's name (hex; "" when none) so the
+ * caller reads that one too.  Returns the number of gitlinks, or -EINVAL
+ * for an index this reader does not understand, or fn's negative value. */
+typedef int (*sk_gitlink_fn)(void *ctx, const char *path, size_t len);
+int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
+			  sk_gitlink_fn fn, void *ctx);
+
+/* The workspace walk for .git entries (git_walk.c). */
+typedef struct sk_git_known {
+	char *path;                        /* relative to the workspace: DIR/.git */
+	uint64_t dev, ino, gdev, gino;     /* the entry and its git directory, as the memo had them */
+	bool known;                        /* the memo had this entry */
+	/* Filled by the caller for sk_git_walk_save: */
+	bool judged;                       /* looked at in this check */
+	bool keep;                         /* still there, and clean or trusted */
+	uint64_t now_dev, now_ino, now_gdev, now_gino;
+} sk_git_known;
+
+typedef struct sk_git_walk_result {
+	sk_git_known *entries;
+	size_t n, cap;
+	int64_t memo_ns;         /* when the last walk began (INT64_MIN: none) */
+	int64_t pending_ns;      /* the earliest start of a run not yet checked: changes at or after it are judged */
+	bool overflow;           /* more directories than are walked: some not looked at */
+	void *next;              /* the memo this walk makes; stored by sk_git_walk_save */
+	char *memo;              /* the workspace's directory in the cache */
+	bool other_runs;         /* run files besides this run's: some may be left by stopped runs */
+	bool have_old;           /* a memo was read: old_body digests all but its time */
+	unsigned char old_body[16];
+} sk_git_walk_result;
+
+struct stat;
+int64_t sk_git_now_ns(void);
+int64_t sk_git_ctime_ns(const struct stat *st);
+/* Before a run: its run file (run_file gets its path), which stays until
+ * its check is done. */
+int sk_git_walk_prepare(const char *cache_dir, const char *root, int64_t start_ns, char run_file[PATH_MAX]);
+int sk_git_walk(const char *cache_dir, const char *root, int64_t run_start_ns, sk_git_walk_result *out);
+/* The memo, with the entries marked keep as they are now; then the run's
+ * file (and those of runs stopped before their check) goes. */
+int sk_git_walk_save(sk_git_walk_result *r, const char *run_file);
+void sk_git_walk_free(sk_git_walk_result *r);
+
+enum { SK_GIT_QUARANTINE_MAX = 64, SK_GIT_ENTRIES_MAX = 4096 };
+
+typedef struct sk_git_quarantine {
+	char path[PATH_MAX];     /* relative to the workspace, as it was */
+	char moved_to[PATH_MAX]; /* where it is now; "" when it could not be moved */
+	char why[160];
+} sk_git_quarantine;
+
+/* Before the run: the git directories whose config and hooks the sandbox
+ * saw read-only (their realpaths), and the workspace.  After: what was
+ * moved aside. */
+typedef struct sk_git_guard {
+	char workspace[PATH_MAX];
+	char **trusted;
+	size_t n_trusted, cap_trusted;
+	const char *cache_dir;   /* where the walk's memo is kept (NULL: none) */
+	int64_t start_ns;        /* when the run began (sk_git_now_ns) */
+	char run_file[PATH_MAX]; /* sk_git_walk_prepare's */
+	sk_git_quarantine *q;    /* what was moved aside (or could not be) */
+	size_t n_q, cap_q;
+	size_t n_unlisted;       /* moved aside beyond SK_GIT_QUARANTINE_MAX listed */
+	bool overflow;           /* entries or directories beyond the limits: not all looked at */
+} sk_git_guard;
+
+/* A git directory whose config (and commondir, config.worktree, hooks)
+ * is bound read-only in the sandbox: its config is the caller's own. */
+int sk_git_guard_trust(sk_git_guard *g, const char *gitdir);
+
+/* After the run, with none of the command's processes left: every
+ * repository git would enter from the workspace (its .git, the gitlinks
+ * of its index, theirs in turn), each commondir and config.worktree: one
+ * that is not the caller's own and whose config or hooks could run code
+ * is moved aside (NAME.stockade-quarantined) and listed in g->q. */
+void sk_git_guard_check(sk_git_guard *g);
+void sk_git_guard_free(sk_git_guard *g);
+
+#endif
