@@ -114,6 +114,28 @@ START_TEST(test_package_manager_configs)
 }
 END_TEST
 
+START_TEST(test_env_urls)
+{
+	sk_git_secrets s = { 0 };
+	int err = 1;
+	char *out = sk_url_userinfo_strip("http://user:hunter2pass@proxy:3128", &s, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_str_eq(out, "http://proxy:3128");
+	ck_assert(has(&s, "hunter2pass"));
+	free(out);
+	out = sk_url_userinfo_strip("https://u:tok1@a.example,https://tok2@b.example/x,direct", &s, &err);
+	ck_assert_str_eq(out, "https://a.example,https://b.example/x,direct");
+	ck_assert(has(&s, "tok1") && has(&s, "tok2"));
+	free(out);
+	/* Nothing to take: NULL, and an e-mail address or ssh user stays. */
+	ck_assert_ptr_null(sk_url_userinfo_strip("https://example.com/x", &s, &err));
+	ck_assert_int_eq(err, 0);
+	ck_assert_ptr_null(sk_url_userinfo_strip("a@b.example", &s, &err));
+	ck_assert_ptr_null(sk_url_userinfo_strip("ssh://git@host/r.git", &s, &err));
+	sk_git_secrets_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("git_config");
@@ -122,6 +144,7 @@ int main(void)
 	tcase_add_test(tc, test_headers_keys_and_what_stays);
 	tcase_add_test(tc, test_nothing_to_take);
 	tcase_add_test(tc, test_package_manager_configs);
+	tcase_add_test(tc, test_env_urls);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

@@ -9,7 +9,7 @@
 # GPG_PASSPHRASE, REDIS_URL, GITHUB_PAT, CI_JOB_JWT_V2 (GitLab's OIDC
 # token), DOCKER_AUTH_CONFIG (registry credentials) - and `env | rev`
 # printed them.
-# Fixed: the default profile names them too.
+# Fixed: the default profile names them too (and see the last case: URLs).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -39,4 +39,27 @@ eturn() {
 	# Not everything is withheld: the environment still reaches the command.
 	[[ "$ALL_OUT" == *"eulav-elbisiv"* ]]
 	[[ "$ALL_OUT" == *"visible-value"* ]]
+}
+
+# Found 2026-12-07 (session 11): a credential inside a URL in a variable
+# with an ordinary name - a proxy's (HTTPS_PROXY=http://user:pass@proxy),
+# a package index's (PIP_INDEX_URL=https://__token__:...@host/simple), a
+# Go module proxy's - passed into the sandbox and `env | rev` printed it.
+# Fixed: a variable the profile passes by its default (no rule names it)
+# has the user information of its URLs taken out, as git's remote URLs do
+# (docs/profiles.md); the URL stays, so does a variable a rule passes.
+@test "corpus env: credentials inside URLs in ordinary variables do not get in" {
+	run env HTTPS_PROXY="http://proxyuser:$CANARY-x@proxy.internal:3128" \
+		http_proxy="http://$CANARY-y@proxy.internal:3128" \
+		PIP_INDEX_URL="https://__token__:$CANARY-i@pypi.internal/simple" \
+		GOPROXY="https://u:$CANARY-g@goproxy.internal,direct" \
+		UPSTREAM="https://example.com/x" \
+		"$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c 'env | rev; printenv HTTPS_PROXY PIP_INDEX_URL UPSTREAM'
+	ALL_OUT+="$output"$'\n'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_no_canary
+	[[ "$output" == *"http://proxy.internal:3128"* ]]
+	[[ "$output" == *"https://pypi.internal/simple"* ]]
+	[[ "$output" == *"https://example.com/x"* ]]
 }

@@ -190,6 +190,21 @@ char *sk_config_sanitize(const char *text, size_t len, const char *seps, sk_git_
 	return buf;
 }
 
+char *sk_url_userinfo_strip(const char *s, sk_git_secrets *out, int *err)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	bool changed = false;
+	int r = strip_userinfo(s, s + strlen(s), &buf, &len, &cap, out, &changed);
+	if (r < 0 || !changed) {
+		free(buf);
+		*err = r;
+		return NULL;
+	}
+	*err = 0;
+	return buf;
+}
+
 char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, int *err)
 {
 	return sk_config_sanitize(text, len, "=", out, err);

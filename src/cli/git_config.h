@@ -1,5 +1,5 @@
-/* Git (and package-manager) configuration shown to the sandbox without its
- * credentials (git_config.c). */
+/* Git (and package-manager) configuration, and URLs in the environment,
+ * shown to the sandbox without their credentials (git_config.c). */
 #ifndef STOCKADE_CLI_GIT_CONFIG_H
 #define STOCKADE_CLI_GIT_CONFIG_H
 
@@ -25,6 +25,10 @@ char *sk_git_config_sanitize(const char *text, size_t len, sk_git_secrets *out, 
 /* The same for other configuration files whose lines are KEY SEP VALUE,
  * SEP one of seps: "=" for .npmrc, ":" for .yarnrc.yml, "=:" for .pypirc. */
 char *sk_config_sanitize(const char *text, size_t len, const char *seps, sk_git_secrets *out, int *err);
+/* s (a string: an environment variable's value) with the user information
+ * of every URL in it taken out the same way; NULL when there was none
+ * (*err 0) or memory ran out (*err -ENOMEM). */
+char *sk_url_userinfo_strip(const char *s, sk_git_secrets *out, int *err);
 void sk_git_secrets_free(sk_git_secrets *s);
 
 #endif

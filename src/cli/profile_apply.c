@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "git_config.h"
 #include "scan_memo.h"
 #include "stockade/cli.h"
 
@@ -374,6 +375,39 @@ static int hide_link(void *ctx, const char *path, bool secret)
 	return rc;
 }
 
+/* No rule names the variable: it passes by the profile's default. */
+static bool passed_by_default(const sk_profile *p, const sk_verdict *v)
+{
+	return v->rule_id && p->env_default.id && !strcmp(v->rule_id, p->env_default.id);
+}
+
+/* A credential in a URL (a proxy's user:password, a package index's
+ * token) rides in variables of any name; one that no rule passes on
+ * purpose goes in without it (*out: NAME=value as it goes in, or NULL
+ * when there was none), and what was taken out is withheld like a
+ * secret's value. */
+static int strip_url_credentials(applier *a, const char *name, const char *value, char **out)
+{
+	sk_git_secrets taken = { 0 };
+	int err = 0, rc = 0;
+	char *clean = strchr(value, '@') ? sk_url_userinfo_strip(value, &taken, &err) : NULL;
+	*out = NULL;
+	if (err < 0)
+		return oom(a);
+	for (size_t i = 0; rc == 0 && i < taken.n; i++) {
+		char label[300];
+		snprintf(label, sizeof(label), "env:%s", name);
+		rc = add_secret(a, label, taken.v[i], strlen(taken.v[i]));
+	}
+	sk_git_secrets_free(&taken);
+	if (clean && rc == 0 && asprintf(out, "%s=%s", name, clean) < 0) {
+		*out = NULL;
+		rc = oom(a);
+	}
+	free(clean);
+	return rc;
+}
+
 static int apply_env(applier *a, char *const *environ)
 {
 	sk_profile_env *e = a->env;
@@ -403,9 +437,15 @@ static int apply_env(applier *a, char *const *environ)
 			}
 			continue;
 		}
+		char *kept = NULL;
+		if (passed_by_default(a->p, &verdict)) {
+			int rc = strip_url_credentials(a, name, eq + 1, &kept);
+			if (rc < 0)
+				return rc;
+		}
 		if (grow((void **)&e->envp, &a->cap_env, n, sizeof(char *)) < 0)
 			return oom(a);
-		if (!(e->envp[n] = own(a, strdup(*v))))
+		if (!(e->envp[n] = own(a, kept ? kept : strdup(*v))))
 			return oom(a);
 		e->envp[++n] = NULL;
 	}
