@@ -249,6 +249,21 @@ assert_quarantined() {
 	assert_quarantined x/.git
 }
 
+@test "corpus git-host-exec: the git directory behind a .git file of the caller's, swapped for one staged in an earlier run" {
+	run_sandboxed "
+		git init -q stage && mv stage/.git stage/gd
+		git config --file stage/gd/config core.fsmonitor 'touch $WS.pwned; false'
+		echo done"
+	[[ "$output" == *done* ]]
+	# Between runs the caller makes a repository whose git directory is elsewhere.
+	mkdir store && git init -q --separate-git-dir="$WS/store/w2" w2
+	run_sandboxed "rm -rf store/w2 && mv stage/gd store/w2 && echo done"
+	[[ "$output" == *done* ]]
+	echo change > w2/file
+	host_git_runs_nothing w2
+	assert_quarantined w2/.git
+}
+
 @test "corpus git-host-exec: a .git that leads through /proc/self/cwd (where it goes depends on who looks)" {
 	run_sandboxed "
 		git init -q evil && mv evil/.git evil/gd

@@ -438,10 +438,11 @@ static bool born(const char *path, int64_t *ns)
  * could write (since pending_ns: the earliest run not yet checked), and
  * the entry did not move there then either.  ctime: no process can set it
  * back.  An entry the last walk knew must be the same entry with the same
- * git directory.  One it did not know must have been made after that walk
- * (else it was somewhere else then: moved here since) and before pending:
- * by the caller, between runs.  A .git directory's own ctime changes with
- * every git command run in it, so its birth time is what tells. */
+ * git directory.  One it did not know, and its git directory, must have
+ * been made after that walk (else they were somewhere else then: moved
+ * here since) and before pending: by the caller, between runs.  A git
+ * directory's own ctime changes with every git command run in it, so its
+ * birth time is what tells. */
 static bool unchanged_since(const walk *w, const sk_git_known *k, const char *entry, const char *gitdir,
 			    const char *common)
 {
@@ -454,8 +455,9 @@ static bool unchanged_since(const walk *w, const sk_git_known *k, const char *en
 		if (k->dev != (uint64_t)est.st_dev || k->ino != (uint64_t)est.st_ino ||
 		    k->gdev != (uint64_t)gst.st_dev || k->gino != (uint64_t)gst.st_ino)
 			return false;
-	} else if (!born(entry, &birth) || birth < w->found.memo_ns || birth >= since) {
-		return false;
+	} else if (!born(entry, &birth) || birth < w->found.memo_ns || birth >= since || !born(gitdir, &birth) ||
+		   birth < w->found.memo_ns || birth >= since) {
+		return false;   /* the entry, or the git directory it names, was elsewhere at the last walk */
 	}
 	if (!S_ISDIR(est.st_mode) && sk_git_ctime_ns(&est) >= since)
 		return false;   /* a .git file or link rewritten */
