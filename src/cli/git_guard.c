@@ -503,7 +503,10 @@ static void check_entry(walk *w, const char *path, int depth)
 		quarantine(w, path, NULL, "it leads git where this check cannot follow (a /proc link)");
 	if (r <= 0)
 		return;   /* nothing there, or nothing git could enter */
-	if (!trusted(w->g, gitdir) && common_dir(gitdir, common) > 0 &&
+	/* Time alone vouches for a repository with no commondir, or one that
+	 * names the caller's own: the memo keeps no identity of a common
+	 * directory, which could be swapped like a git directory. */
+	if (!trusted(w->g, gitdir) && common_dir(gitdir, common) > 0 && (!common[0] || trusted(w->g, common)) &&
 	    unchanged_since(w, k, path, gitdir, common[0] ? common : gitdir)) {
 		check_links(w, gitdir, common[0] ? common : gitdir, worktree, depth);
 		return;
