@@ -278,6 +278,22 @@ assert_quarantined() {
 	assert_quarantined x/.git
 }
 
+@test "corpus git-host-exec: thousands of empty .git directories ahead of the bad one do not exhaust the check" {
+	run_sandboxed "
+		seq -f 'a%g/.git' 5000 | xargs mkdir -p
+		git init -q zz && git -C zz config core.fsmonitor 'touch $WS.pwned; false'
+		git -C zz -c user.email=t@t -c user.name=t commit -q --allow-empty -m z
+		h=\$(git -C zz rev-parse HEAD)
+		seq -f \"160000 \$h 0	a%g\" 5000 | git update-index --index-info
+		git update-index --add --cacheinfo 160000,\$h,zz
+		echo done"
+	[[ "$output" == *done* ]]
+	[[ "$output" != *"larger than the check"* ]]
+	echo change > zz/file
+	host_git_runs_nothing zz
+	assert_quarantined zz/.git
+}
+
 @test "corpus git-host-exec: the caller's own nested repositories, hooks and all, are left alone" {
 	mkdir tools && git -C tools init -q && git -C tools commit -q --allow-empty -m t
 	git -C tools config core.editor vi

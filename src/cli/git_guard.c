@@ -44,12 +44,70 @@
 enum { CONFIG_MAX = 1 << 20, GITFILE_MAX = PATH_MAX + 16, DEPTH_MAX = 4, JOIN_MAX = PATH_MAX + 80 };
 #define INDEX_MAX ((size_t)1 << 30)
 
+/* A git directory already looked at: by the entries that lead to it
+ * (any number, by any path), each is moved aside when it is not clean. */
+typedef struct seen_dir {
+	char *gitdir;              /* NULL: an empty slot */
+	char why[160];             /* "" when clean */
+} seen_dir;
+
 typedef struct walk {
 	sk_git_guard *g;
 	char root[PATH_MAX];       /* the workspace, resolved */
-	size_t entries;
 	sk_git_walk_result found;  /* every .git entry below the top, and the memo's view of each */
+	seen_dir *seen;            /* open addressing, at most half full */
+	size_t n_seen, cap_seen;
 } walk;
+
+static size_t hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* gitdir's slot (its own, or the empty one it would take). */
+static seen_dir *seen_slot(seen_dir *v, size_t cap, const char *gitdir)
+{
+	size_t i = hash(gitdir) & (cap - 1);
+	while (v[i].gitdir && strcmp(v[i].gitdir, gitdir))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* The record of gitdir, made on first sight; NULL when memory ran out. */
+static seen_dir *seen(walk *w, const char *gitdir, bool *first)
+{
+	if (2 * (w->n_seen + 1) > w->cap_seen) {
+		size_t cap = w->cap_seen ? 2 * w->cap_seen : 64;
+		seen_dir *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < w->cap_seen; i++)
+			if (w->seen[i].gitdir)
+				*seen_slot(v, cap, w->seen[i].gitdir) = w->seen[i];
+		free(w->seen);
+		w->seen = v;
+		w->cap_seen = cap;
+	}
+	seen_dir *d = seen_slot(w->seen, w->cap_seen, gitdir);
+	*first = !d->gitdir;
+	if (*first) {
+		if (!(d->gitdir = strdup(gitdir)))
+			return NULL;
+		d->why[0] = '\0';
+		w->n_seen++;
+	}
+	return d;
+}
+
+static void seen_free(walk *w)
+{
+	for (size_t i = 0; i < w->cap_seen; i++)
+		free(w->seen[i].gitdir);
+	free(w->seen);
+}
 
 static void check_entry(walk *w, const char *path, int depth);
 
@@ -344,7 +402,8 @@ static void check_links(walk *w, const char *gitdir, const char *common, const c
 /* gitdir (resolved) as git uses it: its commondir, the config there,
  * config.worktree; entry is what to move aside when the repository itself
  * is not clean (NULL: the commondir or config.worktree is the fault). */
-static void check_gitdir(walk *w, const char *entry, const char *gitdir, const char *worktree, int depth)
+static void check_gitdir(walk *w, const char *entry, const char *gitdir, const char *worktree, int depth,
+			 char bad[160])
 {
 	char common[PATH_MAX], path[JOIN_MAX], why[160];
 	int cd = common_dir(gitdir, common);
@@ -364,6 +423,7 @@ static void check_gitdir(walk *w, const char *entry, const char *gitdir, const c
 		snprintf(common, sizeof(common), "%s", gitdir);
 		if (!repo_clean(w, common, why, sizeof(why))) {
 			quarantine(w, entry, NULL, why);
+			snprintf(bad, 160, "%s", why);
 			return;
 		}
 	}
@@ -489,10 +549,6 @@ static bool unchanged_since(const walk *w, const sk_git_known *k, const char *en
  * looked at whole. */
 static void check_entry(walk *w, const char *path, int depth)
 {
-	if (++w->entries > SK_GIT_ENTRIES_MAX) {
-		w->g->overflow = true;
-		return;
-	}
 	char gitdir[PATH_MAX], worktree[PATH_MAX], dir[PATH_MAX], common[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
 	int r = realpath(dirname(dir), worktree) ? entry_gitdir(path, worktree, gitdir) : 0;
@@ -503,15 +559,29 @@ static void check_entry(walk *w, const char *path, int depth)
 		quarantine(w, path, NULL, "it leads git where this check cannot follow (a /proc link)");
 	if (r <= 0)
 		return;   /* nothing there, or nothing git could enter */
+	bool first;
+	seen_dir *sd = seen(w, gitdir, &first);
+	if (!sd) {
+		quarantine(w, path, NULL, "out of memory while checking it");
+		return;
+	}
+	if (!first) {
+		if (sd->why[0])
+			quarantine(w, path, NULL, sd->why);   /* another way into the same repository */
+		return;
+	}
+	char bad[160] = "";
 	/* Time alone vouches for a repository with no commondir, or one that
 	 * names the caller's own: the memo keeps no identity of a common
 	 * directory, which could be swapped like a git directory. */
 	if (!trusted(w->g, gitdir) && common_dir(gitdir, common) > 0 && (!common[0] || trusted(w->g, common)) &&
-	    unchanged_since(w, k, path, gitdir, common[0] ? common : gitdir)) {
+	    unchanged_since(w, k, path, gitdir, common[0] ? common : gitdir))
 		check_links(w, gitdir, common[0] ? common : gitdir, worktree, depth);
-		return;
-	}
-	check_gitdir(w, path, gitdir, worktree, depth);
+	else
+		check_gitdir(w, path, gitdir, worktree, depth, bad);
+	/* sd may have moved: the table grows while gitlinks are followed. */
+	if (bad[0] && (sd = seen(w, gitdir, &first)))
+		snprintf(sd->why, sizeof(sd->why), "%s", bad);
 }
 
 /* After the check: the memo keeps each entry still there as it is now. */
@@ -546,11 +616,8 @@ static void check_worktrees(walk *w, const char *gitdir)
 		if (e->d_name[0] == '.' || snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub) ||
 		    !realpath(sub, real))
 			continue;
-		if (++w->entries > SK_GIT_ENTRIES_MAX) {
-			w->g->overflow = true;
-			break;
-		}
-		check_gitdir(w, sub, real, NULL, DEPTH_MAX);
+		char bad[160] = "";
+		check_gitdir(w, sub, real, NULL, DEPTH_MAX, bad);
 	}
 	closedir(d);
 }
@@ -580,6 +647,7 @@ void sk_git_guard_check(sk_git_guard *g)
 	for (size_t i = 0; i < g->n_trusted; i++)
 		if (strcmp(g->trusted[i], gitdir))
 			check_worktrees(&w, g->trusted[i]);
+	seen_free(&w);
 	note_entries(&w);
 	if (sk_git_walk_save(&w.found, g->run_file) == 0)
 		g->run_file[0] = '\0';

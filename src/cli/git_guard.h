@@ -67,7 +67,7 @@ int sk_git_walk(const char *cache_dir, const char *root, int64_t run_start_ns, s
 int sk_git_walk_save(sk_git_walk_result *r, const char *run_file);
 void sk_git_walk_free(sk_git_walk_result *r);
 
-enum { SK_GIT_QUARANTINE_MAX = 64, SK_GIT_ENTRIES_MAX = 4096 };
+enum { SK_GIT_QUARANTINE_MAX = 64 };
 
 typedef struct sk_git_quarantine {
 	char path[PATH_MAX];     /* relative to the workspace, as it was */
@@ -88,7 +88,7 @@ typedef struct sk_git_guard {
 	sk_git_quarantine *q;    /* what was moved aside (or could not be) */
 	size_t n_q, cap_q;
 	size_t n_unlisted;       /* moved aside beyond SK_GIT_QUARANTINE_MAX listed */
-	bool overflow;           /* entries or directories beyond the limits: not all looked at */
+	bool overflow;           /* directories beyond the walk's limits: not all looked at */
 } sk_git_guard;
 
 /* A git directory whose config (and commondir, config.worktree, hooks)

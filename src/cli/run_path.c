@@ -752,8 +752,8 @@ static size_t guard_repositories(const sk_request *req, run_state *s, sk_run_res
 		dprintf(req->stderr_fd, "stockade: and %zu more moved aside (NAME.stockade-quarantined)\n", g->n_unlisted);
 	if (g->overflow)
 		dprintf(req->stderr_fd, "stockade: the workspace is larger than the check after a run looks at "
-				       "(%d git entries, 100000 directories); run git there only with "
-				       "-c core.fsmonitor= -c core.hooksPath=/dev/null\n", SK_GIT_ENTRIES_MAX);
+				       "(1,000,000 directories, or unreadable ones); run git there only with "
+				       "-c core.fsmonitor= -c core.hooksPath=/dev/null\n");
 	res->quarantined = (uint32_t)(g->n_q + g->n_unlisted);
 	return g->n_q;
 }
