@@ -85,6 +85,19 @@ teardown() {
 	[[ "$output" == *'"exit": 0'* ]]
 }
 
+@test "a repository left to run code on the host is moved aside and counted in the result" {
+	git -C "$WS" init -q
+	run $CLIENT "$SOCK" run "$WS" sh -c 'git init -q x && git -C x config core.fsmonitor "touch /tmp/pwned-by-daemon-test"; echo made'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *made* ]]
+	[[ "$output" == *"quarantined x/.git"* ]]
+	[[ "$output" == *'"quarantined": 1'* ]]
+	[ -d "$WS/x/.git.stockade-quarantined" ] && [ ! -e "$WS/x/.git" ]
+	# An ordinary run has no such field.
+	run $CLIENT "$SOCK" run "$WS" true
+	[[ "$output" != *quarantined* ]]
+}
+
 @test "a denied command gets 126 and denied true" {
 	run $CLIENT "$SOCK" run "$WS" sudo true
 	[ "$status" -eq 0 ]
