@@ -68,6 +68,28 @@ assert_quarantined() {
 	"$STOCKADE" verify --state-dir "$STATE" >/dev/null
 }
 
+# add_submodule: lib/sub, a submodule of the workspace's repository, with
+# its git directory in .git/modules/lib/sub.
+add_submodule() {
+	local sub
+	sub=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-sub.XXXXXX")
+	git -C "$sub" init -q && git -C "$sub" -c user.email=t@t -c user.name=t commit -q --allow-empty -m s
+	git -c protocol.file.allow=always submodule add -q "$sub" lib/sub
+	git -c user.email=t@t -c user.name=t commit -qam sub
+	rm -rf "$sub"
+}
+
+# expect_quarantined ENTRY [DIR...]: a change in each DIR for git status to
+# look at, then the host's git (in the workspace and each DIR) runs nothing,
+# and ENTRY was moved aside, said and receipted.
+expect_quarantined() {
+	local entry=$1 d
+	shift
+	for d in "$@"; do echo change > "$d/file"; done
+	host_git_runs_nothing "$@"
+	assert_quarantined "$entry"
+}
+
 @test "corpus git-host-exec: a gitlink planted in the index to a new repository" {
 	run_sandboxed "
 		mkdir x && git -C x init -q && git -C x -c user.email=t@t -c user.name=t commit -q --allow-empty -m x
@@ -75,17 +97,11 @@ assert_quarantined() {
 		git update-index --add --cacheinfo 160000,\$(git -C x rev-parse HEAD),x
 		echo done"
 	[[ "$output" == *done* ]]
-	echo change > x/file
-	host_git_runs_nothing x
-	assert_quarantined x/.git
+	expect_quarantined x/.git x
 }
 
 @test "corpus git-host-exec: a submodule's .git file pointed at another git directory" {
-	sub=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-sub.XXXXXX")
-	git -C "$sub" init -q && git -C "$sub" -c user.email=t@t -c user.name=t commit -q --allow-empty -m s
-	git -c protocol.file.allow=always submodule add -q "$sub" lib/sub
-	git -c user.email=t@t -c user.name=t commit -qam sub
-	rm -rf "$sub"
+	add_submodule
 	run_sandboxed "
 		cp -r .git/modules/lib/sub evil
 		git config --file evil/config core.fsmonitor 'touch $WS.pwned; false'
@@ -93,9 +109,7 @@ assert_quarantined() {
 		printf 'gitdir: ../../evil\n' > lib/sub/.git
 		echo done"
 	[[ "$output" == *done* ]]
-	echo change > lib/sub/file
-	host_git_runs_nothing lib/sub
-	assert_quarantined lib/sub/.git
+	expect_quarantined lib/sub/.git lib/sub
 }
 
 @test "corpus git-host-exec: .git/commondir moves the repository's config" {
@@ -111,20 +125,14 @@ assert_quarantined() {
 }
 
 @test "corpus git-host-exec: a submodule's git directory given a commondir" {
-	sub=$(mktemp -d "${BATS_TMPDIR:-/tmp}/stockade-sub.XXXXXX")
-	git -C "$sub" init -q && git -C "$sub" -c user.email=t@t -c user.name=t commit -q --allow-empty -m s
-	git -c protocol.file.allow=always submodule add -q "$sub" lib/sub
-	git -c user.email=t@t -c user.name=t commit -qam sub
-	rm -rf "$sub"
+	add_submodule
 	run_sandboxed "
 		cp -r .git/modules/lib/sub .git/evil
 		git config --file .git/evil/config core.fsmonitor 'touch $WS.pwned; false'
 		echo ../../../evil > .git/modules/lib/sub/commondir
 		echo done"
 	[[ "$output" == *done* ]]
-	echo change > lib/sub/file
-	host_git_runs_nothing lib/sub
-	assert_quarantined .git/modules/lib/sub/commondir
+	expect_quarantined .git/modules/lib/sub/commondir lib/sub
 }
 
 @test "corpus git-host-exec: a workspace that was no repository becomes one" {
@@ -145,9 +153,7 @@ assert_quarantined() {
 		git -C old config core.fsmonitor 'touch $WS.pwned; false'
 		echo done"
 	[[ "$output" == *done* ]]
-	echo change > old/file
-	host_git_runs_nothing old
-	assert_quarantined old/.git
+	expect_quarantined old/.git old
 }
 
 @test "corpus git-host-exec: a linked worktree's commondir, from its main repository" {
@@ -199,9 +205,7 @@ assert_quarantined() {
 		echo done"
 	[[ "$output" == *done* ]]
 	git reset -q 2>/dev/null || true
-	echo change > x/file
-	host_git_runs_nothing x
-	assert_quarantined x/.git
+	expect_quarantined x/.git x
 }
 
 @test "corpus git-host-exec: a git directory made in one run under another name, moved into place in the next" {
@@ -244,9 +248,7 @@ assert_quarantined() {
 	grep -q fsmonitor x/.git/config
 	run_sandboxed "echo done"
 	[[ "$output" == *done* ]]
-	echo change > x/file
-	host_git_runs_nothing x
-	assert_quarantined x/.git
+	expect_quarantined x/.git x
 }
 
 @test "corpus git-host-exec: the git directory behind a .git file of the caller's, swapped for one staged in an earlier run" {
@@ -259,9 +261,7 @@ assert_quarantined() {
 	mkdir store && git init -q --separate-git-dir="$WS/store/w2" w2
 	run_sandboxed "rm -rf store/w2 && mv stage/gd store/w2 && echo done"
 	[[ "$output" == *done* ]]
-	echo change > w2/file
-	host_git_runs_nothing w2
-	assert_quarantined w2/.git
+	expect_quarantined w2/.git w2
 }
 
 @test "corpus git-host-exec: a .git that leads through /proc/self/cwd (where it goes depends on who looks)" {
@@ -289,9 +289,7 @@ assert_quarantined() {
 		echo done"
 	[[ "$output" == *done* ]]
 	[[ "$output" != *"larger than the check"* ]]
-	echo change > zz/file
-	host_git_runs_nothing zz
-	assert_quarantined zz/.git
+	expect_quarantined zz/.git zz
 }
 
 @test "corpus git-host-exec: the caller's own nested repositories, hooks and all, are left alone" {
