@@ -176,10 +176,15 @@ seqs_of() {
 
 @test "replay: the integration corpus's log replays at 100%; a changed profile gives exactly the expected diff" {
 	# the corpus cases (integration/corpus/*.bats) record into one state
-	# directory, and a few runs with denials are added to them
+	# directory, and a few runs with denials are added to them.  Left out:
+	# the slow cases that keep every receipt in a state directory of their
+	# own (network, git-host-exec, daemon-worker-memory): they would add
+	# a minute and nothing to this log.
 	export XDG_STATE_HOME=$T/corpus-state
 	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	bats --tap "$ROOT"/integration/corpus/*.bats >"$T/corpus.tap" 2>&1 || true
+	cases=$(ls "$ROOT"/integration/corpus/*.bats | grep -v -e /network.bats -e /git-host-exec.bats \
+		-e /daemon-worker-memory.bats)
+	bats --tap $cases >"$T/corpus.tap" 2>&1 || true
 	mkdir -p "$T/ws"
 	cd "$T/ws"
 	echo hello >note.txt
