@@ -15,7 +15,8 @@ setup() {
 	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\n' "$PORT" > "$PROFILE"
 }
 teardown() {
-	kill "$LISTENER_PID" 2>/dev/null || true
+	kill "$LISTENER_PID" "${UDP_PID:-}" 2>/dev/null || true
+	rm -f "${UDP_LOG:-/nonexistent}" "${UDP_LOG:-/nonexistent}.ready"
 	rm -f "$PROFILE" "$LISTENER_LOG" "$LISTENER_LOG.ready"
 	corpus_teardown
 }
@@ -212,6 +213,98 @@ print(len(c), c[0]["keys"][0], c[0]["length"], ",".join(a["verdict"] for a in c[
 @test "corpus network: a thread that rewrites the address during sendto with MSG_FASTOPEN does not reach the denied destination" {
 	fastopen_or_skip
 	race_turn fastopen
+}
+
+# A UDP socket on the host's 127.0.0.1:$UPORT (the denied port) that
+# writes "received" to $UDP_LOG as soon as a datagram arrives.
+start_udp_listener() {
+	UPORT=$PORT
+	UDP_LOG="$WS.udp"
+	rm -f "$UDP_LOG" "$UDP_LOG.ready"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(60)
+open(sys.argv[2] + ".ready", "w").write("")
+s.recvfrom(100); open(sys.argv[2], "w").write("received")
+' "$UPORT" "$UDP_LOG" &
+	UDP_PID=$!
+	for i in $(seq 50); do [ -e "$UDP_LOG.ready" ] && break; sleep 0.1; done
+}
+
+# 300 datagrams sent with $1 (sendto, sendmsg, sendmmsg) while a second
+# thread flips the address buffer between an allowed port and the denied
+# one; then one to the allowed port, which must arrive (the sends still work).
+udp_race_turn() {
+	kill "$LISTENER_PID" 2>/dev/null || true
+	start_udp_listener
+	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\nescalation chain 0\n' "$UPORT" > "$PROFILE"
+	nturn "/usr/bin/python3 - $UPORT $1 <<'PY'
+import ctypes, socket, struct, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+denied, how = int(sys.argv[1]), sys.argv[2]
+allowed = denied + 1 if denied < 65535 else denied - 1
+check = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+check.bind(('127.0.0.1', allowed)); check.settimeout(5)
+def sa(p):
+    return struct.pack('<H', socket.AF_INET) + struct.pack('>H', p) + socket.inet_aton('127.0.0.1') + bytes(8)
+A, D = sa(allowed), sa(denied)
+buf = ctypes.create_string_buffer(A, 16)
+data = ctypes.create_string_buffer(b'exfiltrated')
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint32), ('iov', ctypes.c_void_p),
+                ('iovlen', ctypes.c_size_t), ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),
+                ('flags', ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [('hdr', msghdr), ('len', ctypes.c_uint)]
+iov = iovec(ctypes.cast(data, ctypes.c_void_p), 11)
+msgs = (mmsghdr * 2)()
+for m in msgs:
+    m.hdr = msghdr(ctypes.cast(buf, ctypes.c_void_p), 16, ctypes.cast(ctypes.pointer(iov), ctypes.c_void_p), 1, None, 0, 0)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, D, 16)
+        ctypes.memmove(buf, A, 16)
+def send():
+    if how == 'sendto':
+        return libc.sendto(s.fileno(), data, 11, 0, buf, 16)
+    if how == 'sendmsg':
+        return libc.sendmsg(s.fileno(), ctypes.byref(msgs[0].hdr), 0)
+    return libc.sendmmsg(s.fileno(), msgs, 2, 0)
+t = threading.Thread(target=flip)
+t.start()
+for i in range(300):
+    send()
+stop.append(1)
+t.join()
+ctypes.memmove(buf, A, 16)
+n = send()
+print('SENT', n, 'LEN', msgs[0].len if how == 'sendmmsg' else '-')
+print('ARRIVED', check.recvfrom(100)[0].decode())
+PY"
+	echo "$output"
+	[[ "$output" == *"ARRIVED exfiltrated"* ]] || { echo "$output" >&2; false; }
+	[ "$1" != sendmmsg ] || [[ "$output" == *"SENT 2 LEN 11"* ]]
+	sleep 0.2
+	kill "$UDP_PID" 2>/dev/null || true
+	wait "$UDP_PID" 2>/dev/null || true
+	[ ! -e "$UDP_LOG" ] || { echo "a datagram reached the denied port" >&2; false; }
+}
+
+# Found 2026-12-07 (session 11; a stated limit before): a datagram's
+# address was decided, then the call let through, so the kernel read the
+# address again; a thread flipping the buffer got datagrams to the denied
+# port through sendto, sendmsg and sendmmsg alike.
+# Fixed: the supervisor sends the datagram itself, on the process's own
+# socket (pidfd_getfd), to the address it decided, with the bytes it read.
+@test "corpus network: a thread that rewrites a datagram's address during sendto, sendmsg or sendmmsg does not reach the denied port" {
+	udp_race_turn sendto
+	udp_race_turn sendmsg
+	udp_race_turn sendmmsg
 }
 
 # Found 2026-12-07: a rule on a domain (`net deny NAME:PORT`) never matched:

@@ -1,13 +1,19 @@
 /* The broker's network side: the destination of connect, and of sendto,
  * sendmsg and sendmmsg wherever they carry one, decided on the address the
- * kernel dials (for a Unix socket, on its socket file).  An allowed connect
- * to an internet address is made here, on the process's own socket, with
- * the address decided; the other calls are let through once decided (see
- * docs/sessions.md, "Limits"). */
+ * kernel dials (for a Unix socket, on its socket file).  What is allowed to
+ * an internet address is done here, on the process's own socket, with the
+ * address decided: the connect, or the datagrams sent (their bytes read
+ * once from the process), so that no thread can change the address after
+ * the decision.  Unix destinations are let through once decided (see
+ * docs/sessions.md, "Limits").  The supervisor's own filter lets it write
+ * the process's memory (sendmmsg's msg_len); the command's does not. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -17,8 +23,10 @@
 
 #include "broker.h"
 
-/* sendmmsg takes at most this many headers (the kernel's UIO_MAXIOV). */
-enum { MAX_MMSG = 1024 };
+/* sendmmsg takes at most this many headers, a message this many pieces
+ * (the kernel's UIO_MAXIOV); a datagram is at most 64 KiB, its control
+ * data too (past them the kernel refuses: EMSGSIZE, ENOBUFS). */
+enum { MAX_MMSG = 1024, MAX_IOV = 1024, MAX_DATAGRAM = 65536, MAX_CONTROL = 65536 };
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL   /* Linux 6.9 */
@@ -29,6 +37,7 @@ typedef struct destination {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	bool dial;   /* an internet address that was decided: connect it here */
+	int family;  /* the family read (-1: the address could not be read whole) */
 } destination;
 
 /* Of a canonical destination (canonical_destination). */
@@ -131,6 +140,8 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 		b->stats.unreadable++;
 		return false;
 	}
+	if (d)
+		d->family = got == (ssize_t)len ? ss.ss_family : -1;
 	if (got != (ssize_t)len || !broker_still_valid(b))
 		return true;
 	b->stats.connects++;
@@ -184,47 +195,145 @@ static int socket_of(broker *b, int fd)
 	return s < 0 ? -e : s;
 }
 
-/* Connect the process's own socket to d, the address decided: the kernel
- * never reads the process's buffer again, so a thread that rewrites it
- * meanwhile dials nothing else.  A blocking TCP socket is set connecting
- * here and the process's call then let through: a connecting socket waits
- * for that connection and ignores the address it is given.  Other stream
- * protocols (SCTP) would take the new address: refused.
- *
- * send: the call is a sendto/sendmsg/sendmmsg naming d.  On a TCP socket
- * that is a connection (MSG_FASTOPEN): made here the same way, the data
- * then goes out on it; a datagram socket is let through unconnected. */
-static void connect_for(broker *b, int fd, const destination *d, bool send)
+/* Where msg_name and msg_namelen lie in a message header, and how far
+ * apart the headers of sendmmsg are, for the calling ABI. */
+typedef struct header_layout {
+	size_t name_size, namelen_at, stride;
+	size_t iov_at, iovlen_at, control_at, controllen_at, msglen_at;
+	bool compat;
+} header_layout;
+
+static header_layout layout_of(uint32_t arch)
 {
-	int s = socket_of(b, fd);
-	if (s < 0) {
-		broker_respond(b, 0, s == -EBADF ? EBADF : EACCES, 0);
-		return;
+	if (arch == AUDIT_ARCH_I386)   /* compat_msghdr, compat_mmsghdr: 4-byte words */
+		return (header_layout){ 4, 4, 32, 8, 12, 16, 20, 28, true };
+	return (header_layout){ sizeof(void *), offsetof(struct msghdr, msg_namelen), sizeof(struct mmsghdr),
+				offsetof(struct msghdr, msg_iov), offsetof(struct msghdr, msg_iovlen),
+				offsetof(struct msghdr, msg_control), offsetof(struct msghdr, msg_controllen),
+				offsetof(struct mmsghdr, msg_len), false };
+}
+
+/* len bytes of the process at addr into buf: 0, or -EFAULT as the kernel
+ * would say for memory it cannot read. */
+static int read_process(broker *b, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+	if (len == 0)
+		return 0;
+	ssize_t got = process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0);
+	return got == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* One word of the caller's ABI at p (4 or 8 bytes). */
+static uint64_t word(const uint8_t *p, size_t size)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, size);   /* little-endian: the low bytes */
+	return v;
+}
+
+/* A datagram to d on s, sent here: the caller's flags, but never blocking
+ * the broker for long (a full send buffer waits up to a second, as the
+ * process would have, if its socket blocks). */
+static ssize_t send_datagram(int s, const destination *d, struct msghdr *m, int flags)
+{
+	if (d) {
+		m->msg_name = (void *)&d->ss;
+		m->msg_namelen = d->len;
 	}
-	int type = 0, proto = 0, e = 0;
-	socklen_t tl = sizeof(type), pl = sizeof(proto);
-	if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) < 0)
-		e = errno;
-	bool stream = type == SOCK_STREAM;
-	if (!e && stream && proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
-		e = EACCES;
-	if (e || (send && !stream)) {
-		close(s);
-		if (e)
-			broker_respond(b, 0, e, 0);
-		else
-			broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-		return;
+	ssize_t r = sendmsg(s, m, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+	int fl = fcntl(s, F_GETFL);
+	if (r < 0 && errno == EAGAIN && !(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK) &&
+	    poll(&(struct pollfd){ .fd = s, .events = POLLOUT }, 1, 1000) > 0)
+		r = sendmsg(s, m, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+	return r < 0 ? -errno : r;
+}
+
+/* The data (iovlen pieces at iov, in the caller's ABI) gathered into buf
+ * (at least MAX_DATAGRAM bytes); its length, or -errno. */
+static ssize_t gather(broker *b, const header_layout *h, uint64_t iov, uint64_t iovlen, uint8_t *buf)
+{
+	size_t piece = h->compat ? 8 : 16, total = 0;
+	if (iovlen > MAX_IOV)
+		return -EMSGSIZE;
+	for (uint64_t i = 0; i < iovlen; i++) {
+		uint8_t v[16];
+		int r = read_process(b, iov + i * piece, v, piece);
+		if (r < 0)
+			return r;
+		uint64_t base = word(v, piece / 2), len = word(v + piece / 2, piece / 2);
+		if (len > MAX_DATAGRAM - total)
+			return -EMSGSIZE;
+		if ((r = read_process(b, base, buf + total, (size_t)len)) < 0)
+			return r;
+		total += (size_t)len;
 	}
+	return (ssize_t)total;
+}
+
+/* sendto(fd, buf, n, flags, addr, alen) on a datagram socket: the bytes
+ * read once, sent to the address decided. */
+static void sendto_for(broker *b, int s, const destination *d)
+{
+	const __u64 *a = b->req->data.args;
+	uint8_t *buf = a[2] <= MAX_DATAGRAM ? malloc(a[2] ? (size_t)a[2] : 1) : NULL;
+	ssize_t r = !buf ? (a[2] > MAX_DATAGRAM ? -EMSGSIZE : -ENOMEM) : read_process(b, a[1], buf, (size_t)a[2]);
+	if (r == 0) {
+		struct msghdr m = { .msg_iov = &(struct iovec){ buf, (size_t)a[2] }, .msg_iovlen = 1 };
+		r = send_datagram(s, d, &m, (int)a[3]);
+	}
+	free(buf);
+	broker_respond(b, r < 0 ? 0 : r, r < 0 ? (int)-r : 0, 0);
+}
+
+/* The process's socket as ours, and what it is. */
+typedef struct sock_info {
+	int s, domain, type, proto;
+} sock_info;
+
+static int sock_info_of(broker *b, int fd, sock_info *si)
+{
+	socklen_t l = sizeof(int);
+	if ((si->s = socket_of(b, fd)) < 0)
+		return si->s;
+	if (getsockopt(si->s, SOL_SOCKET, SO_DOMAIN, &si->domain, &l) < 0 ||
+	    getsockopt(si->s, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0 ||
+	    getsockopt(si->s, SOL_SOCKET, SO_PROTOCOL, &si->proto, &l) < 0) {
+		int e = errno;
+		close(si->s);
+		return -e;
+	}
+	return 0;
+}
+
+static bool inet(const sock_info *si)
+{
+	return si->domain == AF_INET || si->domain == AF_INET6;
+}
+
+static bool tcp(const sock_info *si)
+{
+	return si->type == SOCK_STREAM && (si->proto == IPPROTO_TCP || si->proto == IPPROTO_MPTCP);
+}
+
+/* Connect the process's TCP socket to d, the address decided: the kernel
+ * never reads the process's buffer again, so a thread that rewrites it
+ * meanwhile dials nothing else.  A blocking socket is set connecting here
+ * and the process's call then let through: a connecting socket waits for
+ * that connection and ignores the address it is given.
+ *
+ * send: the call is a sendto/sendmsg/sendmmsg with MSG_FASTOPEN naming d,
+ * a connection made here the same way; the data then goes out on it. */
+static void connect_tcp(broker *b, int s, const destination *d, bool send)
+{
 	int flags = fcntl(s, F_GETFL);
-	bool blocking = stream && flags >= 0 && !(flags & O_NONBLOCK);
+	bool blocking = flags >= 0 && !(flags & O_NONBLOCK);
 	if (blocking && fcntl(s, F_SETFL, flags | O_NONBLOCK) < 0)
 		blocking = false;
 	int r = connect(s, (const struct sockaddr *)&d->ss, d->len);
-	e = r < 0 ? errno : 0;
+	int e = r < 0 ? errno : 0;
 	if (blocking)
 		fcntl(s, F_SETFL, flags);
-	close(s);
 	bool through = send ? e == 0 || e == EISCONN || e == EALREADY || (blocking && e == EINPROGRESS)
 			    : blocking && e == EINPROGRESS;
 	if (through)
@@ -233,51 +342,144 @@ static void connect_for(broker *b, int fd, const destination *d, bool send)
 		broker_respond(b, 0, e, 0);
 }
 
+/* An internet socket given an address that was not decided as one (another
+ * family, AF_UNSPEC, or memory that could not be read): what the kernel
+ * would answer, without letting it read the address again (a thread could
+ * make it an internet address meanwhile).  AF_UNSPEC to connect undoes a
+ * datagram socket's association: done here. */
+static void undecided(broker *b, int s, const destination *d, bool connecting)
+{
+	if (d->family == AF_UNSPEC && connecting) {
+		struct sockaddr sa = { .sa_family = AF_UNSPEC };
+		broker_respond(b, 0, connect(s, &sa, sizeof(sa)) < 0 ? errno : 0, 0);
+	} else {
+		broker_respond(b, 0, d->family < 0 ? EFAULT : EAFNOSUPPORT, 0);
+	}
+}
+
 /* connect(fd, addr, len); sendto(fd, buf, n, flags, addr, len) with an
- * address (the filter sends only those). */
+ * address (the filter sends only those).  On an internet socket what is
+ * allowed is done here (connect_tcp, sendto_for); other sockets (Unix:
+ * decided on the socket file) are let through once decided. */
 void broker_handle_connect(broker *b, int kind)
 {
 	const __u64 *a = b->req->data.args;
 	bool send = kind == K_SENDTO;
-	destination d = { .dial = false };
-	bool allowed = destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d);
-	if (allowed && d.dial)
-		connect_for(b, (int)a[0], &d, send);
+	destination d = { .dial = false, .family = -1 };
+	if (!destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d)) {
+		broker_answer(b, false);
+		return;
+	}
+	sock_info si;
+	int r = sock_info_of(b, (int)a[0], &si);
+	if (r < 0) {
+		broker_respond(b, 0, r == -EBADF ? EBADF : EACCES, 0);
+		return;
+	}
+	bool fastopen = send && (a[3] & MSG_FASTOPEN);
+	if (!inet(&si))
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else if (si.type == SOCK_DGRAM && send)
+		d.dial || d.family == AF_UNSPEC ? sendto_for(b, si.s, d.dial ? &d : NULL) : undecided(b, si.s, &d, false);
+	else if (!d.dial)
+		undecided(b, si.s, &d, !send);
+	else if (tcp(&si) && (!send || fastopen))
+		connect_tcp(b, si.s, &d, send);
+	else if (tcp(&si))
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);   /* TCP ignores the address */
+	else if (si.type == SOCK_DGRAM)
+		broker_respond(b, 0, connect(si.s, (const struct sockaddr *)&d.ss, d.len) < 0 ? errno : 0, 0);
 	else
-		broker_answer(b, allowed);
+		broker_respond(b, 0, EACCES, 0);   /* SCTP and the like would take the address again */
+	close(si.s);
 }
 
-/* Where msg_name and msg_namelen lie in a message header, and how far
- * apart the headers of sendmmsg are, for the calling ABI. */
-typedef struct header_layout {
-	size_t name_size, namelen_at, stride;
-} header_layout;
-
-static header_layout layout_of(uint32_t arch)
+/* The messages of sendmsg (n = 1) or sendmmsg on a datagram socket, sent
+ * here each to the address decided for it (or to the socket's peer when
+ * it names none), the bytes read once.  sendmmsg's msg_len are written
+ * back; it answers how many went, or the first one's error. */
+static void datagrams_for(broker *b, int s, bool many, size_t n, const header_layout *h, const destination *dests)
 {
-	if (arch == AUDIT_ARCH_I386)
-		return (header_layout){ 4, 4, 32 };   /* compat_msghdr, compat_mmsghdr */
-	return (header_layout){ sizeof(void *), offsetof(struct msghdr, msg_namelen), sizeof(struct mmsghdr) };
+	const __u64 *a = b->req->data.args;
+	uint8_t *buf = malloc(MAX_DATAGRAM), *ctl = NULL;
+	int flags = (int)(many ? a[3] : a[2]);
+	size_t sent = 0;
+	ssize_t r = buf ? 0 : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		uint8_t head[64];
+		uint64_t at = a[1] + i * h->stride;
+		if ((r = read_process(b, at, head, h->msglen_at)) < 0)
+			break;
+		uint64_t iov = word(head + h->iov_at, h->name_size), iovlen = word(head + h->iovlen_at, h->name_size);
+		uint64_t control = word(head + h->control_at, h->name_size);
+		uint64_t clen = word(head + h->controllen_at, h->name_size);
+		if (!dests[i].dial && dests[i].family != AF_UNSPEC) {   /* AF_UNSPEC (0): none */
+			r = dests[i].family < 0 ? -EFAULT : -EAFNOSUPPORT;
+			break;
+		}
+		if ((r = gather(b, h, iov, iovlen, buf)) < 0)
+			break;
+		size_t len = (size_t)r;
+		if (clen && (h->compat || clen > MAX_CONTROL)) {
+			r = h->compat ? -EINVAL : -ENOBUFS;   /* i386 control messages are not translated */
+			break;
+		}
+		uint8_t *c = clen ? realloc(ctl, (size_t)clen) : ctl;
+		if (clen && !c) {
+			r = -ENOMEM;
+			break;
+		}
+		ctl = c;
+		if (clen && (r = read_process(b, control, ctl, (size_t)clen)) < 0)
+			break;
+		struct msghdr m = { .msg_iov = &(struct iovec){ buf, len }, .msg_iovlen = 1,
+				    .msg_control = clen ? ctl : NULL, .msg_controllen = (size_t)clen };
+		if ((r = send_datagram(s, dests[i].dial ? &dests[i] : NULL, &m, flags)) < 0)
+			break;
+		if (many) {
+			uint32_t done = (uint32_t)r;
+			struct iovec l = { &done, 4 }, rem = { (void *)(uintptr_t)(at + h->msglen_at), 4 };
+			process_vm_writev((pid_t)b->req->pid, &l, 1, &rem, 1, 0);
+			sent++;
+		}
+	}
+	free(buf);
+	free(ctl);
+	if (many && sent)
+		broker_respond(b, (int64_t)sent, 0, 0);
+	else
+		broker_respond(b, r < 0 ? 0 : r, r < 0 ? (int)-r : 0, 0);
 }
 
 /* sendmsg(fd, msg, flags), sendmmsg(fd, vec, vlen, flags): every address
  * in the headers is a destination (sendmsg with MSG_FASTOPEN even opens a
- * TCP connection without connect).  One refused address refuses the call. */
+ * TCP connection without connect).  One refused address refuses the call.
+ * On an internet datagram socket the messages are sent here (a thread
+ * could otherwise rewrite an address the kernel reads again, or give one
+ * to a header that named none); on TCP the addresses matter only with
+ * MSG_FASTOPEN, and the connection is made here. */
 void broker_handle_sendmsg(broker *b, int kind)
 {
 	const __u64 *a = b->req->data.args;
-	const char *op = kind == K_SENDMMSG ? "sendmmsg" : "sendmsg";
-	size_t n = kind == K_SENDMMSG ? (size_t)(a[2] < MAX_MMSG ? a[2] : MAX_MMSG) : 1;
+	bool many = kind == K_SENDMMSG;
+	const char *op = many ? "sendmmsg" : "sendmsg";
+	size_t n = many ? (size_t)(a[2] < MAX_MMSG ? a[2] : MAX_MMSG) : 1, read = 0;
 	header_layout h = layout_of(b->req->data.arch);
-	destination first = { .dial = false };   /* a TCP socket's connection: the first named */
+	destination *dests = calloc(n ? n : 1, sizeof(*dests));
+	if (!dests) {
+		broker_respond(b, 0, ENOMEM, 0);
+		return;
+	}
+	destination *first = NULL;   /* a TCP socket's connection: the first named */
 	bool named = false;
-	for (size_t i = 0; i < n; i++) {
+	for (; read < n; read++) {
 		uint8_t head[16] = { 0 };
-		struct iovec l = { head, h.namelen_at + 4 }, r = { (void *)(uintptr_t)(a[1] + i * h.stride), l.iov_len };
+		struct iovec l = { head, h.namelen_at + 4 }, r = { (void *)(uintptr_t)(a[1] + read * h.stride), l.iov_len };
 		ssize_t got = process_vm_readv((pid_t)b->req->pid, &l, 1, &r, 1, 0);
 		if (got < 0 && errno == EPERM) {
 			b->stats.unreadable++;
 			broker_answer(b, false);
+			free(dests);
 			return;
 		}
 		if (got != (ssize_t)l.iov_len)
@@ -286,23 +488,41 @@ void broker_handle_sendmsg(broker *b, int kind)
 		uint32_t namelen;
 		memcpy(&name, head, h.name_size);
 		memcpy(&namelen, head + h.namelen_at, 4);
-		destination d = { .dial = false };
+		destination *d = &dests[read];
+		*d = (destination){ .dial = false, .family = 0 };   /* family 0: no address */
 		named |= name && namelen;
-		if (name && namelen && !destination_allowed(b, name, namelen, op, &d)) {
+		if (name && namelen && !destination_allowed(b, name, namelen, op, d)) {
 			broker_answer(b, false);
+			free(dests);
 			return;
 		}
-		if (d.dial && !first.dial)
+		if (d->dial && !first)
 			first = d;
 	}
 	if (!named) {
-		/* Nothing to decide (a connected socket), but counted like every
+		/* Nothing decided (a connected socket), but counted like every
 		 * notification. */
 		b->stats.events++;
 		b->stats.allowed++;
 	}
-	if (first.dial)
-		connect_for(b, (int)a[0], &first, true);
+	sock_info si;
+	int r = sock_info_of(b, (int)a[0], &si);
+	bool fastopen = (many ? a[3] : a[2]) & MSG_FASTOPEN;
+	if (r < 0)
+		broker_respond(b, 0, r == -EBADF ? EBADF : EACCES, 0);
+	else if (!inet(&si) || (tcp(&si) && !fastopen))
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	else if (tcp(&si) && first)
+		connect_tcp(b, si.s, first, true);
+	else if (tcp(&si))
+		broker_respond(b, 0, EDESTADDRREQ, 0);   /* nothing decided: the kernel would read an address */
+	else if (si.type == SOCK_DGRAM && read)
+		datagrams_for(b, si.s, many, read, &h, dests);
+	else if (si.type == SOCK_DGRAM)
+		broker_respond(b, 0, n ? EFAULT : 0, 0);   /* sendmmsg of none sends none */
 	else
-		broker_answer(b, true);
+		broker_respond(b, 0, EACCES, 0);   /* SCTP and the like would take the address again */
+	if (r == 0)
+		close(si.s);
+	free(dests);
 }

@@ -197,9 +197,12 @@ int sk_seccomp_build(const sk_sandbox_config *cfg, scmp_filter_ctx *out, sk_erro
 	for (size_t i = 0; i < SK_ARRAY_LEN(denies); i++) {
 		if (listed(denies[i].name, cfg->allow_syscalls, cfg->n_allow_syscalls))
 			continue;
-		/* The supervisor (init) reads the command's memory; the command
-		 * gets this rule in its own, stacked filter instead. */
-		if (cfg->sup.enabled && !strcmp(denies[i].name, "process_vm_readv"))
+		/* The supervisor (init) reads the command's memory (and writes
+		 * back what a call it makes for the command returns there:
+		 * sendmmsg's msg_len); the command gets these rules in its own,
+		 * stacked filter instead. */
+		if (cfg->sup.enabled &&
+		    (!strcmp(denies[i].name, "process_vm_readv") || !strcmp(denies[i].name, "process_vm_writev")))
 			continue;
 		int (*add)(scmp_filter_ctx) = NULL;
 		for (size_t j = 0; j < SK_ARRAY_LEN(conditional); j++)
@@ -257,7 +260,8 @@ int sk_seccomp_build_notify(scmp_filter_ctx *out, bool host_net, sk_error *err)
 		return sk_fail(err, ENOMEM, "cannot create the seccomp filter");
 	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
 		goto fail;
-	if ((r = seccomp_rule_add(ctx, EPERM_ACT, SCMP_SYS(process_vm_readv), 0)) < 0)
+	if ((r = seccomp_rule_add(ctx, EPERM_ACT, SCMP_SYS(process_vm_readv), 0)) < 0 ||
+	    (r = seccomp_rule_add(ctx, EPERM_ACT, SCMP_SYS(process_vm_writev), 0)) < 0)
 		goto fail;
 	/* sendto with a destination (unconnected datagrams): decided like a
 	 * connect.  Without one (a connected socket) it is no new destination. */
