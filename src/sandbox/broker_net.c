@@ -366,8 +366,11 @@ void broker_handle_connect(broker *b, int kind)
 	const __u64 *a = b->req->data.args;
 	bool send = kind == K_SENDTO;
 	destination d = { .dial = false, .family = -1 };
-	if (!destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d)) {
-		broker_answer(b, false);
+	bool allowed = destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d);
+	if (!allowed || b->private_net) {
+		/* On the private network only its own loopback answers: no
+		 * address a thread could put in its place leads anywhere else. */
+		broker_answer(b, allowed);
 		return;
 	}
 	sock_info si;
