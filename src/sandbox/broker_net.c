@@ -241,6 +241,7 @@ static ssize_t send_datagram(int s, const destination *d, struct msghdr *m, int 
 		m->msg_name = (void *)&d->ss;
 		m->msg_namelen = d->len;
 	}
+	flags &= ~MSG_ZEROCOPY;   /* the bytes are ours, in a buffer freed on return */
 	ssize_t r = sendmsg(s, m, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
 	int fl = fcntl(s, F_GETFL);
 	if (r < 0 && errno == EAGAIN && !(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK) &&
