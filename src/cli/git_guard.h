@@ -1,7 +1,8 @@
 /* Repositories the host's git would enter from the workspace, checked
- * after each run (git_guard.c), and the two pure readers it stands on:
- * which config keys git itself writes (git_allow.c) and which index
- * entries are gitlinks (git_index.c). */
+ * after each run (git_guard.c); the walk that finds every .git entry
+ * (git_walk.c); and the two pure readers they stand on: which config keys
+ * git itself writes (git_allow.c) and which index entries are gitlinks
+ * (git_index.c). */
 #ifndef STOCKADE_CLI_GIT_GUARD_H
 #define STOCKADE_CLI_GIT_GUARD_H
 
@@ -96,10 +97,12 @@ typedef struct sk_git_guard {
 int sk_git_guard_trust(sk_git_guard *g, const char *gitdir);
 
 /* After the run, with none of the command's processes left: every
- * repository git would enter from the workspace (its .git, the gitlinks
- * of its index, theirs in turn), each commondir and config.worktree: one
- * that is not the caller's own and whose config or hooks could run code
- * is moved aside (NAME.stockade-quarantined) and listed in g->q. */
+ * repository git could enter from the workspace (its .git, the gitlinks
+ * of its index, theirs in turn, every other .git entry the walk finds),
+ * each commondir and config.worktree: one that is neither the caller's
+ * own nor unchanged since a sandbox could write, and whose config or
+ * hooks could run code, is moved aside (NAME.stockade-quarantined) and
+ * listed in g->q. */
 void sk_git_guard_check(sk_git_guard *g);
 void sk_git_guard_free(sk_git_guard *g);
 
