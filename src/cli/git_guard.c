@@ -239,26 +239,13 @@ static int read_small(const char *path, size_t cap, char **out, size_t *len)
 {
 	*out = NULL;
 	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	struct stat st;
-	int r = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= cap &&
-	    (*out = malloc((size_t)st.st_size + 1))) {
-		ssize_t n = read(fd, *out, (size_t)st.st_size);
-		if (n >= 0) {
-			(*out)[n] = '\0';
-			*len = (size_t)n;
-			r = 1;
-		}
-	}
-	close(fd);
-	if (r != 1) {
-		free(*out);
-		*out = NULL;
-	}
-	return r;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return sk_read_fd(fd, cap, out, len) == 0 ? 1 : -1;
 }
 
 /* A config file, when present, holds only what git writes (why: not). */
@@ -465,6 +452,17 @@ static int entry_gitdir(const char *path, const char *worktree, char gitdir[PATH
 	if (ok && magic(target))
 		return -1;
 	return ok && realpath(target, gitdir) != NULL;
+}
+
+int sk_git_entry_dirs(const char *path, char gitdir[PATH_MAX], char common[PATH_MAX])
+{
+	char dir[PATH_MAX], worktree[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	common[0] = '\0';
+	int r = realpath(dirname(dir), worktree) ? entry_gitdir(path, worktree, gitdir) : 0;
+	if (r > 0 && common_dir(gitdir, common) <= 0)
+		common[0] = '\0';
+	return r;
 }
 
 /* The walk's record of the entry at path (absolute), or NULL. */

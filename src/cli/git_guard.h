@@ -92,6 +92,11 @@ typedef struct sk_git_guard {
 	bool overflow;           /* directories beyond the walk's limits: not all looked at */
 } sk_git_guard;
 
+/* The git directory the .git entry at path leads git to, and its common
+ * directory ("" when none), resolved as git resolves them: 1; 0 when git
+ * could not enter it either; -1 when only through a /proc magic link. */
+int sk_git_entry_dirs(const char *path, char gitdir[PATH_MAX], char common[PATH_MAX]);
+
 /* A git directory whose config (and commondir, config.worktree, hooks)
  * is bound read-only in the sandbox: its config is the caller's own. */
 int sk_git_guard_trust(sk_git_guard *g, const char *gitdir);

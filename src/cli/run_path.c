@@ -386,26 +386,12 @@ static int trust_git_dir(run_state *s, const char *gitdir, sk_error *err)
  * shown or not as the profile says). */
 static int protect_gitfile(run_state *s, const char *git, sk_error *err)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	char target[2 * PATH_MAX], gitdir[PATH_MAX], common[3 * PATH_MAX], real[PATH_MAX];
+	char gitdir[PATH_MAX], common[PATH_MAX];
 	int r = sk_profile_env_force(&s->env, &s->cfg, git, SK_FS_RO, err);
-	if (r < 0 || sk_read_file(git, PATH_MAX + 16, &text, &len) < 0 || strncmp(text, "gitdir: ", 8))
+	if (r < 0 || sk_git_entry_dirs(git, gitdir, common) <= 0)
 		return r;
-	text[strcspn(text, "\r\n")] = '\0';
-	snprintf(target, sizeof(target), "%s%s%s", text[8] == '/' ? "" : s->workspace, text[8] == '/' ? "" : "/",
-		 text + 8);
-	if (!realpath(target, gitdir) || (r = trust_git_dir(s, gitdir, err)) < 0)
-		return r;
-	_cleanup_free_ char *cd = NULL;
-	snprintf(common, sizeof(common), "%s/commondir", gitdir);
-	if (sk_read_file(common, PATH_MAX, &cd, &len) == 0) {
-		cd[strcspn(cd, "\r\n")] = '\0';
-		snprintf(common, sizeof(common), "%s%s%s", cd[0] == '/' ? "" : gitdir, cd[0] == '/' ? "" : "/", cd);
-		if (realpath(common, real))
-			r = trust_git_dir(s, real, err);
-	}
-	return r;
+	r = trust_git_dir(s, gitdir, err);
+	return r == 0 && common[0] ? trust_git_dir(s, common, err) : r;
 }
 
 /* The repository's git configuration and hooks run outside the sandbox

@@ -431,7 +431,7 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 	pthread_mutex_init(&shared.lock, NULL);
 	broker b = { .cfg = cfg, .shared = &shared, .listener = listener, .event_fd = event_fd,
 		     .req_size = sizes.seccomp_notif, .resp_size = sizes.seccomp_notif_resp,
-		     .private_net = cfg->net == SK_NET_NONE, .give_fd = -1 };
+		     .private_net = cfg->net == SK_NET_NONE, .give_fd = -1, .pidfd = -1 };
 	const int own[] = { listener, event_fd, sig_fd, report_fd };
 	remember_own_fds(&b, own, SK_ARRAY_LEN(own));
 	remember_private(&b);

@@ -35,6 +35,8 @@ typedef struct broker {
 	bool private_net;
 	bool escalated;
 	int give_fd;              /* to hand over once the lock is let go, or -1 */
+	int pidfd;                /* of thread pidfd_tid (PIDFD_THREAD), kept for the next call; or -1 */
+	pid_t pidfd_tid;
 	uint32_t give_cloexec;
 } broker;
 

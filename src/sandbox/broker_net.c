@@ -180,19 +180,41 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 }
 
 /* The process's socket fd as a descriptor of ours (pidfd_getfd: the
- * process is dumpable and our child, as for reading its memory); -errno. */
+ * process is dumpable and our child, as for reading its memory); -errno.
+ * The thread's pidfd is kept for its next call (a thread's calls come in
+ * runs): a pidfd names one thread, so when that thread is gone (ESRCH) and
+ * its number taken by another, a new one is opened. */
 static int socket_of(broker *b, int fd)
 {
 	pid_t tid = (pid_t)b->req->pid;
-	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (pidfd < 0 && errno == EINVAL)   /* before 6.9: thread group leaders only */
-		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)broker_status_field(tid, "Tgid:", 10, -1), 0);
-	if (pidfd < 0)
-		return -errno;
-	int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	int e = errno;
-	close(pidfd);
-	return s < 0 ? -e : s;
+	for (int fresh = 0; fresh < 2; fresh++) {
+		int pidfd = b->pidfd_tid == tid ? b->pidfd : -1;
+		if (pidfd < 0) {
+			if (b->pidfd >= 0)
+				close(b->pidfd);
+			b->pidfd = -1;
+			pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+			if (pidfd >= 0) {
+				b->pidfd = pidfd;
+				b->pidfd_tid = tid;
+			} else if (errno == EINVAL) {   /* before 6.9: thread group leaders only; not kept */
+				pidfd = (int)syscall(SYS_pidfd_open, (pid_t)broker_status_field(tid, "Tgid:", 10, -1), 0);
+			}
+			if (pidfd < 0)
+				return -errno;
+		}
+		int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		int e = errno;
+		if (pidfd != b->pidfd)
+			close(pidfd);
+		if (s >= 0)
+			return s;
+		if (e != ESRCH || pidfd != b->pidfd)
+			return -e;
+		close(b->pidfd);   /* the thread that pidfd named is gone */
+		b->pidfd = -1;
+	}
+	return -ESRCH;
 }
 
 /* Where msg_name and msg_namelen lie in a message header, and how far
@@ -297,9 +319,11 @@ static int sock_info_of(broker *b, int fd, sock_info *si)
 	socklen_t l = sizeof(int);
 	if ((si->s = socket_of(b, fd)) < 0)
 		return si->s;
+	si->type = si->proto = 0;   /* asked only of internet sockets (a Unix one is the common case) */
 	if (getsockopt(si->s, SOL_SOCKET, SO_DOMAIN, &si->domain, &l) < 0 ||
-	    getsockopt(si->s, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0 ||
-	    getsockopt(si->s, SOL_SOCKET, SO_PROTOCOL, &si->proto, &l) < 0) {
+	    ((si->domain == AF_INET || si->domain == AF_INET6) &&
+	     (getsockopt(si->s, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0 ||
+	      getsockopt(si->s, SOL_SOCKET, SO_PROTOCOL, &si->proto, &l) < 0))) {
 		int e = errno;
 		close(si->s);
 		return -e;
@@ -488,10 +512,8 @@ void broker_handle_sendmsg(broker *b, int kind)
 		}
 		if (got != (ssize_t)l.iov_len)
 			break;   /* the kernel stops at the same bad header */
-		uint64_t name = 0;
-		uint32_t namelen;
-		memcpy(&name, head, h.name_size);
-		memcpy(&namelen, head + h.namelen_at, 4);
+		uint64_t name = word(head, h.name_size);
+		uint32_t namelen = (uint32_t)word(head + h.namelen_at, 4);
 		destination *d = &dests[read];
 		*d = (destination){ .dial = false, .family = 0 };   /* family 0: no address */
 		named |= name && namelen;
