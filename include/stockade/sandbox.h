@@ -196,6 +196,7 @@ typedef struct sk_run_result {
 	char verdict[16], reason[48], rule[160];
 	uint64_t command_receipt, outcome_receipt;   /* receipt sequence numbers */
 	uint32_t quarantined;   /* repository entries moved aside after the run */
+	char stdin_path[256];   /* the file on stdin the policy refused (nothing ran); "" = none */
 } sk_run_result;
 
 void sk_sandbox_config_init(sk_sandbox_config *cfg);

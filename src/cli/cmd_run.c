@@ -166,6 +166,10 @@ static void report_outcome(const sk_request *req, const sk_run_result *res)
 	else if (res->escalated)
 		fprintf(stderr, "stockade: escalated: '%s' needs a human decision (%s); it was stopped.  "
 			"Run it in a session (--session ID) to have it decided\n", req->argv[0], res->reason);
+	else if (res->denied && res->stdin_path[0])
+		fprintf(stderr, "stockade: stdin is %s, which the policy denies: %s (rule %s); nothing was run "
+			"(a file on stdin is decided as the command reading it)\n", res->stdin_path,
+			res->reason, res->rule[0] ? res->rule : "-");
 	else if (res->denied)
 		fprintf(stderr, "stockade: '%s' denied by policy: %s (rule %s)\n", req->argv[0], res->reason,
 			res->rule[0] ? res->rule : "-");

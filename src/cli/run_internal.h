@@ -90,6 +90,10 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err);
 int sk_run_record_attempt(const sk_request *req, run_state *s, const sk_event *ev, const sk_verdict *v,
 			  const char *op, const char *via, const char *content, uint64_t size,
 			  sk_receipt_kind kind, const json_t *config, uint64_t *receipt_seq, sk_error *err);
+/* run_stdin.c: a stdin that is a file (the caller's shell opened it) is
+ * decided as the command reading it.  0: nothing to refuse; 1: refused,
+ * recorded, res filled (exit 126); negative errno: could not record. */
+int sk_run_check_stdin(const sk_request *req, run_state *s, sk_run_result *res, sk_error *err);
 /* net_names.c: the profile's exact-domain net rules (no I/O); the rule
  * domains among whose addresses ev's destination is (resolved at the first
  * call), at most cap of them. */

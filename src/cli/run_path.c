@@ -814,6 +814,11 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 	sk_receipt_id id;
 	if ((r = open_log(req, &s, err)) < 0)
 		goto out;
+	if (!req->decide_only && (r = sk_run_check_stdin(req, &s, res, err)) != 0) {
+		if (r > 0)
+			r = 0;   /* refused: res says why */
+		goto out;
+	}
 	if (s.verdict.action != SK_ACTION_ALLOW) {
 		json_t *cfgj = config_json(req, &s);
 		r = cfgj ? sk_run_record_attempt(req, &s, &ev, &s.verdict, "execve", req->argv[0], NULL, 0,
