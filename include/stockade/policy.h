@@ -255,6 +255,8 @@ int sk_profile_canonical(const sk_profile *p, char **out, size_t *out_len);
 /* "sha256:" + 64 hex digits of the canonical form. */
 #define SK_PROFILE_DIGEST_LEN (7 + 64)
 int sk_profile_digest(const sk_profile *p, char out[SK_PROFILE_DIGEST_LEN + 1]);
+/* The same, of a canonical form already made (no second rendering). */
+void sk_profile_digest_of(const char *canonical, size_t len, char out[SK_PROFILE_DIGEST_LEN + 1]);
 
 /* ---- binding to the host (I/O: bind.c) ------------------------------------ */
 

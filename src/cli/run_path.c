@@ -167,9 +167,9 @@ static int load_profile(const sk_request *req, run_state *s, sk_error *err)
 		s->profile->net.id = "command-line";
 	}
 	size_t len;
-	if ((r = sk_profile_canonical(s->profile, &s->canonical, &len)) < 0 ||
-	    (r = sk_profile_digest(s->profile, s->digest)) < 0)
+	if ((r = sk_profile_canonical(s->profile, &s->canonical, &len)) < 0)
 		return sk_fail_errno(err, -r, "cannot compute the profile digest");
+	sk_profile_digest_of(s->canonical, len, s->digest);
 	return 0;
 }
 

@@ -127,6 +127,14 @@ int sk_profile_canonical(const sk_profile *p, char **out, size_t *out_len)
 	return 0;
 }
 
+void sk_profile_digest_of(const char *canonical, size_t len, char out[SK_PROFILE_DIGEST_LEN + 1])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, (const unsigned char *)canonical, len);
+	memcpy(out, "sha256:", 7);
+	sodium_bin2hex(out + 7, 65, h, sizeof(h));
+}
+
 int sk_profile_digest(const sk_profile *p, char out[SK_PROFILE_DIGEST_LEN + 1])
 {
 	_cleanup_free_ char *text = NULL;
@@ -134,9 +142,6 @@ int sk_profile_digest(const sk_profile *p, char out[SK_PROFILE_DIGEST_LEN + 1])
 	int r = sk_profile_canonical(p, &text, &len);
 	if (r < 0)
 		return r;
-	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(h, (const unsigned char *)text, len);
-	memcpy(out, "sha256:", 7);
-	sodium_bin2hex(out + 7, 65, h, sizeof(h));
+	sk_profile_digest_of(text, len, out);
 	return 0;
 }
