@@ -148,16 +148,18 @@ typedef struct sk_sandbox_config {
 	size_t n_allow_syscalls;
 	const sk_redactor *redactor;       /* NULL = no redaction */
 	/* Called once the child is building its root and before it may exec:
-	 * the caller's slow work (recording the decision, building the
-	 * redactor) overlaps the child's set-up, and the command cannot start
-	 * before it succeeded.  It may set redactor.  A negative return kills
-	 * the child before exec (fail closed). */
+	 * the caller's slow work (recording the decision) overlaps the child's
+	 * set-up, and the command cannot start before it succeeded.  It may
+	 * set redactor.  A negative return kills the child before exec (fail
+	 * closed). */
 	int (*before_exec)(void *ctx, struct sk_sandbox_config *cfg, sk_error *err);
-	/* Called after before_exec and the filter's generation, right before
-	 * the child may go on to exec: before_exec may leave work running
-	 * (the receipt's fdatasync in a thread) and wait for it here.  A
-	 * negative return kills the child before exec (fail closed). */
-	int (*exec_gate)(void *ctx, sk_error *err);
+	/* Called once the filter is sent (the child confines itself and forks
+	 * the command, which waits), right before the command may exec:
+	 * before_exec may leave work running (the receipt's fdatasync in a
+	 * thread) and wait for it here, and the rest of the slow work (the
+	 * redactor, which it may set) is done here.  A negative return kills
+	 * the child before exec (fail closed). */
+	int (*exec_gate)(void *ctx, struct sk_sandbox_config *cfg, sk_error *err);
 	/* Called at most once, as soon as the run has succeeded: the command
 	 * has exited, nothing else in the sandbox is alive, its output is
 	 * delivered and every supervision record is in; res is final and is

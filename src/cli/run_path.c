@@ -679,6 +679,7 @@ static int start_sync_thread(before_exec_ctx *bx)
 
 static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 {
+	(void)cfg;   /* the redactor is set at the gate */
 	before_exec_ctx *bx = ctx;
 	sk_receipt_id id;
 	int r = record_how(bx->req, bx->s, bx->ev, bx->view, SK_RECEIPT_COMMAND, NULL, true, &id, err);
@@ -691,17 +692,21 @@ static int before_exec(void *ctx, sk_sandbox_config *cfg, sk_error *err)
 		bx->syncing = true;
 	else if ((r = sk_audit_sync_pending(bx->s->log, err)) < 0)
 		return r;
-	if ((r = build_redactor(bx->req, bx->s, err)) < 0) {
+	return 0;
+}
+
+/* The filter is sent: the redactor is built while the child confines
+ * itself, then the receipt's fdatasync is waited for. */
+static int exec_gate(void *ctx, sk_sandbox_config *cfg, sk_error *err)
+{
+	before_exec_ctx *bx = ctx;
+	int r = build_redactor(bx->req, bx->s, err);
+	if (r < 0) {
 		join_sync(bx, NULL);
 		return r;
 	}
 	cfg->redactor = bx->s->redactor;
-	return 0;
-}
-
-static int exec_gate(void *ctx, sk_error *err)
-{
-	return join_sync(ctx, err);
+	return join_sync(bx, err);
 }
 
 static void fill_decision(sk_run_result *res, const run_state *s, uint64_t command_seq)

@@ -163,6 +163,12 @@ __attribute__((noreturn)) static void run_command(const sk_child_args *a, const 
 	}
 	if (notify->insns)
 		supervise_self(a, notify, sock);
+	/* The supervisor's go: our receipt is on disk and our output will be
+	 * relayed.  Nothing (EOF): it gave up on us and is killing the sandbox. */
+	char go;
+	if (read(a->sync_fd, &go, 1) != 1 || go != 'x')
+		_exit(SK_EXIT_INTERNAL);
+	close(a->sync_fd);
 	int e = exec_in_path(cfg->argv, cfg->envp);
 	sk_report_send(a->report_fd, SK_REPORT_EXEC_FAILED, e, cfg->argv[0]);
 	_exit(e == ENOENT ? SK_EXIT_NOT_FOUND : SK_EXIT_CANNOT_EXEC);
@@ -293,7 +299,6 @@ void sk_sandbox_init(const sk_child_args *a)
 	char go;
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(SK_EXIT_INTERNAL);
-	close(a->sync_fd);
 	if (a->cpus)
 		take_back_cpus(a->cpus);
 	/* The id maps are written: from here on the command (same uid, no
@@ -341,6 +346,7 @@ void sk_sandbox_init(const sk_child_args *a)
 	}
 	close(a->stdout_fd);
 	close(a->stderr_fd);
+	close(a->sync_fd);   /* the command's go is its own to read */
 	if (a->stdin_fd >= 0)
 		close(a->stdin_fd);
 	/* Our own stdio is the caller's: nothing may reach it through us. */

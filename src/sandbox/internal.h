@@ -136,7 +136,8 @@ typedef struct sk_child_args {
 	const sk_mount_plan *plan;
 	int bpf_fd;        /* parent -> child (a stream socket): the cgroups to join, then
 	                    * the seccomp BPF program */
-	int sync_fd;       /* parent -> child: maps written, go */
+	int sync_fd;       /* parent -> child: "g" (maps written: build the root), then
+	                    * "x" (read by the command: exec) */
 	int report_fd;     /* child -> parent: sk_report messages */
 	int stdout_fd, stderr_fd;   /* write ends of the relay pipes */
 	int stdin_fd;      /* the command's stdin when the caller's is a terminal, else -1 */

@@ -505,18 +505,19 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 		r = sk_fail_errno(err, errno, "cannot start the sandbox");
 		goto out;
 	}
-	close(rs.sync[1]);
-	rs.sync[1] = -1;
 	/* While the child builds its root: the caller's work (first, as it
 	 * starts the longest wait, the receipt's fdatasync), the cgroups, then
-	 * the filter.  The child waits for the filter before exec, so a failure
-	 * of any kills it before the command ever runs (fail closed). */
+	 * the filter, with which the child confines itself and forks the
+	 * command.  The command waits before exec for the second byte on the
+	 * sync pipe: written once the gate passed (the receipt on disk, the
+	 * redactor built) and the relays are open.  A failure of any kills
+	 * the sandbox before the command ever runs (fail closed). */
 	sk_bpf_wire bpf = { 0 };
 	if ((cfg->before_exec && (r = cfg->before_exec(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0) ||
 	    (r = enter_cgroups(cfg, &rs, pid, res, err)) < 0 ||
 	    (r = sk_seccomp_wire(cfg, &bpf, err)) < 0 ||
-	    (cfg->exec_gate && (r = cfg->exec_gate(cfg->before_exec_ctx, err)) < 0) ||
-	    (r = sk_seccomp_send(&bpf, rs.bpf[1], err)) < 0)
+	    (r = sk_seccomp_send(&bpf, rs.bpf[1], err)) < 0 ||
+	    (cfg->exec_gate && (r = cfg->exec_gate(cfg->before_exec_ctx, (sk_sandbox_config *)cfg, err)) < 0))
 		kill_tree(&s);
 	free(bpf.bytes);
 	close(rs.bpf[1]);
@@ -536,6 +537,10 @@ int sk_sandbox_run(const sk_sandbox_config *cfg, sk_run_result *res, sk_error *e
 	}
 	if (relaying && r < 0)
 		redactor_failed(r, err);
+	if (r == 0 && sk_write_all(rs.sync[1], "x", 1) < 0)
+		r = sk_fail_errno(err, errno, "cannot start the command");   /* the child is gone: its report says why */
+	close(rs.sync[1]);
+	rs.sync[1] = -1;
 	if (r < 0)
 		kill_tree(&s);
 	s.started = r == 0;
