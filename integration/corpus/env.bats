@@ -63,3 +63,22 @@ eturn() {
 	[[ "$output" == *"https://pypi.internal/simple"* ]]
 	[[ "$output" == *"https://example.com/x"* ]]
 }
+
+# Found 2026-12-07 (session 12): connection strings that are no URLs
+# (SQL Server's and .NET's `Server=...;Password=...`, an ODBC DSN string)
+# and credentials under *_CREDS passed by the default and came out with
+# `env | rev`; the redactor's `password=` rule catches only the plain form.
+# Fixed: the default profile names *CONNECTION_STRING*, *CONN_STR*,
+# *CONNSTR*, ConnectionStrings__* (.NET), *_CREDS and *_CREDS_* secret.
+@test "corpus env: connection strings and *_CREDS are withheld" {
+	run env SQL_CONNECTION_STRING="Server=db;User Id=app;Password=$CANARY-q;" \
+		ConnectionStrings__Default="Server=db;Password=$CANARY-n" \
+		ODBC_CONN_STR="DSN=x;PWD=$CANARY-o" DB_CONNSTR="host=db password=$CANARY-l" \
+		GCP_CREDS="$CANARY-k" REGISTRY_CREDS_JSON="{\"p\":\"$CANARY-e\"}" \
+		PLAIN_SETTING=visible-value \
+		"$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c 'env | rev'
+	ALL_OUT+="$output"$'\n'
+	[ "$status" -eq 0 ]
+	assert_no_canary
+	[[ "$ALL_OUT" == *"eulav-elbisiv"* ]]
+}
