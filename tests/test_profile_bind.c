@@ -201,6 +201,58 @@ START_TEST(test_force)
 }
 END_TEST
 
+static bool listed(const sk_profile_env *env, const char *path)
+{
+	for (size_t i = 0; i < env->n_package_configs; i++)
+		if (!strcmp(env->package_configs[i], path))
+			return true;
+	return false;
+}
+
+/* The workspace walk reports package managers' configs at any depth (not
+ * under node_modules, not one a hiding rule decides), the same when it is
+ * recalled from its memo in the cache. */
+START_TEST(test_package_configs_found_deep)
+{
+	sk_profile *p = load("file read-write ${WORKSPACE}\nfile secret .env\nfile secret .pypirc\n");
+	char dir[512], f[600], cache[512], deep[600], yarn[600], nm[600], py[600];
+	snprintf(dir, sizeof(dir), "%s/packages/a/b", ws);
+	snprintf(f, sizeof(f), "%s/packages", ws);
+	mkdir(f, 0700);
+	snprintf(f, sizeof(f), "%s/packages/a", ws);
+	mkdir(f, 0700);
+	mkdir(dir, 0700);
+	snprintf(deep, sizeof(deep), "%s/.npmrc", dir);
+	write_file(deep, "//r/:_authToken=abcdefgh12345678\n", 0600);
+	snprintf(yarn, sizeof(yarn), "%s/packages/.yarnrc.yml", ws);
+	write_file(yarn, "npmAuthToken: abcdefgh12345678\n", 0600);
+	snprintf(f, sizeof(f), "%s/node_modules", ws);
+	mkdir(f, 0700);
+	snprintf(nm, sizeof(nm), "%s/node_modules/.npmrc", ws);
+	write_file(nm, "x=y\n", 0600);
+	snprintf(py, sizeof(py), "%s/packages/a/.pypirc", ws);
+	write_file(py, "password = abcdefgh12345678\n", 0600);
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	mkdir(cache, 0700);
+	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
+		sk_sandbox_config cfg;
+		sk_sandbox_config_init(&cfg);
+		cfg.workspace = ws;
+		char *environ_[] = { NULL };
+		sk_profile_env env;
+		sk_error err = { 0 };
+		ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, &cfg, &env, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(env.n_package_configs, 2);
+		ck_assert(listed(&env, deep));
+		ck_assert(listed(&env, yarn));
+		ck_assert(!listed(&env, nm));
+		ck_assert(!listed(&env, py));   /* hidden by its rule instead */
+		sk_profile_env_free(&env);
+	}
+	sk_profile_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("profile_bind");
@@ -210,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, test_symlinked_alternative_keeps_the_name);
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_force);
+	tcase_add_test(tc, test_package_configs_found_deep);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

@@ -48,6 +48,11 @@ typedef struct sk_profile_env {
 	size_t n_fs;
 	const char **deny_syscalls, **allow_syscalls;
 	size_t n_deny_syscalls, n_allow_syscalls;
+	/* Package managers' project configs (.npmrc, .yarnrc.yml, .pypirc)
+	 * found anywhere in the workspace by the name walk, that no hiding
+	 * rule decides: the run path shows them without their credentials. */
+	const char **package_configs;
+	size_t n_package_configs;
 	char **owned;                /* strings the above point to */
 	size_t n_owned;
 } sk_profile_env;

@@ -36,3 +36,30 @@ teardown() { corpus_teardown; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"fund=false"* ]]
 }
+
+# Found 2026-12-07 (session 12): only the top's were sanitized; a monorepo
+# keeps one in each package (packages/api/.npmrc, tools/py/.pypirc,
+# apps/web/.yarnrc.yml) and `rev` printed those tokens.  Fixed: the
+# workspace walk that finds secret names finds these too, at any depth
+# (node_modules and .git left out, as for the names), and each is shown
+# the same way; one that is a link is followed to its file in the
+# workspace (the first version of the fix missed that).
+@test "corpus package-configs: a monorepo's nested configs are sanitized too" {
+	mkdir -p "$WS/packages/api" "$WS/apps/web" "$WS/tools/py/deep/er"
+	printf '//npm.pkg.github.com/:_authToken=ghp_%s\nregistry=https://npm.pkg.github.com/\n' "$CANARY" > "$WS/packages/api/.npmrc"
+	printf 'npmRegistries:\n  "https://r.example":\n    npmAuthToken: "%s-web"\n' "$CANARY" > "$WS/apps/web/.yarnrc.yml"
+	printf '[pypi]\nusername = __token__\npassword = pypi-%s-deep\n' "$CANARY" > "$WS/tools/py/deep/er/.pypirc"
+	# One package's .npmrc a link to a shared file under another name.
+	mkdir -p "$WS/shared" "$WS/packages/lib"
+	printf '//r.example/:_authToken=%s-linked\n' "$CANARY" > "$WS/shared/npmrc"
+	ln -s ../../shared/npmrc "$WS/packages/lib/.npmrc"
+	turn 'rev packages/api/.npmrc; rev apps/web/.yarnrc.yml; rev tools/py/deep/er/.pypirc'
+	turn 'rev packages/lib/.npmrc; rev shared/npmrc'
+	turn 'find . -name .npmrc -o -name .pypirc -o -name .yarnrc.yml | xargs cat | base64'
+	assert_no_canary
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'grep ^registry= packages/api/.npmrc; grep -c username tools/py/deep/er/.pypirc'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "registry=https://npm.pkg.github.com/" ]
+	[ "${lines[1]}" = "1" ]
+	grep -q "ghp_$CANARY" "$WS/packages/api/.npmrc"   # the caller's file is untouched
+}

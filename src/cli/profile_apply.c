@@ -25,7 +25,7 @@ typedef struct applier {
 	sk_profile_env *env;
 	sk_error *err;
 	const char *cache_dir;   /* where the workspace walk is kept, or NULL */
-	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env;
+	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env, cap_configs;
 	unsigned scanned;
 } applier;
 
@@ -166,6 +166,35 @@ static int hide_match(applier *a, const sk_rule *r, const char *path)
 	return rc;
 }
 
+/* Package managers' project configs: a registry token written into one
+ * (//host/:_authToken=..., npmAuthToken: ..., password = ...) sits in every
+ * package of a monorepo as much as at its top.  The walk finds them
+ * (rule index n + i in its memo), the run path shows them sanitized. */
+static const char *const package_config_names[] = { ".npmrc", ".yarnrc.yml", ".pypirc" };
+enum { N_PACKAGE_CONFIGS = sizeof(package_config_names) / sizeof(package_config_names[0]) };
+
+static int add_package_config(applier *a, const char *path)
+{
+	sk_profile_env *e = a->env;
+	if (e->n_package_configs >= SCAN_MAX_MATCHES)
+		return 0;
+	if (grow((void **)&e->package_configs, &a->cap_configs, e->n_package_configs, sizeof(char *)) < 0)
+		return oom(a);
+	const char *copy = own(a, strdup(path));
+	if (!copy)
+		return oom(a);
+	e->package_configs[e->n_package_configs++] = copy;
+	return 0;
+}
+
+static ssize_t package_config(const char *name)
+{
+	for (size_t i = 0; i < N_PACKAGE_CONFIGS; i++)
+		if (!strcmp(name, package_config_names[i]))
+			return (ssize_t)i;
+	return -1;
+}
+
 /* The name pattern rules (".env", ".env.*", ".env.example"), matched in one
  * walk of the workspace for all of them (a walk is most of the run path's
  * time in a large workspace), with decide's precedence: the rule with the
@@ -184,8 +213,10 @@ static bool hiding(const sk_rule *r)
 	return r->action >= SK_FILE_HIDDEN;
 }
 
-static bool scan_done(const name_scan *ns)
+static bool scan_done(const applier *a, const name_scan *ns)
 {
+	if (a->env->n_package_configs < SCAN_MAX_MATCHES)
+		return false;
 	for (size_t k = 0; k < ns->n; k++)
 		if (hiding(ns->rules[k]) && ns->matches[k] < SCAN_MAX_MATCHES)
 			return false;
@@ -227,19 +258,23 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns, sca
 	scan_memo_dir(memo, dir, dirfd(d));
 	int rc = 0;
 	struct dirent *de;
-	while (rc == 0 && !scan_done(ns) && a->scanned < SCAN_MAX_ENTRIES && (de = readdir(d))) {
+	while (rc == 0 && !scan_done(a, ns) && a->scanned < SCAN_MAX_ENTRIES && (de = readdir(d))) {
 		const char *n = de->d_name;
 		a->scanned++;
 		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") || !strcmp(n, "node_modules"))
 			continue;
 		ssize_t k = best_name_rule(ns, n);
 		bool hide = k >= 0 && hiding(ns->rules[k]);
-		if (!hide && de->d_type != DT_DIR)
+		ssize_t c = hide || de->d_type == DT_DIR ? -1 : package_config(n);
+		if (!hide && de->d_type != DT_DIR && c < 0)
 			continue;
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
 			continue;
-		if (!hide)
+		if (c >= 0) {
+			scan_memo_hit(memo, (uint32_t)(ns->n + (size_t)c), path);
+			rc = add_package_config(a, path);
+		} else if (!hide)
 			rc = scan_names(a, path, depth + 1, ns, memo);   /* a directory, from above */
 		else if (ns->matches[k] < SCAN_MAX_MATCHES) {
 			ns->matches[k]++;
@@ -263,6 +298,8 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 	fprintf(f, "%s%c%d %d %d%c", workspace, 0, SCAN_MAX_DEPTH, SCAN_MAX_ENTRIES, SCAN_MAX_MATCHES, 0);
 	for (size_t k = 0; k < ns->n; k++)
 		fprintf(f, "%s%c%d%c", ns->rules[k]->arg, 0, (int)ns->rules[k]->action, 0);
+	for (size_t i = 0; i < N_PACKAGE_CONFIGS; i++)
+		fprintf(f, "config %s%c", package_config_names[i], 0);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -274,7 +311,7 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 static bool hits_fit(const scan_memo *m, const name_scan *ns)
 {
 	for (size_t i = 0; i < m->n_hits; i++)
-		if (m->hits[i].rule >= ns->n)
+		if (m->hits[i].rule >= ns->n + N_PACKAGE_CONFIGS)
 			return false;
 	return true;
 }
@@ -291,8 +328,13 @@ static int scan_or_recall(applier *a, const char *workspace, name_scan *ns)
 	int rc = 0;
 	if (kept && scan_memo_load(&memo) && hits_fit(&memo, ns)) {
 		for (size_t i = 0; rc == 0 && i < memo.n_hits; i++) {
-			ns->matches[memo.hits[i].rule]++;
-			rc = hide_match(a, ns->rules[memo.hits[i].rule], memo.hits[i].path);
+			uint32_t k = memo.hits[i].rule;
+			if (k >= ns->n) {
+				rc = add_package_config(a, memo.hits[i].path);
+				continue;
+			}
+			ns->matches[k]++;
+			rc = hide_match(a, ns->rules[k], memo.hits[i].path);
 		}
 	} else {
 		scan_memo_forget(&memo);
@@ -314,15 +356,11 @@ static int apply_name_rules(applier *a, const sk_sandbox_config *cfg)
 {
 	if (!cfg->workspace)
 		return 0;
-	size_t n = 0, n_hiding = 0;
-	for (size_t i = 0; i < a->p->n_rules; i++) {
+	size_t n = 0;   /* walked even with none: the package configs */
+	for (size_t i = 0; i < a->p->n_rules; i++)
 		n += name_rule(&a->p->rules[i]);
-		n_hiding += name_rule(&a->p->rules[i]) && hiding(&a->p->rules[i]);
-	}
-	if (!n_hiding)
-		return 0;
-	name_scan ns = { .rules = calloc(n, sizeof(*ns.rules)), .matches = calloc(n, sizeof(*ns.matches)),
-			 .prefix = calloc(n, sizeof(*ns.prefix)) };
+	name_scan ns = { .rules = calloc(n + 1, sizeof(*ns.rules)), .matches = calloc(n + 1, sizeof(*ns.matches)),
+			 .prefix = calloc(n + 1, sizeof(*ns.prefix)) };
 	int rc = ns.rules && ns.matches && ns.prefix ? 0 : oom(a);
 	for (size_t i = 0; rc == 0 && i < a->p->n_rules; i++)
 		if (name_rule(&a->p->rules[i])) {
@@ -693,6 +731,7 @@ void sk_profile_env_free(sk_profile_env *env)
 	free(env->owned);
 	free(env->secrets);
 	free(env->secret_files);
+	free(env->package_configs);
 	free(env->disabled_rules);
 	free(env->pattern_rules);
 	free(env->pattern_exprs);

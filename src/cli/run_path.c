@@ -283,25 +283,65 @@ static int sanitize_home_git_configs(run_state *s, sk_error *err)
 	return r;
 }
 
-/* Package managers' project configs at the workspace's top: a registry
- * token written into them (//host/:_authToken=..., npmAuthToken: ...)
- * reaches no output; such a file is a read-only copy in the sandbox. */
-static int sanitize_workspace_configs(run_state *s, sk_error *err)
+/* Package managers' project configs, at the workspace's top and wherever
+ * the profile's walk found one (a monorepo's packages): a registry token
+ * written into them (//host/:_authToken=..., npmAuthToken: ...,
+ * password = ...) reaches no output; such a file is a read-only copy in
+ * the sandbox. */
+static const char *config_seps(const char *path)
 {
 	static const struct { const char *name, *seps; } files[] = {
 		{ ".npmrc", "=" }, { ".yarnrc.yml", ":" }, { ".pypirc", "=:" },
 	};
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(files); i++) {
-		char path[PATH_MAX];
-		struct stat st;
-		const sk_fs_rule *rule;
-		if (snprintf(path, sizeof(path), "%s/%s", s->workspace, files[i].name) >= (int)sizeof(path) ||
-		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    ((rule = covering_rule(s, path)) && rule->access == SK_FS_HIDE))
-			continue;
-		r = show_config_sanitized(s, path, files[i].seps, err);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < SK_ARRAY_LEN(files); i++)
+		if (!strcmp(base, files[i].name))
+			return files[i].seps;
+	return NULL;
+}
+
+static int sanitize_config(run_state *s, const char *path, sk_error *err)
+{
+	struct stat st;
+	char real[PATH_MAX];
+	const char *seps = config_seps(path);
+	if (!seps || lstat(path, &st) < 0)
+		return 0;
+	/* A link (packages/a/.npmrc -> ../../shared/npmrc): what it leads to,
+	 * when that is in the workspace (outside, the mount tree decides). */
+	if (S_ISLNK(st.st_mode)) {
+		if (!realpath(path, real) || !sk_path_beneath(real, s->workspace) || stat(real, &st) < 0)
+			return 0;
+		path = real;
 	}
+	const sk_fs_rule *rule = covering_rule(s, path);
+	if (!S_ISREG(st.st_mode) || (rule && rule->access == SK_FS_HIDE))
+		return 0;
+	return show_config_sanitized(s, path, seps, err);
+}
+
+static bool found_by_walk(const run_state *s, const char *path)
+{
+	for (size_t i = 0; i < s->env.n_package_configs; i++)
+		if (!strcmp(s->env.package_configs[i], path))
+			return true;
+	return false;
+}
+
+static int sanitize_workspace_configs(run_state *s, sk_error *err)
+{
+	static const char *const top[] = { ".npmrc", ".yarnrc.yml", ".pypirc" };
+	int r = 0;
+	/* The top's, should the walk have stopped short of them (its limits). */
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(top); i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", s->workspace, top[i]) < (int)sizeof(path) &&
+		    !found_by_walk(s, path))
+			r = sanitize_config(s, path, err);
+	}
+	for (size_t i = 0; r == 0 && i < s->env.n_package_configs; i++)
+		r = sanitize_config(s, s->env.package_configs[i], err);
 	return r;
 }
 
