@@ -253,6 +253,54 @@ START_TEST(test_package_configs_found_deep)
 }
 END_TEST
 
+static const sk_fs_rule *fs_rule(const sk_sandbox_config *cfg, const char *path)
+{
+	for (size_t i = 0; i < cfg->n_fs; i++)
+		if (!strcmp(cfg->fs[i].path, path))
+			return &cfg->fs[i];
+	return NULL;
+}
+
+/* A *.pem, *.key or *.p8 holding a PEM private key is a secret by its
+ * content, walked or recalled; a certificate, or a key a rule names, is
+ * not. */
+START_TEST(test_private_key_by_content)
+{
+	sk_profile *p = load("file read-write ${WORKSPACE}\nfile secret .env\nfile read-only dev.key\n");
+	char certs[512], key[600], ca[600], named[600], cache[512];
+	snprintf(certs, sizeof(certs), "%s/certs", ws);
+	mkdir(certs, 0700);
+	snprintf(key, sizeof(key), "%s/server.key", certs);
+	write_file(key, "-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----\n", 0600);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+	write_file(ca, "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n", 0644);
+	snprintf(named, sizeof(named), "%s/dev.key", certs);
+	write_file(named, "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n", 0600);
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	mkdir(cache, 0700);
+	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
+		sk_sandbox_config cfg;
+		sk_sandbox_config_init(&cfg);
+		cfg.workspace = ws;
+		char *environ_[] = { NULL };
+		sk_profile_env env;
+		sk_error err = { 0 };
+		ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, &cfg, &env, &err) == 0, "%s", err.msg);
+		const sk_fs_rule *r = fs_rule(&cfg, key);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(r->access, SK_FS_HIDE);
+		ck_assert_ptr_null(fs_rule(&cfg, ca));
+		ck_assert_ptr_null(fs_rule(&cfg, named));
+		bool secret = false;
+		for (size_t i = 0; i < env.n_secret_files; i++)
+			secret = secret || !strcmp(env.secret_files[i], key);
+		ck_assert(secret);
+		sk_profile_env_free(&env);
+	}
+	sk_profile_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("profile_bind");
@@ -263,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_force);
 	tcase_add_test(tc, test_package_configs_found_deep);
+	tcase_add_test(tc, test_private_key_by_content);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

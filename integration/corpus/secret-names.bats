@@ -34,3 +34,35 @@ teardown() { corpus_teardown; }
 	[ "$status" -eq 0 ]
 	[ "$output" = "plain" ]
 }
+
+# Found 2026-12-07 (session 12): secrets under other usual names were
+# readable - an SSH key named for its use (deploy_rsa, github_ed25519),
+# Rails' config/master.key, .pgpass, .vault-token, Streamlit's
+# secrets.toml, Rails' secrets.yml - and so were private keys in PEM files
+# named for their use (server.key, tls.pem, Apple's AuthKey_*.p8), which
+# no name rule can list.  Fixed: the default profile names the former;
+# a *.pem, *.key or *.p8 file in the workspace that holds a PEM private
+# key is a secret by its content (a certificate beside it stays readable).
+@test "corpus secret-names: keys and credentials under other names, and private keys by content" {
+	key() { printf -- '-----BEGIN %s-----\n%s-%s\n-----END %s-----\n' "$1" "$CANARY" "$2" "$1"; }
+	mkdir -p "$WS/ops" "$WS/config" "$WS/.streamlit" "$WS/certs" "$WS/keys"
+	key "OPENSSH PRIVATE KEY" deploy > "$WS/ops/deploy_rsa"
+	key "OPENSSH PRIVATE KEY" gh > "$WS/ops/github_ed25519"
+	printf '%s-master\n' "$CANARY" > "$WS/config/master.key"
+	printf 'db:5432:app:app:%s-pg\n' "$CANARY" > "$WS/.pgpass"
+	printf '%s-vault\n' "$CANARY" > "$WS/.vault-token"
+	printf 'api_key = "%s-st"\n' "$CANARY" > "$WS/.streamlit/secrets.toml"
+	printf 'production:\n  secret_key_base: %s-yml\n' "$CANARY" > "$WS/config/secrets.yml"
+	key "PRIVATE KEY" server > "$WS/certs/server.key"
+	{ key "CERTIFICATE" cert-not-secret; key "RSA PRIVATE KEY" tls; } > "$WS/certs/tls.pem"
+	key "PRIVATE KEY" apple > "$WS/keys/AuthKey_ABC123.p8"
+	printf -- '-----BEGIN CERTIFICATE-----\nMIIBpublicpart\n-----END CERTIFICATE-----\n' > "$WS/certs/ca.pem"
+	turn 'for f in ops/deploy_rsa ops/github_ed25519 config/master.key .pgpass .vault-token .streamlit/secrets.toml config/secrets.yml; do rev $f; done'
+	turn 'rev certs/server.key certs/tls.pem keys/AuthKey_ABC123.p8; cat certs/*.pem keys/* | base64'
+	assert_no_canary
+	assert_receipted
+	# A certificate is no secret.
+	run "$STOCKADE" run --state-dir "$STATE" -- cat certs/ca.pem
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"MIIBpublicpart"* ]]
+}

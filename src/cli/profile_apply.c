@@ -5,11 +5,13 @@
  * Every verdict about a variable comes from sk_decide, so the environment
  * and the receipts cannot disagree. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "git_config.h"
 #include "scan_memo.h"
@@ -195,6 +197,49 @@ static ssize_t package_config(const char *name)
 	return -1;
 }
 
+/* Private keys in PEM files named for their use (server.key, tls.pem,
+ * Apple's AuthKey_*.p8), which no name rule can list: one of these names
+ * that holds a PEM private key in its first 64 KiB is a secret by its
+ * content (a certificate is not), unless a rule names it (memo index
+ * n + N_PACKAGE_CONFIGS). */
+enum { KEY_SCAN_MAX = 64 << 10 };
+
+static bool key_file_name(const char *n)
+{
+	static const char *const ext[] = { ".pem", ".key", ".p8" };
+	size_t len = strlen(n);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t el = strlen(ext[i]);
+		if (len > el && !strcmp(n + len - el, ext[i]))
+			return true;
+	}
+	return false;
+}
+
+static bool holds_private_key(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	static const char mark[] = "PRIVATE KEY-----";
+	bool found = false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		char *buf = malloc(KEY_SCAN_MAX);
+		ssize_t n = buf ? read(fd, buf, KEY_SCAN_MAX) : -1;
+		found = n > 0 && memmem(buf, (size_t)n, mark, sizeof(mark) - 1);
+		free(buf);
+	}
+	close(fd);
+	return found;
+}
+
+static int hide_private_key(applier *a, const char *path)
+{
+	int rc = add_fs(a, path, SK_FILE_SECRET, false);
+	return rc == 0 ? add_secret_file(a, path) : rc;
+}
+
 /* The name pattern rules (".env", ".env.*", ".env.example"), matched in one
  * walk of the workspace for all of them (a walk is most of the run path's
  * time in a large workspace), with decide's precedence: the rule with the
@@ -266,12 +311,17 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns, sca
 		ssize_t k = best_name_rule(ns, n);
 		bool hide = k >= 0 && hiding(ns->rules[k]);
 		ssize_t c = hide || de->d_type == DT_DIR ? -1 : package_config(n);
-		if (!hide && de->d_type != DT_DIR && c < 0)
+		bool key = k < 0 && c < 0 && de->d_type != DT_DIR && key_file_name(n) &&
+			   holds_private_key(dirfd(d), n);
+		if (!hide && de->d_type != DT_DIR && c < 0 && !key)
 			continue;
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path))
 			continue;
-		if (c >= 0) {
+		if (key) {
+			scan_memo_hit(memo, (uint32_t)(ns->n + N_PACKAGE_CONFIGS), path);
+			rc = hide_private_key(a, path);
+		} else if (c >= 0) {
 			scan_memo_hit(memo, (uint32_t)(ns->n + (size_t)c), path);
 			rc = add_package_config(a, path);
 		} else if (!hide)
@@ -300,6 +350,7 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 		fprintf(f, "%s%c%d%c", ns->rules[k]->arg, 0, (int)ns->rules[k]->action, 0);
 	for (size_t i = 0; i < N_PACKAGE_CONFIGS; i++)
 		fprintf(f, "config %s%c", package_config_names[i], 0);
+	fprintf(f, "pem private keys %d%c", KEY_SCAN_MAX, 0);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -311,7 +362,7 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 static bool hits_fit(const scan_memo *m, const name_scan *ns)
 {
 	for (size_t i = 0; i < m->n_hits; i++)
-		if (m->hits[i].rule >= ns->n + N_PACKAGE_CONFIGS)
+		if (m->hits[i].rule > ns->n + N_PACKAGE_CONFIGS)
 			return false;
 	return true;
 }
@@ -329,6 +380,10 @@ static int scan_or_recall(applier *a, const char *workspace, name_scan *ns)
 	if (kept && scan_memo_load(&memo) && hits_fit(&memo, ns)) {
 		for (size_t i = 0; rc == 0 && i < memo.n_hits; i++) {
 			uint32_t k = memo.hits[i].rule;
+			if (k == ns->n + N_PACKAGE_CONFIGS) {
+				rc = hide_private_key(a, memo.hits[i].path);
+				continue;
+			}
 			if (k >= ns->n) {
 				rc = add_package_config(a, memo.hits[i].path);
 				continue;
