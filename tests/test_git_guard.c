@@ -310,6 +310,76 @@ START_TEST(test_index_from_git)
 }
 END_TEST
 
+/* A pack index (version 2) with the given sorted 20-byte ids. */
+static size_t make_idx(unsigned char *buf, const unsigned char ids[][20], uint32_t n)
+{
+	memset(buf, 0, 8 + 256 * 4 + n * 20);
+	memcpy(buf, "\377tOc\0\0\0\2", 8);
+	for (int b = 0; b < 256; b++) {
+		uint32_t c = 0;
+		for (uint32_t i = 0; i < n; i++)
+			c += ids[i][0] <= b;
+		unsigned char *f = buf + 8 + 4 * b;
+		f[0] = (unsigned char)(c >> 24), f[1] = (unsigned char)(c >> 16), f[2] = (unsigned char)(c >> 8),
+		f[3] = (unsigned char)c;
+	}
+	memcpy(buf + 8 + 256 * 4, ids, n * 20);
+	return 8 + 256 * 4 + n * 20;
+}
+
+START_TEST(test_idx_lookup)
+{
+	static const unsigned char ids[4][20] = { { 0x00, 1 }, { 0x7f, 2 }, { 0x7f, 3 }, { 0xff, 9 } };
+	static unsigned char buf[8 + 256 * 4 + 4 * 20];
+	size_t n = make_idx(buf, ids, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert(sk_git_idx_has(buf, n, 20, ids[i]));
+	const unsigned char absent[3][20] = { { 0x00, 2 }, { 0x7f, 1 }, { 0xfe } };
+	for (int i = 0; i < 3; i++)
+		ck_assert(!sk_git_idx_has(buf, n, 20, absent[i]));
+	ck_assert(!sk_git_idx_has(buf, n - 1, 20, ids[3]));   /* truncated: refused */
+	buf[7] = 1;                                         /* version 1: not read */
+	ck_assert(!sk_git_idx_has(buf, n, 20, ids[0]));
+}
+END_TEST
+
+/* A committed secret's carrier: its loose object, then (after gc) its
+ * pack; an untracked secret has none. */
+START_TEST(test_carriers_from_git)
+{
+	char dir[] = "/tmp/stockade-test-carriers.XXXXXX", cmd[512], secret[128], other[128];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && git init -q . && git config user.email a@b && git config user.name a && "
+		 "printf 'API_KEY=abcdefgh12345678\\n' > .env && printf 'x=1234567890\\n' > other.env && "
+		 "git add -f .env && git commit -qm s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(secret, sizeof(secret), "%s/.env", dir);
+	snprintf(other, sizeof(other), "%s/other.env", dir);
+	const char *secrets[] = { other, secret };
+	for (int gc = 0; gc < 2; gc++) {
+		sk_git_carrier *c = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(sk_git_secret_carriers(dir, secrets, 2, &c, &n), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(c[0].secret, 1);
+		snprintf(cmd, sizeof(cmd), "cd %s && stat -c '%%d %%i' $(%s)", dir,
+			 gc ? "ls .git/objects/pack/*.pack"
+			    : "f=$(git rev-parse HEAD:.env); echo .git/objects/$(echo $f | cut -c1-2)/$(echo $f | cut -c3-)");
+		FILE *p = popen(cmd, "r");
+		unsigned long long dev, ino;
+		ck_assert_int_eq(fscanf(p, "%llu %llu", &dev, &ino), 2);
+		pclose(p);
+		ck_assert_uint_eq(c[0].ino, ino);
+		ck_assert_uint_eq(c[0].dev, dev);
+		free(c);
+		snprintf(cmd, sizeof(cmd), "cd %s && git gc -q", dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("git_guard");
@@ -322,6 +392,8 @@ int main(void)
 	tcase_add_test(tc, test_index_extensions_and_split);
 	tcase_add_test(tc, test_index_refused);
 	tcase_add_test(tc, test_index_from_git);
+	tcase_add_test(tc, test_idx_lookup);
+	tcase_add_test(tc, test_carriers_from_git);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

@@ -85,6 +85,15 @@ typedef struct sk_hidden_file {
 	uint64_t size;
 } sk_hidden_file;
 
+/* A file that holds a secret's content in another form (a pack of git's
+ * object store with a committed secret file in it): an open of it is
+ * decided as an attempt on that content. */
+typedef struct sk_carrier_file {
+	uint64_t dev, ino;
+	const char *content;     /* "content:sha256:HEX" of the secret it carries */
+	uint64_t size;
+} sk_carrier_file;
+
 /* One event the supervisor saw, handed to the caller (strings point into
  * a buffer that lives until the callback returns). */
 typedef struct sk_sup_record {
@@ -124,6 +133,8 @@ typedef struct sk_supervisor {
 	void *record_ctx;
 	const sk_hidden_file *hidden;   /* sorted by path */
 	size_t n_hidden;
+	const sk_carrier_file *carriers;
+	size_t n_carriers;
 	const uint64_t *sizes;          /* sorted: sizes of files worth hashing */
 	size_t n_sizes;
 } sk_supervisor;

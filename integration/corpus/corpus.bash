@@ -23,6 +23,16 @@ commit_dotenv() {
 	git add -f .env && git commit -qm env
 }
 
+# edited_dotenv: a secret .env and an edited copy of it, env.bak (a line
+# added in front): no fingerprint knows the copy, so only the redactor
+# (the .env's values are its literals) stands between its content and the
+# output.  The committed copy these cases once read (`git show HEAD:.env`)
+# is refused now (git-objects.bats).
+edited_dotenv() {
+	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
+	{ printf '# copied by hand\n'; cat .env; } > env.bak
+}
+
 corpus_teardown() {
 	rm -rf "$STATE"
 	teardown_workspace

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Bypass family: a secret printed as a hex dump.  Found 2026-12-07 in
-# review, next to wrapped-base64.bats: `git show HEAD:.env | xxd` printed
+# review, next to wrapped-base64.bats: `cat env.bak | xxd` printed
 # the committed value in full.  A dump puts 16 bytes on a line, as hex
 # pairs (or groups) and again in an ASCII column, between offsets: neither
 # the raw value nor its hex form is in the output in one piece, yet both
@@ -10,6 +10,8 @@
 # fail on the binary before the fix (no replacement; with that check left
 # out, `canary decodable from the hex column`).  The od -c case came a
 # commit later, checked the same way (`canary in the od -c cells`).
+# Since session 12 the committed copy itself is refused (git-objects.bats):
+# these cases read an edited copy instead, which only the redactor stops.
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -61,9 +63,9 @@ if canary.decode() in text:
 PY
 }
 
-@test "corpus hexdump: a committed .env printed with xxd hides its value in both columns" {
-	commit_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | xxd'
+@test "corpus hexdump: an edited copy of .env printed with xxd hides its value in both columns" {
+	edited_dotenv
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | xxd'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump xxd
@@ -77,17 +79,17 @@ PY
 	no_canary_in_dump hexdump
 }
 
-@test "corpus hexdump: od -An -tx1 of a committed secret is redacted" {
-	commit_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -An -tx1'
+@test "corpus hexdump: od -An -tx1 of an edited copy of a secret is redacted" {
+	edited_dotenv
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | od -An -tx1'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump od
 }
 
-@test "corpus hexdump: od -c of a committed .env is redacted" {
-	commit_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | od -c'
+@test "corpus hexdump: od -c of an edited copy of .env is redacted" {
+	edited_dotenv
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | od -c'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump odc

@@ -2,7 +2,7 @@
 # Bypass family: a secret printed in an encoding that is broken by line
 # wraps.  Found 2026-12-07 in review: `.env` is hidden and denied, and
 # `git show HEAD:.env` (a committed copy) is redacted whole, but
-# `git show HEAD:.env | base64` is not: base64(1) wraps at 76 columns (as
+# `cat env.bak | base64` is not: base64(1) wraps at 76 columns (as
 # openssl and PEM do at 64), and the redactor matches a literal's base64
 # forms only unbroken, so a value whose encoding crosses a wrap goes
 # through, decodable across the line break.
@@ -10,6 +10,8 @@
 # encoding characters, the break left out (src/redact/dewrap.c).  Each case
 # was checked to fail on the binary before the fix (`canary decodable
 # from: ...`, or no replacement at all).
+# Since session 12 the committed copy itself is refused (git-objects.bats):
+# these cases read an edited copy instead, which only the redactor stops.
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -36,11 +38,11 @@ for run in re.findall(r"[A-Za-z0-9+/=\n]{16,}", out):
 PY
 }
 
-@test "corpus wrapped-base64: a committed .env printed as base64 (76 columns) hides its value" {
+@test "corpus wrapped-base64: an edited copy of .env printed as base64 (76 columns) hides its value" {
 	# 53 bytes before the value: its encoding starts at column 71 and
 	# crosses the wrap at 76.
-	commit_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:.env | base64'
+	edited_dotenv
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | base64'
 	[ "$status" -eq 0 ]
 	no_decodable_canary
 }

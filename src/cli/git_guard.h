@@ -31,6 +31,25 @@ size_t sk_git_hash_len(const char *text, size_t len);
 typedef int (*sk_gitlink_fn)(void *ctx, const char *path, size_t len);
 int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
 			  sk_gitlink_fn fn, void *ctx);
+/* The same reader, every entry: fn gets its path, mode and object id
+ * (hash_len bytes) and returns what to add to the count (or a negative
+ * value that stops the read and is returned). */
+typedef int (*sk_git_entry_fn)(void *ctx, const char *path, size_t len, uint32_t mode, const unsigned char *oid);
+int sk_git_index_entries(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
+			 sk_git_entry_fn fn, void *ctx);
+
+/* Files of the workspace repository's object store that hold a tracked
+ * secret file's content (git_carriers.c): secret is its index in the
+ * caller's list.  Loose objects and packs (by their .idx, version 2);
+ * 0, or a negative errno. */
+typedef struct sk_git_carrier {
+	uint64_t dev, ino;
+	size_t secret;
+} sk_git_carrier;
+int sk_git_secret_carriers(const char *workspace, const char *const *secrets, size_t n_secrets,
+			   sk_git_carrier **out, size_t *n_out);
+/* Whether a pack index (version 2) lists the object id. */
+bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid);
 
 /* The workspace walk for .git entries (git_walk.c). */
 typedef struct sk_git_known {

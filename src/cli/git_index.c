@@ -1,4 +1,5 @@
-/* The gitlinks of a git index file: the entries through which `git status`
+/* The entries of a git index file (and its gitlinks), and the object ids
+ * a pack's index lists.  Of the index: the entries through which `git status`
  * (and diff, and submodule commands) walks into another repository and
  * runs under that repository's config.  The index is the command's to
  * write, so this reads it the way git does (Documentation/gitformat-index:
@@ -13,7 +14,7 @@
 
 #include "git_guard.h"
 
-enum { ENTRY_STAT = 40, FLAG_EXTENDED = 0x4000, NAME_MASK = 0xfff, MODE_TYPE = 0170000, MODE_GITLINK = 0160000 };
+enum { IDX_MAGIC = 0xff744f63, ENTRY_STAT = 40, FLAG_EXTENDED = 0x4000, NAME_MASK = 0xfff, MODE_TYPE = 0170000, MODE_GITLINK = 0160000 };
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -89,8 +90,8 @@ static bool extensions(const unsigned char *p, const unsigned char *end, size_t 
 	return p == end;
 }
 
-int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
-			  sk_gitlink_fn fn, void *ctx)
+int sk_git_index_entries(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
+			 sk_git_entry_fn fn, void *ctx)
 {
 	shared[0] = '\0';
 	if ((hash_len != 20 && hash_len != 32) || len < 12 + hash_len || memcmp(buf, "DIRC", 4))
@@ -113,14 +114,60 @@ int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len,
 				return -EINVAL;
 			hdr += 2;
 		}
+		const unsigned char *oid = p + ENTRY_STAT;
 		if (!entry_name(p + hdr, end, version, hdr, flags, path, &plen, &p))
 			return -EINVAL;
-		if ((mode & MODE_TYPE) == MODE_GITLINK) {
-			int r = fn(ctx, path, plen);
-			if (r < 0)
-				return r;
-			links++;
-		}
+		int r = fn(ctx, path, plen, mode, oid);
+		if (r < 0)
+			return r;
+		links += r;
 	}
 	return extensions(p, end, hash_len, shared) ? links : -EINVAL;
+}
+
+typedef struct gitlinks_ctx {
+	sk_gitlink_fn fn;
+	void *ctx;
+} gitlinks_ctx;
+
+static int only_gitlinks(void *ctx, const char *path, size_t len, uint32_t mode, const unsigned char *oid)
+{
+	(void)oid;
+	gitlinks_ctx *g = ctx;
+	if ((mode & MODE_TYPE) != MODE_GITLINK)
+		return 0;
+	int r = g->fn(g->ctx, path, len);
+	return r < 0 ? r : 1;
+}
+
+int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
+			  sk_gitlink_fn fn, void *ctx)
+{
+	gitlinks_ctx g = { fn, ctx };
+	return sk_git_index_entries(buf, len, hash_len, shared, only_gitlinks, &g);
+}
+
+/* Whether a pack index (version 2) lists oid: its fan-out table bounds a
+ * binary search of the sorted ids. */
+bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid)
+{
+	if (len < 8 + 256 * 4 || be32(idx) != IDX_MAGIC || be32(idx + 4) != 2)
+		return false;
+	const unsigned char *fan = idx + 8;
+	uint32_t lo = oid[0] ? be32(fan + 4 * (oid[0] - 1)) : 0, hi = be32(fan + 4 * oid[0]);
+	uint32_t total = be32(fan + 4 * 255);
+	if (hi > total || lo > hi || (len - 8 - 256 * 4) / hash_len < total)
+		return false;
+	const unsigned char *ids = fan + 256 * 4;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ids + (size_t)mid * hash_len, oid, hash_len);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }

@@ -70,6 +70,8 @@ typedef struct run_state {
 	size_t n_sizes;
 	sk_hidden_file *hidden;
 	size_t n_hidden;
+	sk_carrier_file *carriers;   /* git objects holding a secret file's content */
+	size_t n_carriers;
 	char **extra_files;          /* denied files of the session: redaction literals */
 	size_t n_extra_files;
 	const sk_request *req;       /* for the supervisor's record callback */

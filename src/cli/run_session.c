@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "git_guard.h"
 #include "run_internal.h"
 
 enum { FP_MIN = 8, FP_MAX = 64 << 20, MAX_FPS = 4096, MAX_ALIASES = RUN_MAX_ALIASES };
@@ -132,6 +133,43 @@ static int hidden_table(run_state *s, sk_error *err)
 	return 0;
 }
 
+/* Git's copies of secret files the workspace's index tracks (git_carriers.c),
+ * each decided as the content of the secret it carries.  Only secrets with
+ * a fingerprint count: the content is how the supervisor knows them. */
+static int carrier_table(run_state *s, sk_error *err)
+{
+	const char **paths = calloc(s->env.n_secret_files + 1, sizeof(*paths));
+	const run_fingerprint **fps = calloc(s->env.n_secret_files + 1, sizeof(*fps));
+	size_t n = 0;
+	int r = paths && fps ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < s->env.n_secret_files; i++) {
+		struct stat st;
+		const char *path = s->env.secret_files[i];
+		if (!sk_path_beneath(path, s->workspace) || stat(path, &st) < 0)
+			continue;
+		for (size_t k = 0; k < s->n_fps; k++)
+			if (s->fps[k].dev == (uint64_t)st.st_dev && s->fps[k].ino == (uint64_t)st.st_ino) {
+				paths[n] = path;
+				fps[n++] = &s->fps[k];
+				break;
+			}
+	}
+	sk_git_carrier *c = NULL;
+	size_t n_c = 0;
+	if (r == 0 && n)
+		r = sk_git_secret_carriers(s->workspace, paths, n, &c, &n_c);
+	if (r == 0 && n_c && !(s->carriers = calloc(n_c, sizeof(*s->carriers))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n_c; i++)
+		s->carriers[s->n_carriers++] = (sk_carrier_file){ .dev = c[i].dev, .ino = c[i].ino,
+								  .content = fps[c[i].secret]->key,
+								  .size = fps[c[i].secret]->size };
+	free(c);
+	free(paths);
+	free(fps);
+	return r < 0 ? sk_fail(err, -r, "cannot look for the secret files git keeps copies of") : 0;
+}
+
 static int approvals(run_state *s, sk_error *err)
 {
 	for (size_t i = 0; s->session && i < s->session->n_chains; i++) {
@@ -156,7 +194,7 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 	if (denied_files(s) < 0)
 		return sk_fail(err, ENOMEM, "out of memory");
 	int r = approvals(s, err);
-	if (r < 0 || (r = hidden_table(s, err)) < 0)
+	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0)
 		return r;
 	s->sizes = calloc(s->n_fps + 1, sizeof(*s->sizes));
 	const char **keys = calloc(s->n_fps + 1, sizeof(*keys));
@@ -387,6 +425,7 @@ void sk_run_supervise(const sk_request *req, run_state *s)
 	s->cfg.sup = (sk_supervisor){
 		.enabled = !req->no_supervise, .decide = sup_decide, .note = sup_note, .decide_ctx = s,
 		.record = sup_record, .record_ctx = s, .hidden = s->hidden, .n_hidden = s->n_hidden,
+		.carriers = s->carriers, .n_carriers = s->n_carriers,
 		.sizes = s->sizes, .n_sizes = s->n_sizes,
 	};
 }
@@ -414,4 +453,5 @@ void sk_run_session_free(run_state *s)
 	free(s->fps);
 	free(s->sizes);
 	free(s->hidden);
+	free(s->carriers);
 }

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sk_git_hash_len((const char *)data, size);
 	sk_git_index_gitlinks(data, size, 20, shared, on_link, NULL);
 	sk_git_index_gitlinks(data, size, 32, shared, on_link, NULL);
+	/* A pack index looked up for an id taken from its own end. */
+	static const uint8_t zero[32];
+	sk_git_idx_has(data, size, 20, size >= 20 ? data + size - 20 : zero);
+	sk_git_idx_has(data, size, 32, size >= 32 ? data + size - 32 : zero);
 	char *text = malloc(size + 1);
 	if (!text)
 		return 0;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# Bypass family: a copy of a secret file in git's object store.  Found
+# 2026-12-07 (session 12): with .env committed (by mistake, as it often
+# is), `git show HEAD:.env | rev` printed the secret reversed.  The file
+# itself is hidden and denied, but git keeps its content compressed in a
+# loose object or a pack: no fingerprint of the file's bytes matches there,
+# and the redactor knows encodings, not transformations.
+# Fixed: before the run, the secret files the workspace's index tracks are
+# looked up by their object id among the loose objects and in the packs;
+# an open of a file holding one is decided as that secret's content
+# (`secret_content`, the same chain as the file's).  So git cannot read
+# those objects (nor anything else in a pack that holds one: docs).
+
+bats_require_minimum_version 1.5.0
+load corpus
+
+setup() {
+	corpus_setup
+	commit_dotenv
+}
+teardown() { corpus_teardown; }
+
+@test "corpus git-objects: a committed secret is not read back from a loose object" {
+	turn 'git show HEAD:.env | rev'
+	turn 'git cat-file -p $(git rev-parse HEAD:.env) | tr a-z A-Z | rev'
+	turn '/usr/bin/python3 -c "
+import zlib, subprocess
+oid = subprocess.run([\"git\", \"rev-parse\", \"HEAD:.env\"], capture_output=True, text=True).stdout.strip()
+print(zlib.decompress(open(\".git/objects/%s/%s\" % (oid[:2], oid[2:]), \"rb\").read())[::-1])"'
+	assert_no_canary
+	assert_receipted
+	[[ "$ALL_OUT" == *"ermission denied"* || "$ALL_OUT" == *"corrupt"* ]]
+}
+
+@test "corpus git-objects: a committed secret is not read back from a pack" {
+	git gc -q
+	[ -z "$(find .git/objects -type f -path '*/objects/??/*')" ]
+	turn 'git show HEAD:.env | rev'
+	turn '/usr/bin/python3 -c "
+import glob, zlib
+d = open(glob.glob(\".git/objects/pack/*.pack\")[0], \"rb\").read()
+out = []
+for i in range(len(d)):
+    try: out.append(zlib.decompressobj().decompress(d[i:i + 4096]))
+    except Exception: pass
+print(b\"\".join(out)[::-1])"'
+	assert_no_canary
+	assert_receipted
+}
+
+@test "corpus git-objects: a repository without a committed secret is read as usual" {
+	rm -rf .git .env
+	git init -q . && git config user.email a@b && git config user.name a
+	printf 'hello\n' > README && git add README && git commit -qm readme && git gc -q
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'git show HEAD:README; git log --oneline | wc -l'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "hello" ]
+	[ "${lines[1]}" = "1" ]
+}
