@@ -345,6 +345,26 @@ static int sanitize_workspace_configs(run_state *s, sk_error *err)
 	return r;
 }
 
+/* The system-wide configs of git and the package managers, shown with the
+ * rest of /etc and /usr: a corporate image's index URL with a token in it
+ * (pip), a global npmrc's _authToken, an extraheader in /etc/gitconfig. */
+static int sanitize_system_configs(run_state *s, sk_error *err)
+{
+	static const struct { const char *path, *seps; } files[] = {
+		{ "/etc/pip.conf", "=:" }, { "/etc/xdg/pip/pip.conf", "=:" }, { "/etc/npmrc", "=" },
+		{ "/usr/etc/npmrc", "=" }, { "/usr/local/etc/npmrc", "=" }, { "/etc/gitconfig", "=" },
+	};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < SK_ARRAY_LEN(files); i++) {
+		struct stat st;
+		const sk_fs_rule *rule = covering_rule(s, files[i].path);
+		if (lstat(files[i].path, &st) < 0 || !S_ISREG(st.st_mode) || (rule && rule->access == SK_FS_HIDE))
+			continue;
+		r = show_config_sanitized(s, files[i].path, files[i].seps, err);
+	}
+	return r;
+}
+
 /* path (a git directory, or a config.worktree) is the caller's own: the
  * check after the run (git_guard.c) leaves it be. */
 static int git_trust(run_state *s, const char *path, sk_error *err)
@@ -842,7 +862,7 @@ int sk_run(const sk_request *req, sk_run_result *res, sk_error *err)
 		goto out;
 	workspace_access(&s);
 	if ((r = protect_repository(&s, err)) < 0 || (r = sanitize_home_git_configs(&s, err)) < 0 ||
-	    (r = sanitize_workspace_configs(&s, err)) < 0)
+	    (r = sanitize_workspace_configs(&s, err)) < 0 || (r = sanitize_system_configs(&s, err)) < 0)
 		goto out;
 	default_limits(&s.cfg.limits);
 	apply_overrides(req, &s);
