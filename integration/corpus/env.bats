@@ -25,7 +25,7 @@ eturn() {
 		GPG_PASSPHRASE="$CANARY-g" REDIS_URL="redis://:$CANARY-r@cache:6379" GITHUB_PAT="$CANARY-h" \
 		CI_JOB_JWT_V2="$CANARY-j" DOCKER_AUTH_CONFIG="{\"auths\":{\"r\":{\"auth\":\"$CANARY-c\"}}}" \
 		REGISTRY_BASIC_AUTH="$CANARY-b" \
-		PLAIN_SETTING=visible-value \
+		PLAIN_SETTING=visible-value AWS_REGION=eu-west-9 \
 		"$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c "$1"
 	ALL_OUT+="$output"$'\n'
 }
@@ -39,6 +39,8 @@ eturn() {
 	# Not everything is withheld: the environment still reaches the command.
 	[[ "$ALL_OUT" == *"eulav-elbisiv"* ]]
 	[[ "$ALL_OUT" == *"visible-value"* ]]
+	# AWS settings that are no secret pass beside the withheld keys.
+	[[ "$ALL_OUT" == *"9-tsew-ue=NOIGER_SWA"* ]]
 }
 
 # Found 2026-12-07 (session 11): a credential inside a URL in a variable
