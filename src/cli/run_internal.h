@@ -72,6 +72,7 @@ typedef struct run_state {
 	size_t n_hidden;
 	sk_carrier_file *carriers;   /* git objects holding a secret file's content */
 	size_t n_carriers;
+	bool carrier_refused;        /* an open of one was refused (said after the run) */
 	char **extra_files;          /* denied files of the session: redaction literals */
 	size_t n_extra_files;
 	const sk_request *req;       /* for the supervisor's record callback */

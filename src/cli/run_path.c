@@ -834,6 +834,10 @@ static void conclude(void *ctx, sk_run_result *res)
 		.n_redactions = redaction_counts(s, res, reds, SK_ARRAY_LEN(reds)),
 		.quarantined = quar, .n_quarantined = guard_repositories(bx->req, s, res, quar),
 	};
+	if (s->carrier_refused)
+		dprintf(bx->req->stderr_fd, "stockade: this repository's history holds a secret file of the workspace "
+			"(committed): git's objects that hold it were refused (docs/sessions.md, \"Git's copies\"; "
+			"stockade session show lists the attempts)\n");
 	sk_receipt_id id;
 	int r = record(bx->req, s, bx->ev, bx->view, SK_RECEIPT_OUTCOME, &oc, &id, &bx->conclude_err);
 	if (r == 0)

@@ -411,9 +411,25 @@ static void sup_note(void *ctx, const sk_event *ev, const sk_verdict *v)
 		sk_session_view_bump(&s->view, ckey, denied);
 }
 
+/* A refused open of git's copy of a secret: said once after the run, for
+ * git's own message ("Permission denied", "corrupt") does not say why. */
+static void note_carrier(run_state *s, const sk_sup_record *rec)
+{
+	const sk_file_ref *f = &rec->ev.file.file;
+	if (s->carrier_refused || rec->ev.kind != SK_EVENT_FILE || rec->verdict.action == SK_ACTION_ALLOW ||
+	    !f->has_identity)
+		return;
+	for (size_t i = 0; i < s->n_carriers; i++)
+		if (s->carriers[i].dev == f->dev && s->carriers[i].ino == f->ino) {
+			s->carrier_refused = true;
+			return;
+		}
+}
+
 static int sup_record(void *ctx, const sk_sup_record *rec, sk_error *err)
 {
 	run_state *s = ctx;
+	note_carrier(s, rec);
 	return sk_run_record_attempt(s->req, s, &rec->ev, &rec->verdict, rec->op, rec->via, rec->content,
 				     rec->size, SK_RECEIPT_EVENT, NULL, NULL, err);
 }
