@@ -59,3 +59,18 @@ print(b\"\".join(out)[::-1])"'
 	[ "${lines[0]}" = "hello" ]
 	[ "${lines[1]}" = "1" ]
 }
+
+# Found 2026-12-07 (session 12, review of the fix): only the workspace's
+# own repository was looked at; a secret committed in a nested repository
+# (a submodule's worktree, a vendored repo) was read back from its objects.
+# Fixed: each secret file is looked up in the repository of its own
+# worktree (the nearest .git above it).
+@test "corpus git-objects: a secret committed in a nested repository is not read back either" {
+	rm -rf .git .env
+	mkdir -p vendor/lib
+	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
+		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env)
+	turn 'cd vendor/lib && git show HEAD:.env | rev'
+	assert_no_canary
+	assert_receipted
+}

@@ -133,40 +133,82 @@ static int hidden_table(run_state *s, sk_error *err)
 	return 0;
 }
 
-/* Git's copies of secret files the workspace's index tracks (git_carriers.c),
- * each decided as the content of the secret it carries.  Only secrets with
- * a fingerprint count: the content is how the supervisor knows them. */
+/* The worktree a secret file belongs to: the nearest directory above it,
+ * up to the workspace's top, with a .git entry (a submodule's, a nested
+ * repository's). */
+static void worktree_of(const char *path, const char *workspace, char out[PATH_MAX])
+{
+	snprintf(out, PATH_MAX, "%s", path);
+	for (char *slash; (slash = strrchr(out, '/')) && slash > out;) {
+		*slash = '\0';
+		char entry[PATH_MAX + 8];
+		struct stat st;
+		snprintf(entry, sizeof(entry), "%s/.git", out);
+		if (lstat(entry, &st) == 0 || !strcmp(out, workspace))
+			return;
+	}
+	snprintf(out, PATH_MAX, "%s", workspace);
+}
+
+/* Git's copies of secret files that their repository's index tracks
+ * (git_carriers.c), each decided as the content of the secret it carries.
+ * Only secrets with a fingerprint count: the content is how the
+ * supervisor knows them.  One look per repository (the workspace's, a
+ * submodule's). */
 static int carrier_table(run_state *s, sk_error *err)
 {
-	const char **paths = calloc(s->env.n_secret_files + 1, sizeof(*paths));
-	const run_fingerprint **fps = calloc(s->env.n_secret_files + 1, sizeof(*fps));
-	size_t n = 0;
-	int r = paths && fps ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && i < s->env.n_secret_files; i++) {
+	size_t n_s = s->env.n_secret_files;
+	const char **paths = calloc(n_s + 1, sizeof(*paths));
+	const run_fingerprint **fps = calloc(n_s + 1, sizeof(*fps));
+	char (*tops)[PATH_MAX] = calloc(n_s + 1, sizeof(*tops));
+	bool *done = calloc(n_s + 1, sizeof(*done));
+	const char **group = calloc(n_s + 1, sizeof(*group));
+	const run_fingerprint **gfps = calloc(n_s + 1, sizeof(*gfps));
+	size_t n = 0, cap = 0;
+	int r = paths && fps && tops && done && group && gfps ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n_s; i++) {
 		struct stat st;
 		const char *path = s->env.secret_files[i];
 		if (!sk_path_beneath(path, s->workspace) || stat(path, &st) < 0)
 			continue;
 		for (size_t k = 0; k < s->n_fps; k++)
 			if (s->fps[k].dev == (uint64_t)st.st_dev && s->fps[k].ino == (uint64_t)st.st_ino) {
+				worktree_of(path, s->workspace, tops[n]);
 				paths[n] = path;
 				fps[n++] = &s->fps[k];
 				break;
 			}
 	}
-	sk_git_carrier *c = NULL;
-	size_t n_c = 0;
-	if (r == 0 && n)
-		r = sk_git_secret_carriers(s->workspace, paths, n, &c, &n_c);
-	if (r == 0 && n_c && !(s->carriers = calloc(n_c, sizeof(*s->carriers))))
-		r = -ENOMEM;
-	for (size_t i = 0; r == 0 && i < n_c; i++)
-		s->carriers[s->n_carriers++] = (sk_carrier_file){ .dev = c[i].dev, .ino = c[i].ino,
-								  .content = fps[c[i].secret]->key,
-								  .size = fps[c[i].secret]->size };
-	free(c);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (done[i])
+			continue;
+		size_t m = 0;
+		for (size_t k = i; k < n; k++)
+			if (!done[k] && !strcmp(tops[k], tops[i])) {
+				done[k] = true;
+				gfps[m] = fps[k];
+				group[m++] = paths[k];
+			}
+		sk_git_carrier *c = NULL;
+		size_t n_c = 0;
+		r = sk_git_secret_carriers(tops[i], group, m, &c, &n_c);
+		sk_carrier_file *v = r == 0 && n_c ? sk_grow(s->carriers, &cap, s->n_carriers + n_c, sizeof(*v)) : NULL;
+		if (r == 0 && n_c && !v)
+			r = -ENOMEM;
+		if (v)
+			s->carriers = v;
+		for (size_t k = 0; r == 0 && k < n_c; k++)
+			s->carriers[s->n_carriers++] = (sk_carrier_file){ .dev = c[k].dev, .ino = c[k].ino,
+									  .content = gfps[c[k].secret]->key,
+									  .size = gfps[c[k].secret]->size };
+		free(c);
+	}
 	free(paths);
 	free(fps);
+	free(tops);
+	free(done);
+	free(group);
+	free(gfps);
 	return r < 0 ? sk_fail(err, -r, "cannot look for the secret files git keeps copies of") : 0;
 }
 
