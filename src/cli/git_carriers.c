@@ -6,8 +6,9 @@
  * that object carries the secret.  Found on the host before the run, by
  * the object id the index records (no hashing of ours), among the loose
  * objects and in the packs' indexes (version 2) of the repository of the
- * given worktree (run_session.c asks each secret's own); the supervisor then decides an open of a carrier as an
- * attempt on that secret's content.  Not covered (docs/sessions.md): a
+ * given worktree (run_session.c asks each secret's own); the supervisor
+ * then decides an open of a carrier as an attempt on that secret's
+ * content.  Not covered (docs/sessions.md): a
  * secret only in older commits (no longer in the index), alternates. */
 #include <dirent.h>
 #include <errno.h>
