@@ -254,7 +254,12 @@ static int show_config_sanitized(run_state *s, const char *path, const char *sep
 	    snprintf(copy, sizeof(copy), "%s/%s.config", dir, hex) >= (int)sizeof(copy))
 		return sk_fail(err, ENAMETOOLONG, "the state directory's path is too long");
 	int r = sk_mkdir_p(dir, 0700);
-	if (r == 0 || r == -EEXIST)
+	_cleanup_free_ char *kept = NULL;
+	size_t kept_len = 0;
+	if ((r == 0 || r == -EEXIST) && sk_read_file(copy, 1 << 20, &kept, &kept_len) == 0 &&
+	    kept_len == strlen(clean) && !memcmp(kept, clean, kept_len))
+		r = 0;   /* written by an earlier run: a rename over it would flush it again */
+	else if (r == 0 || r == -EEXIST)
 		r = sk_write_atomic(dir, copy, clean, strlen(clean));
 	if (r < 0)
 		return sk_fail_errno(err, -r, "cannot write the credential-free copy of %s (in %s); nothing was run",
