@@ -201,6 +201,17 @@ START_TEST(test_force)
 }
 END_TEST
 
+/* Apply p to the workspace with an empty environment, the walk kept in
+ * cache (the first call walks, the next recalls). */
+static void apply_walked(const sk_profile *p, const char *cache, sk_sandbox_config *cfg, sk_profile_env *env)
+{
+	sk_sandbox_config_init(cfg);
+	cfg->workspace = ws;
+	char *environ_[] = { NULL };
+	sk_error err = { 0 };
+	ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, cfg, env, &err) == 0, "%s", err.msg);
+}
+
 static bool listed(const sk_profile_env *env, const char *path)
 {
 	for (size_t i = 0; i < env->n_package_configs; i++)
@@ -236,12 +247,8 @@ START_TEST(test_package_configs_found_deep)
 	mkdir(cache, 0700);
 	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
 		sk_sandbox_config cfg;
-		sk_sandbox_config_init(&cfg);
-		cfg.workspace = ws;
-		char *environ_[] = { NULL };
 		sk_profile_env env;
-		sk_error err = { 0 };
-		ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, &cfg, &env, &err) == 0, "%s", err.msg);
+		apply_walked(p, cache, &cfg, &env);
 		ck_assert_uint_eq(env.n_package_configs, 2);
 		ck_assert(listed(&env, deep));
 		ck_assert(listed(&env, yarn));
@@ -280,12 +287,8 @@ START_TEST(test_private_key_by_content)
 	mkdir(cache, 0700);
 	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
 		sk_sandbox_config cfg;
-		sk_sandbox_config_init(&cfg);
-		cfg.workspace = ws;
-		char *environ_[] = { NULL };
 		sk_profile_env env;
-		sk_error err = { 0 };
-		ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, &cfg, &env, &err) == 0, "%s", err.msg);
+		apply_walked(p, cache, &cfg, &env);
 		const sk_fs_rule *r = fs_rule(&cfg, key);
 		ck_assert_ptr_nonnull(r);
 		ck_assert_int_eq(r->access, SK_FS_HIDE);
