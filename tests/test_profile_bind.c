@@ -201,6 +201,13 @@ START_TEST(test_force)
 }
 END_TEST
 
+/* dir/name holding text; its path in out. */
+static void put(char *out, size_t n, const char *dir, const char *name, const char *text)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+	write_file(out, text, 0600);
+}
+
 /* Apply p to the workspace with an empty environment, the walk kept in
  * cache (the first call walks, the next recalls). */
 static void apply_walked(const sk_profile *p, const char *cache, sk_sandbox_config *cfg, sk_profile_env *env)
@@ -233,16 +240,12 @@ START_TEST(test_package_configs_found_deep)
 	snprintf(f, sizeof(f), "%s/packages/a", ws);
 	mkdir(f, 0700);
 	mkdir(dir, 0700);
-	snprintf(deep, sizeof(deep), "%s/.npmrc", dir);
-	write_file(deep, "//r/:_authToken=abcdefgh12345678\n", 0600);
-	snprintf(yarn, sizeof(yarn), "%s/packages/.yarnrc.yml", ws);
-	write_file(yarn, "npmAuthToken: abcdefgh12345678\n", 0600);
+	put(deep, sizeof(deep), dir, ".npmrc", "//r/:_authToken=abcdefgh12345678\n");
+	put(yarn, sizeof(yarn), ws, "packages/.yarnrc.yml", "npmAuthToken: abcdefgh12345678\n");
 	snprintf(f, sizeof(f), "%s/node_modules", ws);
 	mkdir(f, 0700);
-	snprintf(nm, sizeof(nm), "%s/node_modules/.npmrc", ws);
-	write_file(nm, "x=y\n", 0600);
-	snprintf(py, sizeof(py), "%s/packages/a/.pypirc", ws);
-	write_file(py, "password = abcdefgh12345678\n", 0600);
+	put(nm, sizeof(nm), ws, "node_modules/.npmrc", "x=y\n");
+	put(py, sizeof(py), ws, "packages/a/.pypirc", "password = abcdefgh12345678\n");
 	snprintf(cache, sizeof(cache), "%s/cache", root);
 	mkdir(cache, 0700);
 	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
@@ -277,12 +280,9 @@ START_TEST(test_private_key_by_content)
 	char certs[512], key[600], ca[600], named[600], cache[512];
 	snprintf(certs, sizeof(certs), "%s/certs", ws);
 	mkdir(certs, 0700);
-	snprintf(key, sizeof(key), "%s/server.key", certs);
-	write_file(key, "-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----\n", 0600);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
-	write_file(ca, "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n", 0644);
-	snprintf(named, sizeof(named), "%s/dev.key", certs);
-	write_file(named, "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n", 0600);
+	put(key, sizeof(key), certs, "server.key", "-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----\n");
+	put(ca, sizeof(ca), certs, "ca.pem", "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n");
+	put(named, sizeof(named), certs, "dev.key", "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n");
 	snprintf(cache, sizeof(cache), "%s/cache", root);
 	mkdir(cache, 0700);
 	for (int round = 0; round < 2; round++) {   /* walked, then recalled */
