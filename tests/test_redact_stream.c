@@ -864,8 +864,22 @@ START_TEST(test_multiline_rule_keeps_window)
 }
 END_TEST
 
+/* A secret file's content is a literal with its final line break (CRLF
+ * too): where it matches, the line break stays in the output. */
+START_TEST(test_literal_keeps_its_line_break)
+{
+	fixture f;
+	open_stream(&f, "", "token-0123456789abcdef\r\n", NULL);
+	feed(&f, "a token-0123456789abcdef\r\nc\n");
+	ck_assert_int_eq(sk_redact_finish(f.s), 0);
+	ck_assert_str_eq(out_str(&f), "a [REDACTED:literal]\r\nc\n");
+	close_stream(&f);
+}
+END_TEST
+
 /* A literal that spans lines (a secret file's whole content) is still
- * held while it may be coming, rules or not. */
+ * held while it may be coming, rules or not; its final newline stays in
+ * the output (lines do not run together). */
 START_TEST(test_multiline_literal_held)
 {
 	fixture f;
@@ -873,7 +887,7 @@ START_TEST(test_multiline_literal_held)
 	feed(&f, "cat key\nline-one-secret\n");
 	ck_assert_str_eq(out_str(&f), "cat key\n");
 	feed(&f, "line-two-secret\ndone\n");
-	ck_assert_str_eq(out_str(&f), "cat key\n[REDACTED:literal]done\n");
+	ck_assert_str_eq(out_str(&f), "cat key\n[REDACTED:literal]\ndone\n");
 	ck_assert_int_eq(sk_redact_finish(f.s), 0);
 	close_stream(&f);
 }
@@ -1001,6 +1015,7 @@ int main(void)
 	tcase_add_test(tc, test_literal_prefix_held);
 	tcase_add_test(tc, test_multiline_rule_keeps_window);
 	tcase_add_test(tc, test_multiline_literal_held);
+	tcase_add_test(tc, test_literal_keeps_its_line_break);
 	tcase_add_test(tc, test_wrapped_line_held);
 	tcase_add_test(tc, test_unwrapped_line_not_held);
 	tcase_add_test(tc, test_hexdump_columns);

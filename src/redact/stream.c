@@ -186,6 +186,11 @@ static int add_range(sk_redact_stream *s, uint64_t from, uint64_t to, uint32_t n
 {
 	if (from < s->base)
 		from = s->base;   /* only for a match longer than the window */
+	/* A redaction keeps the line break it ends on: a secret file's whole
+	 * content is a literal with its final newline, and lines of output
+	 * must not run together ("[REDACTED:...]" then the next line). */
+	while (!open && to > from && (*at(s, to - 1) == '\n' || *at(s, to - 1) == '\r'))
+		to--;
 	if (from >= to)
 		return 0;
 	if (!open) {
