@@ -359,7 +359,7 @@ START_TEST(test_carriers_from_git)
 	for (int gc = 0; gc < 2; gc++) {
 		sk_git_carrier *c = NULL;
 		size_t n = 0;
-		ck_assert_int_eq(sk_git_secret_carriers(dir, secrets, 2, &c, &n), 0);
+		ck_assert_int_eq(sk_git_secret_carriers(NULL, dir, secrets, 2, &c, &n), 0);
 		ck_assert_uint_eq(n, 1);
 		ck_assert_uint_eq(c[0].secret, 1);
 		snprintf(cmd, sizeof(cmd), "cd %s && stat -c '%%d %%i' $(%s)", dir,
@@ -380,6 +380,34 @@ START_TEST(test_carriers_from_git)
 }
 END_TEST
 
+/* The index's lookup kept in a cache: the same answer while the index is
+ * the same, a new one once git rewrote it. */
+START_TEST(test_carriers_memo)
+{
+	char dir[] = "/tmp/stockade-test-cmemo.XXXXXX", cmd[512], secret[128], cache[160];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && git init -q . && git config user.email a@b && git config user.name a && "
+		 "printf 'API_KEY=abcdefgh12345678\\n' > .env && git add -f .env && git commit -qm s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(secret, sizeof(secret), "%s/.env", dir);
+	snprintf(cache, sizeof(cache), "%s/.cache", dir);
+	const char *secrets[] = { secret };
+	for (int round = 0; round < 3; round++) {
+		if (round == 2) {   /* untracked now: the index is rewritten */
+			snprintf(cmd, sizeof(cmd), "cd %s && git rm -q --cached .env", dir);
+			ck_assert_int_eq(system(cmd), 0);
+		}
+		sk_git_carrier *c = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(sk_git_secret_carriers(cache, dir, secrets, 1, &c, &n), 0);
+		ck_assert_uint_eq(n, round < 2 ? 1 : 0);
+		free(c);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("git_guard");
@@ -394,6 +422,7 @@ int main(void)
 	tcase_add_test(tc, test_index_from_git);
 	tcase_add_test(tc, test_idx_lookup);
 	tcase_add_test(tc, test_carriers_from_git);
+	tcase_add_test(tc, test_carriers_memo);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);
 }

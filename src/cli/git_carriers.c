@@ -11,6 +11,8 @@
  * content.  Not covered (docs/sessions.md): a
  * secret only in older commits (no longer in the index), alternates. */
 #include <dirent.h>
+#include <inttypes.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,28 +28,25 @@
 enum { INDEX_MAX = 256 << 20, JOIN_MAX = PATH_MAX + 128 };
 
 typedef struct tracked {
-	const char *workspace;
-	const char *const *secrets;
+	const char **rel;            /* per secret: its path in the worktree, or NULL */
+	size_t *rel_len;
 	size_t n_secrets;
 	size_t hash_len;
 	unsigned char (*oids)[32];   /* per secret: its object id, when tracked */
 	bool *found;
 } tracked;
 
-/* An index entry that is one of the secret files: keep its object id. */
+/* An index entry that is one of the secret files: keep its object id.
+ * Called for every entry of the index (tens of thousands): lengths first. */
 static int on_entry(void *ctx, const char *path, size_t len, uint32_t mode, const unsigned char *oid)
 {
 	(void)mode;
 	tracked *t = ctx;
-	size_t wl = strlen(t->workspace);
-	for (size_t i = 0; i < t->n_secrets; i++) {
-		const char *s = t->secrets[i];
-		if (!strncmp(s, t->workspace, wl) && s[wl] == '/' && strlen(s + wl + 1) == len &&
-		    !memcmp(s + wl + 1, path, len)) {
+	for (size_t i = 0; i < t->n_secrets; i++)
+		if (t->rel_len[i] == len && t->rel[i] && !memcmp(t->rel[i], path, len)) {
 			memcpy(t->oids[i], oid, t->hash_len);
 			t->found[i] = true;
 		}
-	}
 	return 0;
 }
 
@@ -63,6 +62,107 @@ static int read_index(tracked *t, const char *file, char shared[65])
 	int r = sk_git_index_entries(m, (size_t)st.st_size, t->hash_len, shared, on_entry, t);
 	munmap(m, (size_t)st.st_size);
 	return r < 0 ? r : 0;
+}
+
+/* Reading an index costs ~1 ms per 50,000 entries (its pages, then its
+ * names), on every run of a workspace that holds a secret file: what it
+ * said of the secrets is kept in the cache under the index's identity
+ * (device, inode, size, mtime and ctime to the nanosecond; git replaces
+ * the file when it writes) and read again only when that changes.  A split
+ * index is read every time. */
+#define MEMO_MAGIC "stockade-git-carriers 1"
+
+static bool memo_file(const char *cache_dir, const char *gitdir, const tracked *t, char out[PATH_MAX])
+{
+	if (!cache_dir || sodium_init() < 0)
+		return false;
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char hex[33];
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)gitdir, strlen(gitdir) + 1);
+	for (size_t i = 0; i < t->n_secrets; i++)
+		crypto_generichash_update(&st, (const unsigned char *)(t->rel[i] ? t->rel[i] : ""),
+					  (t->rel[i] ? t->rel_len[i] : 0) + 1);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	return snprintf(out, PATH_MAX, "%s/git-carriers/%s", cache_dir, hex) < PATH_MAX;
+}
+
+static void index_identity(const struct stat *st, size_t hash_len, char out[160])
+{
+	snprintf(out, 160, MEMO_MAGIC " %" PRIu64 " %" PRIu64 " %lld %lld %ld %lld %ld %zu\n", (uint64_t)st->st_dev,
+		 (uint64_t)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, hash_len);
+}
+
+/* The kept lookup for an index of this identity: true, and t filled. */
+static bool memo_load(const char *file, const char *id, tracked *t)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, idl = strlen(id);
+	if (sk_read_file(file, 1 << 20, &text, &len) < 0 || len < idl || memcmp(text, id, idl))
+		return false;
+	const char *p = text + idl;
+	for (size_t i = 0; i < t->n_secrets; i++) {
+		int found;
+		char hex[65];
+		if (sscanf(p, "%d %64s", &found, hex) != 2 || (found && strlen(hex) != 2 * t->hash_len) ||
+		    (found && sodium_hex2bin(t->oids[i], 32, hex, strlen(hex), NULL, NULL, NULL) != 0))
+			return false;
+		t->found[i] = found;
+		if (!(p = strchr(p, '\n')))
+			return false;
+		p++;
+	}
+	return true;
+}
+
+static void memo_store(const char *file, const char *id, const tracked *t)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	fputs(id, f);
+	for (size_t i = 0; i < t->n_secrets; i++) {
+		char hex[65] = "-";
+		if (t->found[i])
+			sodium_bin2hex(hex, sizeof(hex), t->oids[i], t->hash_len);
+		fprintf(f, "%d %s\n", (int)t->found[i], hex);
+	}
+	if (fclose(f) != 0)
+		return;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", file);
+	*strrchr(dir, '/') = '\0';
+	int r = sk_mkdir_p(dir, 0700);
+	if (r == 0 || r == -EEXIST)
+		(void)sk_write_atomic(dir, file, text, len);   /* a cache: failing to keep it is fine */
+}
+
+/* The secrets the worktree's index tracks, and their object ids. */
+static int tracked_secrets(const char *cache_dir, const char *gitdir, tracked *t)
+{
+	char file[JOIN_MAX], memo[PATH_MAX], id[160], shared[65] = "";
+	struct stat st;
+	snprintf(file, sizeof(file), "%s/index", gitdir);
+	if (stat(file, &st) < 0)
+		return 0;   /* no index: nothing tracked */
+	index_identity(&st, t->hash_len, id);
+	bool kept = memo_file(cache_dir, gitdir, t, memo);
+	if (kept && memo_load(memo, id, t))
+		return 0;
+	int r = read_index(t, file, shared);
+	if (r == 0 && shared[0]) {   /* a split index: the entries it does not repeat */
+		char base[65] = "";
+		snprintf(file, sizeof(file), "%s/sharedindex.%s", gitdir, shared);
+		return read_index(t, file, base);
+	}
+	if (r == 0 && kept)
+		memo_store(memo, id, t);
+	return r;
 }
 
 static int push(sk_git_carrier **v, size_t *n, size_t *cap, const struct stat *st, size_t secret)
@@ -122,8 +222,8 @@ static int packs(const char *objects, const tracked *t, sk_git_carrier **v, size
 	return r;
 }
 
-int sk_git_secret_carriers(const char *workspace, const char *const *secrets, size_t n_secrets,
-			   sk_git_carrier **out, size_t *n_out)
+int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const char *const *secrets,
+			   size_t n_secrets, sk_git_carrier **out, size_t *n_out)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -135,20 +235,21 @@ int sk_git_secret_carriers(const char *workspace, const char *const *secrets, si
 	_cleanup_free_ char *config = NULL;
 	size_t clen = 0;
 	snprintf(file, sizeof(file), "%s/config", top);
-	tracked t = { .workspace = workspace, .secrets = secrets, .n_secrets = n_secrets,
+	tracked t = { .n_secrets = n_secrets,
 		      .hash_len = sk_read_file(file, 1 << 20, &config, &clen) == 0 ? sk_git_hash_len(config, clen) : 20 };
 	t.oids = calloc(n_secrets, sizeof(*t.oids));
 	t.found = calloc(n_secrets, sizeof(*t.found));
-	char shared[65] = "";
-	int r = t.oids && t.found ? 0 : -ENOMEM;
-	snprintf(file, sizeof(file), "%s/index", gitdir);
+	t.rel = calloc(n_secrets, sizeof(*t.rel));
+	t.rel_len = calloc(n_secrets, sizeof(*t.rel_len));
+	int r = t.oids && t.found && t.rel && t.rel_len ? 0 : -ENOMEM;
+	size_t wl = strlen(workspace);
+	for (size_t i = 0; r == 0 && i < n_secrets; i++)
+		if (!strncmp(secrets[i], workspace, wl) && secrets[i][wl] == '/') {
+			t.rel[i] = secrets[i] + wl + 1;
+			t.rel_len[i] = strlen(t.rel[i]);
+		}
 	if (r == 0)
-		r = read_index(&t, file, shared);
-	if (r == 0 && shared[0]) {   /* a split index: the entries it does not repeat */
-		char base[65] = "";
-		snprintf(file, sizeof(file), "%s/sharedindex.%s", gitdir, shared);
-		r = read_index(&t, file, base);
-	}
+		r = tracked_secrets(cache_dir, gitdir, &t);
 	size_t cap = 0;
 	snprintf(objects, sizeof(objects), "%s/objects", top);
 	for (size_t i = 0; r == 0 && i < n_secrets; i++)
@@ -158,6 +259,8 @@ int sk_git_secret_carriers(const char *workspace, const char *const *secrets, si
 		r = packs(objects, &t, out, n_out, &cap);
 	free(t.oids);
 	free(t.found);
+	free(t.rel);
+	free(t.rel_len);
 	if (r < 0) {
 		free(*out);
 		*out = NULL;

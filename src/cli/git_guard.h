@@ -38,16 +38,17 @@ typedef int (*sk_git_entry_fn)(void *ctx, const char *path, size_t len, uint32_t
 int sk_git_index_entries(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
 			 sk_git_entry_fn fn, void *ctx);
 
-/* Files of the workspace repository's object store that hold a tracked
+/* Files of the worktree's repository's object store that hold a tracked
  * secret file's content (git_carriers.c): secret is its index in the
- * caller's list.  Loose objects and packs (by their .idx, version 2);
- * 0, or a negative errno. */
+ * caller's list.  Loose objects and packs (by their .idx, version 2); the
+ * index's lookup is kept in cache_dir (NULL: none).  0, or a negative
+ * errno. */
 typedef struct sk_git_carrier {
 	uint64_t dev, ino;
 	size_t secret;
 } sk_git_carrier;
-int sk_git_secret_carriers(const char *workspace, const char *const *secrets, size_t n_secrets,
-			   sk_git_carrier **out, size_t *n_out);
+int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const char *const *secrets,
+			   size_t n_secrets, sk_git_carrier **out, size_t *n_out);
 /* Whether a pack index (version 2) lists the object id. */
 bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid);
 

@@ -191,7 +191,7 @@ static int carrier_table(run_state *s, sk_error *err)
 			}
 		sk_git_carrier *c = NULL;
 		size_t n_c = 0;
-		r = sk_git_secret_carriers(tops[i], group, m, &c, &n_c);
+		r = sk_git_secret_carriers(s->cache_dir, tops[i], group, m, &c, &n_c);
 		sk_carrier_file *v = r == 0 && n_c ? sk_grow(s->carriers, &cap, s->n_carriers + n_c, sizeof(*v)) : NULL;
 		if (r == 0 && n_c && !v)
 			r = -ENOMEM;
