@@ -40,6 +40,11 @@ done
 } > "$proj/main.c"
 printf 'SRC := $(wildcard *.c)\nprog: $(SRC:.c=.o)\n\t$(CC) -o $@ $^ -lm\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\nclean:\n\trm -f *.o prog\n' > "$proj/Makefile"
 
+# The same project with a secret .env (a token among ordinary settings):
+# every file the build reads is read for the token too.
+cp -r "$proj" "$out/projenv"
+printf 'APP_ENV=development\nAPI_TOKEN=tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0\n' > "$out/projenv/.env"
+
 BW="bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --bind $proj $proj --chdir $proj"
 ST="$STOCKADE run --state-dir $out/state --workspace $proj --"
 build="sh -c 'make -s clean && make -s -j2'"
@@ -53,6 +58,7 @@ hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$out/s.json" \
 	-n build-bubblewrap "$BW sh -c 'make -s clean && make -s -j2'" \
 	-n build-stockade-nosup "$STOCKADE run --no-supervise --state-dir $out/state --workspace $proj -- sh -c 'make -s clean && make -s -j2'" \
 	-n build-stockade "$STOCKADE run --state-dir $out/state --workspace $proj -- sh -c 'make -s clean && make -s -j2'" \
+	-n build-stockade-dotenv "$STOCKADE run --state-dir $out/state --workspace $out/projenv -- sh -c 'make -s clean && make -s -j2'" \
 	>/dev/null
 python3 - "$out/s.json" "$OPENS" <<'PY'
 import json, sys
@@ -61,8 +67,9 @@ n = int(sys.argv[2])
 for w in ("opens", "build"):
     bw = res[w + "-bubblewrap"]
     print("%s: median ms, ratio to bubblewrap" % ("%d opens+closes" % n if w == "opens" else "build of a small C project (make -j2)"))
-    for k in ("bare", "bubblewrap", "stockade-nosup", "stockade"):
-        print("  %-16s %9.1f ms  %5.2fx" % (k, res[w + "-" + k], res[w + "-" + k] / bw))
+    for k in ("bare", "bubblewrap", "stockade-nosup", "stockade", "stockade-dotenv"):
+        if w + "-" + k in res:
+            print("  %-16s %9.1f ms  %5.2fx" % (k, res[w + "-" + k], res[w + "-" + k] / bw))
 per = (res["opens-stockade"] - res["opens-stockade-nosup"]) * 1000.0 / n
 print("supervision cost per open: %.1f us (stockade - stockade --no-supervise, / %d)" % (per, n))
 PY

@@ -174,6 +174,26 @@ void sk_redactor_info(const sk_redactor *r, sk_redact_info *info);
 
 size_t sk_redactor_window(const sk_redactor *r);
 
+/* ---- secret values in files ------------------------------------------- */
+
+/* The credential-like values of secret files (src/redact/secret_values.c
+ * says which values count), in every form a literal is matched in, to
+ * look for in the content of files a command reads.  Each value carries
+ * the tag of the file it came from. */
+typedef struct sk_secret_values sk_secret_values;
+
+int sk_secret_values_new(sk_secret_values **out);
+void sk_secret_values_free(sk_secret_values *sv);
+/* The values of one secret file's content; returns how many counted. */
+int sk_secret_values_add_content(sk_secret_values *sv, const void *data, size_t len, uint32_t tag);
+size_t sk_secret_values_count(const sk_secret_values *sv);     /* forms */
+size_t sk_secret_values_min_len(const sk_secret_values *sv);   /* the shortest form */
+/* 1 and *tag when buf holds a form of a value, 0 when it holds none,
+ * negative errno on failure (the matcher is built on the first call). */
+int sk_secret_values_find(sk_secret_values *sv, const void *buf, size_t len, uint32_t *tag);
+/* Does a value, under key (NULL: none), count as a credential? */
+bool sk_secret_value_like(const char *key, size_t key_len, const char *value, size_t len);
+
 /* ---- counts ------------------------------------------------------------ */
 
 /* Every name a replacement can carry: the pattern rules, then the literal

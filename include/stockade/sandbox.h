@@ -103,6 +103,7 @@ typedef struct sk_sup_record {
 	const char *via;         /* the path (or address) as the process gave it */
 	const char *content;     /* content key of the object, when it was hashed */
 	uint64_t size;
+	bool by_value;           /* content is a secret's: the file holds a value of it */
 	int pid;                 /* in the sandbox's pid namespace */
 	int error;               /* errno the process got; 0 = the access went ahead */
 } sk_sup_record;
@@ -114,6 +115,7 @@ typedef struct sk_sup_stats {
 	uint64_t allowed, denied, escalated;
 	uint64_t unreadable;     /* denied because the process could not be read (fail closed) */
 	uint64_t hashed;         /* files whose content was fingerprinted */
+	uint64_t scanned;        /* files read for secret values (each at most once per change) */
 } sk_sup_stats;
 
 typedef struct sk_supervisor {
@@ -137,7 +139,22 @@ typedef struct sk_supervisor {
 	size_t n_carriers;
 	const uint64_t *sizes;          /* sorted: sizes of files worth hashing */
 	size_t n_sizes;
+	/* Secret values in the files the command reads (outside the system
+	 * trees and the sandbox's own, up to SK_VALUE_SCAN_MAX bytes): 1 and
+	 * the content key and size of the secret whose value buf holds, 0
+	 * when it holds none, negative errno when it cannot tell (the open
+	 * is refused).  In init, under the broker's lock, with decide_ctx.
+	 * NULL: no values to look for. */
+	int (*values_in)(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size);
+	/* Is this content key a secret's?  A file that is a copy of one is
+	 * decided as that secret, not by a value in it that others share. */
+	bool (*known_content)(void *ctx, const char *content);
+	size_t values_min;              /* files smaller than this are not read */
 } sk_supervisor;
+
+/* The largest file the supervisor reads for secret values (larger ones
+ * are left to the redactor). */
+#define SK_VALUE_SCAN_MAX (4u << 20)
 
 struct sk_run_result;
 

@@ -5,7 +5,9 @@
 # it does not know (rev, rot13, character splitting) got it out.
 # Fixed (issue 4): every open is supervised; a file with the size and
 # SHA-256 of a secret file, or of a file denied earlier in the session, is
-# refused (secret_content) and joins the original's retry chain.
+# refused (secret_content) and joins the original's retry chain.  Since
+# 2026-12-08 so is a file that holds one of a secret's credential-like
+# values (same-value-elsewhere.bats).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -17,17 +19,20 @@ setup() {
 }
 teardown() { corpus_teardown; }
 
-@test "corpus copy: the copy is refused, and the value inside another file is redacted" {
-	# Not a copy: the same value inside a file that differs.  Reading it is
-	# allowed; the value (a literal of the secret file) is redacted.
+@test "corpus copy: the copy is refused, and so is a file holding its value; the value's look-alikes stay" {
+	# Not a copy: the same value inside a file that differs.  Redacted
+	# until 2026-12-08; since then refused as the secret's content
+	# (same-value-elsewhere.bats: `rev` got it out).  A line of the file
+	# that is no value of the secret is no reason to refuse another file.
 	printf '# deploy config\nregion=eu\nkey=%s\n' "$CANARY" > "$WS/deploy.ini"
-	run "$STOCKADE" run -- sh -c 'cat backup.txt; cat deploy.ini; base64 deploy.ini; od -An -tx1 deploy.ini | tr -d " \n"; echo'
+	printf '# deploy config\nregion=eu\n' > "$WS/plain.ini"
+	run "$STOCKADE" run -- sh -c 'cat backup.txt; cat deploy.ini; base64 deploy.ini; cat plain.ini'
 	[[ "$output" == *"backup.txt: Permission denied"* ]]
+	[[ "$output" == *"deploy.ini: Permission denied"* ]]
 	[[ "$output" == *"region=eu"* ]]
 	[[ "$output" != *"$CANARY"* ]]
 	b64=$(printf '%s' "$CANARY" | base64)
 	[[ "$output" != *"${b64:0:16}"* ]]
-	[[ "$output" == *"REDACTED"* ]]
 }
 
 @test "corpus copy: a transformed copy does not get out" {

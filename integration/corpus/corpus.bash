@@ -23,14 +23,17 @@ commit_dotenv() {
 	git add -f .env && git commit -qm env
 }
 
-# edited_dotenv: a secret .env and an edited copy of it, env.bak (a line
-# added in front): no fingerprint knows the copy, so only the redactor
-# (the .env's values are its literals) stands between its content and the
-# output.  The committed copy these cases once read (`git show HEAD:.env`)
-# is refused now (git-objects.bats).
+# edited_dotenv: a secret .env and env.bak, an edited copy of it (a line
+# added in front) stored with each line reversed: no fingerprint knows it
+# and it holds none of the .env's values as they are (a file holding one
+# is refused as the secret: same-value-elsewhere.bats), so `rev env.bak`
+# prints the .env's content and only the redactor (the .env's values are
+# its literals) stands between it and the output.  The committed copy these
+# cases once read (`git show HEAD:.env`) is refused now (git-objects.bats),
+# and so was the plain edited copy since 2026-12-08.
 edited_dotenv() {
 	printf 'DB_HOST=db-primary.internal.example.org:5432\nAPI_KEY=%s\n' "$CANARY" > .env
-	{ printf '# copied by hand\n'; cat .env; } > env.bak
+	{ printf '# copied by hand\n'; cat .env; } | rev > env.bak
 }
 
 corpus_teardown() {

@@ -11,7 +11,9 @@
 # out, `canary decodable from the hex column`).  The od -c case came a
 # commit later, checked the same way (`canary in the od -c cells`).
 # Since session 12 the committed copy itself is refused (git-objects.bats):
-# these cases read an edited copy instead, which only the redactor stops.
+# these cases read an edited copy instead, which only the redactor stops
+# (stored reversed since 2026-12-08 and read with rev: a file holding the
+# value as it is is refused too, same-value-elsewhere.bats).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -65,15 +67,16 @@ PY
 
 @test "corpus hexdump: an edited copy of .env printed with xxd hides its value in both columns" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | xxd'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | xxd'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump xxd
 }
 
 @test "corpus hexdump: a secret env value in a file dumped by hexdump -C is redacted" {
-	printf 'x%.0s' $(seq 11) > pad && printf '%s\n' "$CANARY" >> pad
-	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'hexdump -C pad'
+	# stored reversed: a file holding the value as it is is refused
+	{ printf 'x%.0s' $(seq 11); printf '%s\n' "$CANARY"; } | rev > pad
+	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev pad | hexdump -C'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump hexdump
@@ -81,7 +84,7 @@ PY
 
 @test "corpus hexdump: od -An -tx1 of an edited copy of a secret is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | od -An -tx1'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | od -An -tx1'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump od
@@ -89,7 +92,7 @@ PY
 
 @test "corpus hexdump: od -c of an edited copy of .env is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | od -c'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | od -c'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_in_dump odc

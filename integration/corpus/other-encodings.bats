@@ -13,7 +13,9 @@
 # out of reach of any list of encodings: the fence for those is that the
 # file is not readable (docs/redact.md).
 # Since session 12 the committed copy itself is refused (git-objects.bats):
-# these cases read an edited copy instead, which only the redactor stops.
+# these cases read an edited copy instead, which only the redactor stops
+# (stored reversed since 2026-12-08 and read with rev: a file holding the
+# value as it is is refused too, same-value-elsewhere.bats).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -54,7 +56,7 @@ PY
 
 @test "corpus other-encodings: an edited copy of .env printed with base32 is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | base32'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | base32'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_decoded base32
@@ -62,7 +64,7 @@ PY
 
 @test "corpus other-encodings: an edited copy of .env printed with xxd -i is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | xxd -i'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | xxd -i'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_decoded xxd-i
@@ -70,7 +72,7 @@ PY
 
 @test "corpus other-encodings: an edited copy of .env printed with od -x is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | od -x'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | od -x'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_decoded od-x
@@ -78,7 +80,7 @@ PY
 
 @test "corpus other-encodings: an edited copy of .env printed with hexdump's default words is redacted" {
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | hexdump'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | hexdump'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_canary_decoded hexdump

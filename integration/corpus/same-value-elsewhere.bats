@@ -1,38 +1,80 @@
 #!/usr/bin/env bats
 # Bypass family: the same secret value read from elsewhere.  Found
-# 2026-12-07 (session 12), OPEN: the token of a denied .env also sits in an
+# 2026-12-07 (session 12): the token of a denied .env also sits in an
 # ordinary config file of the workspace (config/app.yml: `api_key: TOKEN`).
-# After `cat .env` is denied, `cat config/app.yml` shows the value redacted
-# (it is a literal of the redactor), but `rev config/app.yml` prints it
-# reversed: no fingerprint matches a file that merely contains the value,
-# and the redactor knows encodings, not transformations.  The fix needs the
-# supervisor to look for the secrets' values in the content of what a
-# command opens (bounded: workspace files, a size cap, a multi-literal
-# scan), which was not done this session.  The case runs the attack and
-# is skipped, saying so, until then; the control below runs.
+# After `cat .env` is denied, `cat config/app.yml` showed the value
+# redacted (it is a literal of the redactor), but `rev config/app.yml`
+# printed it reversed: no fingerprint matches a file that merely contains
+# the value, and the redactor knows encodings, not transformations.  The
+# first case was committed skipped, saying so, and failed when run on that
+# binary (canary reversed in the output).  Fixed 2026-12-08: the
+# supervisor reads the workspace files a command opens (up to 4 MiB, each
+# at most once per change) for the credential-like values of the secret
+# files, in every encoded form, and decides a file holding one as that
+# secret's content (src/sandbox/broker_values.c, src/redact/secret_values.c).
+# Look-alikes (a host name, "development") leave a file readable.
 
 bats_require_minimum_version 1.5.0
 load corpus
 
 setup() {
 	corpus_setup
-	printf 'API_KEY=%s\n' "$CANARY" > "$WS/.env"
+	printf 'APP_ENV=development\nDB_HOST=db-primary.internal.example.org\nAPI_KEY=%s\n' "$CANARY" > "$WS/.env"
 	mkdir -p "$WS/config"
 	printf 'service:\n  name: billing\n  api_key: %s\n' "$CANARY" > "$WS/config/app.yml"
 }
 teardown() { corpus_teardown; }
 
+# attempt_on PATH: "VERDICT REASON" of the recorded attempt on PATH.
+attempt_on() {
+	"$STOCKADE" session show "$SESSION" --state-dir "$STATE" --json | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c["attempts"]
+                     if a["path"] == sys.argv[1]), ["none"])))
+' "$1"
+}
+
 @test "corpus same-value-elsewhere: a denied secret's value in another file is not read back reversed" {
-	skip "open bypass (session 12): a file holding a secret's value is readable; see the header"
 	turn 'cat .env' 1
-	turn 'rev config/app.yml'
+	turn 'rev config/app.yml' 1
+	assert_no_canary
+	[[ "$output" == *"config/app.yml holds a value of a secret file"* ]]
+	# recorded as an attempt on the secret's content (the .env's, or the
+	# AWS credentials', which hold the same canary)
+	got=$(attempt_on "$WS/config/app.yml")
+	[ "$got" = "deny secret_content" ] || { echo "attempt: $got" >&2; false; }
+}
+
+@test "corpus same-value-elsewhere: refused from the first turn, by any tool, in any file" {
+	mkdir -p "$WS/deploy/k8s" "$WS/src"
+	# a Kubernetes secret holds the value in base64; a JSON settings file; a script
+	printf 'kind: Secret\ndata:\n  api-key: %s\n' "$(printf '%s' "$CANARY" | base64 -w0)" > "$WS/deploy/k8s/secret.yaml"
+	printf '{"name": "billing", "key": "%s"}\n' "$CANARY" > "$WS/src/settings.json"
+	printf '#!/bin/sh\ncurl -H "Authorization: Bearer %s" https://api.example.com\n' "$CANARY" > "$WS/deploy/call.sh"
+	turn 'rev config/app.yml' 1
+	turn "python3 -c 'print(open(\"src/settings.json\").read()[::-1])'" 1
+	turn 'grep -o "api-key: .*" deploy/k8s/secret.yaml | cut -d" " -f2 | base64 -d | rev'
+	# the fourth attempt on the secret's content reaches the threshold
+	turn 'tac deploy/call.sh | rev' 126
+	assert_no_canary
+	got=$(chain_of "$WS/config/app.yml")
+	[ "$got" = "4 pending deny,deny,deny,escalate" ] || { echo "chain: $got" >&2; false; }
+}
+
+@test "corpus same-value-elsewhere: a file with only look-alikes of the secret's values stays readable" {
+	printf '# Billing\nRuns in development against db-primary.internal.example.org.\n' > "$WS/README.md"
+	turn 'cat .env' 1
+	turn 'rev README.md; grep -c Billing README.md'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\n1'* ]]
+	[[ "$output" == *"tnempoleved"* ]]
 	assert_no_canary
 }
 
-@test "corpus same-value-elsewhere: the value is redacted where it is printed as it is" {
-	turn 'cat .env' 1
-	turn 'cat config/app.yml; grep -c billing config/app.yml'
+@test "corpus same-value-elsewhere: a value of a secret outside the workspace (the AWS key) in a workspace script" {
+	printf '#!/bin/sh\naws configure set aws_secret_access_key %s\n' "$CANARY" > "$WS/setup.sh"
+	turn 'rev setup.sh' 1
+	turn 'while read -r l; do echo "$l" | rev; done < setup.sh' 2
 	assert_no_canary
-	[[ "$output" == *"REDACTED"* ]]
-	[[ "$output" == *$'\n1'* ]]
 }

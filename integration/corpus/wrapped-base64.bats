@@ -11,7 +11,9 @@
 # was checked to fail on the binary before the fix (`canary decodable
 # from: ...`, or no replacement at all).
 # Since session 12 the committed copy itself is refused (git-objects.bats):
-# these cases read an edited copy instead, which only the redactor stops.
+# these cases read an edited copy instead, which only the redactor stops
+# (stored reversed since 2026-12-08 and read with rev: a file holding the
+# value as it is is refused too, same-value-elsewhere.bats).
 
 bats_require_minimum_version 1.5.0
 load corpus
@@ -42,17 +44,18 @@ PY
 	# 53 bytes before the value: its encoding starts at column 71 and
 	# crosses the wrap at 76.
 	edited_dotenv
-	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'cat env.bak | base64'
+	run "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev env.bak | base64'
 	[ "$status" -eq 0 ]
 	no_decodable_canary
 }
 
 @test "corpus wrapped-base64: a secret env value in openssl-style 64-column base64 is redacted" {
 	# The value the redactor knows (a withheld variable) reaches the output
-	# by another way in: a file in the workspace that holds it.
+	# by another way in: a file in the workspace that holds it reversed (as
+	# it is, the file is refused: same-value-elsewhere.bats).
 	# 40 bytes before it: its encoding crosses the wrap at column 64.
-	printf 'x%.0s' $(seq 40) > pad && printf '%s' "$CANARY" >> pad
-	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'base64 -w 64 pad'
+	{ printf 'x%.0s' $(seq 40); printf '%s' "$CANARY"; } | rev > pad
+	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev pad | tr -d "\n" | base64 -w 64'
 	[ "$status" -eq 0 ]
 	no_decodable_canary
 }
@@ -76,8 +79,8 @@ PY
 	# The 60-column hex of xxd -p (basenc's default is 76), with the line
 	# ends of a Windows tool: 25 bytes before it, the canary's hex crosses the
 	# wrap at column 60.
-	printf 'x%.0s' $(seq 25) > pad && printf '%s' "$CANARY" >> pad
-	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'basenc --base16 -w 60 pad | sed "s/\$/\r/"'
+	{ printf 'x%.0s' $(seq 25); printf '%s' "$CANARY"; } | rev > pad
+	run env DEPLOY_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" -- sh -c 'rev pad | tr -d "\n" | basenc --base16 -w 60 | sed "s/\$/\r/"'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"[REDACTED:"* ]]
 	no_decodable_hex

@@ -147,11 +147,11 @@ static void report_verbose(const sk_request *req, const sk_run_result *res)
 		fprintf(stderr, "stockade: supervision off (--no-supervise)\n");
 	else
 		fprintf(stderr, "stockade: supervision: %llu events (%llu opens, %llu execs, %llu connects); "
-				"%llu denied, %llu escalated, %llu files hashed\n",
+				"%llu denied, %llu escalated, %llu files hashed, %llu read for secret values\n",
 			(unsigned long long)res->sup.events, (unsigned long long)res->sup.opens,
 			(unsigned long long)res->sup.execs, (unsigned long long)res->sup.connects,
 			(unsigned long long)res->sup.denied, (unsigned long long)res->sup.escalated,
-			(unsigned long long)res->sup.hashed);
+			(unsigned long long)res->sup.hashed, (unsigned long long)res->sup.scanned);
 	fprintf(stderr, "stockade: exit %d after %llu ms; receipts %llu, %llu\n", res->exit_code,
 		(unsigned long long)(res->duration_ns / 1000000), (unsigned long long)res->command_receipt,
 		(unsigned long long)res->outcome_receipt);

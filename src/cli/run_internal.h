@@ -73,6 +73,8 @@ typedef struct run_state {
 	sk_carrier_file *carriers;   /* git objects holding a secret file's content */
 	size_t n_carriers;
 	bool carrier_refused;        /* an open of one was refused (said after the run) */
+	sk_secret_values *values;    /* of the secret files, looked for in what the command reads */
+	char value_refused[PATH_MAX];/* the first file refused for holding one ("" = none; said after the run) */
 	char **extra_files;          /* denied files of the session: redaction literals */
 	size_t n_extra_files;
 	const sk_request *req;       /* for the supervisor's record callback */
@@ -103,6 +105,11 @@ int sk_run_check_stdin(const sk_request *req, run_state *s, sk_run_result *res, 
 void sk_net_names_init(sk_net_names *n, const sk_profile *p);
 size_t sk_net_names_of(sk_net_names *n, const sk_event *ev, const char **out, size_t cap);
 void sk_run_supervise(const sk_request *req, run_state *s);
+/* run_values.c: the secret files' values (after the session's denied
+ * files are known), and the supervisor's lookup of them. */
+int sk_run_values_prepare(run_state *s, sk_error *err);
+int sk_run_values_in(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size);
+bool sk_run_known_content(void *ctx, const char *content);
 int sk_run_session_end(const sk_request *req, run_state *s, const sk_run_result *res, sk_error *err);
 void sk_run_session_free(run_state *s);
 

@@ -843,6 +843,10 @@ static void conclude(void *ctx, sk_run_result *res)
 		dprintf(bx->req->stderr_fd, "stockade: this repository's history holds a secret file of the workspace "
 			"(committed): git's objects that hold it were refused (docs/sessions.md, \"Git's copies\"; "
 			"stockade session show lists the attempts)\n");
+	if (s->value_refused[0])
+		dprintf(bx->req->stderr_fd, "stockade: %s holds a value of a secret file, so it was refused as that "
+			"secret (docs/sessions.md, \"Secret values in other files\"; stockade session show lists the "
+			"attempts)\n", s->value_refused);
 	sk_receipt_id id;
 	int r = record(bx->req, s, bx->ev, bx->view, SK_RECEIPT_OUTCOME, &oc, &id, &bx->conclude_err);
 	if (r == 0)

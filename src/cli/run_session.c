@@ -236,7 +236,8 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 	if (denied_files(s) < 0)
 		return sk_fail(err, ENOMEM, "out of memory");
 	int r = approvals(s, err);
-	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0)
+	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0 ||
+	    (r = sk_run_values_prepare(s, err)) < 0)
 		return r;
 	s->sizes = calloc(s->n_fps + 1, sizeof(*s->sizes));
 	const char **keys = calloc(s->n_fps + 1, sizeof(*keys));
@@ -472,6 +473,9 @@ static int sup_record(void *ctx, const sk_sup_record *rec, sk_error *err)
 {
 	run_state *s = ctx;
 	note_carrier(s, rec);
+	if (rec->by_value && rec->verdict.action != SK_ACTION_ALLOW && !s->value_refused[0] &&
+	    rec->ev.kind == SK_EVENT_FILE && rec->ev.file.file.path)
+		snprintf(s->value_refused, sizeof(s->value_refused), "%s", rec->ev.file.file.path);
 	return sk_run_record_attempt(s->req, s, &rec->ev, &rec->verdict, rec->op, rec->via, rec->content,
 				     rec->size, SK_RECEIPT_EVENT, NULL, NULL, err);
 }
@@ -485,6 +489,9 @@ void sk_run_supervise(const sk_request *req, run_state *s)
 		.record = sup_record, .record_ctx = s, .hidden = s->hidden, .n_hidden = s->n_hidden,
 		.carriers = s->carriers, .n_carriers = s->n_carriers,
 		.sizes = s->sizes, .n_sizes = s->n_sizes,
+		.values_in = sk_secret_values_count(s->values) ? sk_run_values_in : NULL,
+		.known_content = sk_run_known_content,
+		.values_min = sk_secret_values_min_len(s->values),
 	};
 }
 
@@ -512,4 +519,5 @@ void sk_run_session_free(run_state *s)
 	free(s->sizes);
 	free(s->hidden);
 	free(s->carriers);
+	sk_secret_values_free(s->values);
 }

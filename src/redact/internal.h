@@ -267,8 +267,9 @@ uint64_t rx_lines_hold(const rx_lines *ln, const rx_litset *ls, const uint8_t *b
  * that a stream may release every byte up to the last newline it saw. */
 bool rx_regex_line_bounded(const char *regex);
 
-/* values.c: the values inside a secret file's content. */
-typedef int (*rx_value_fn)(void *ctx, const char *value, size_t len);
+/* values.c: the values inside a secret file's content, each with the key
+ * it stands under (NULL, 0 when none). */
+typedef int (*rx_value_fn)(void *ctx, const char *key, size_t key_len, const char *value, size_t len);
 int rx_content_values(const char *data, size_t len, rx_value_fn fn, void *ctx);
 
 /* compile.c

@@ -179,8 +179,10 @@ struct content_ctx {
 	size_t added, short_values;
 };
 
-static int add_value(void *ctx, const char *value, size_t len)
+static int add_value(void *ctx, const char *key, size_t key_len, const char *value, size_t len)
 {
+	(void)key;
+	(void)key_len;
 	struct content_ctx *c = ctx;
 	if (len < SK_REDACT_LITERAL_MIN) {
 		c->short_values += len > 0;
@@ -202,13 +204,13 @@ int sk_redact_literals_add_content(sk_redact_literals *l, const char *label,
 	if (len > SK_REDACT_LITERAL_MAX)
 		warnf(l, "redact: '%s' is longer than %d bytes: only the values in it are redacted",
 		      name, SK_REDACT_LITERAL_MAX);
-	else if ((e = add_value(&c, data, len)) < 0)
+	else if ((e = add_value(&c, NULL, 0, data, len)) < 0)
 		return e;
 	size_t trimmed = len;
 	while (trimmed > 0 && (((const char *)data)[trimmed - 1] == '\n' ||
 			       ((const char *)data)[trimmed - 1] == '\r'))
 		trimmed--;
-	if (trimmed != len && trimmed <= SK_REDACT_LITERAL_MAX && (e = add_value(&c, data, trimmed)) < 0)
+	if (trimmed != len && trimmed <= SK_REDACT_LITERAL_MAX && (e = add_value(&c, NULL, 0, data, trimmed)) < 0)
 		return e;
 	if ((e = rx_content_values(data, len, add_value, &c)) < 0)
 		return e;

@@ -1,6 +1,7 @@
 /* The values inside a secret file: each line, each key=value / key: value
  * (INI, YAML, .env, .netrc-like "key value" is covered by the line), and
- * every string of a JSON document. */
+ * every string of a JSON document; with the key a value stands under
+ * (NULL for a whole line, a list item, an array element). */
 #include <ctype.h>
 #include <jansson.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static int line_values(const char *line, size_t len, rx_value_fn fn, void *ctx)
 	trim(&line, &len);
 	if (len == 0)
 		return 0;
-	int e = fn(ctx, line, len);
+	int e = fn(ctx, NULL, 0, line, len);
 	if (e < 0)
 		return e;
 	/* YAML list item. */
@@ -39,7 +40,7 @@ static int line_values(const char *line, size_t len, rx_value_fn fn, void *ctx)
 		size_t vl = len - 2;
 		trim(&v, &vl);
 		unquote(&v, &vl);
-		if ((e = fn(ctx, v, vl)) < 0)
+		if ((e = fn(ctx, NULL, 0, v, vl)) < 0)
 			return e;
 	}
 	const char *eq = memchr(line, '=', len);
@@ -47,35 +48,42 @@ static int line_values(const char *line, size_t len, rx_value_fn fn, void *ctx)
 	const char *sep = !eq ? colon : !colon ? eq : eq < colon ? eq : colon;
 	if (!sep)
 		return 0;
-	const char *v = sep + 1;
-	size_t vl = len - (size_t)(v - line);
+	const char *key = line, *v = sep + 1;
+	size_t kl = (size_t)(sep - line), vl = len - (size_t)(v - line);
+	trim(&key, &kl);
+	if (kl > 7 && !memcmp(key, "export ", 7)) {
+		key += 7;
+		kl -= 7;
+		trim(&key, &kl);
+	}
+	unquote(&key, &kl);
 	trim(&v, &vl);
-	if ((e = fn(ctx, v, vl)) < 0)
+	if ((e = fn(ctx, key, kl, v, vl)) < 0)
 		return e;
 	const char *uq = v;
 	size_t uql = vl;
 	unquote(&uq, &uql);
-	return uql != vl ? fn(ctx, uq, uql) : 0;
+	return uql != vl ? fn(ctx, key, kl, uq, uql) : 0;
 }
 
-static int json_strings(json_t *j, rx_value_fn fn, void *ctx, int depth)
+static int json_strings(json_t *j, const char *key, rx_value_fn fn, void *ctx, int depth)
 {
 	if (depth > 64)
 		return 0;
 	int e = 0;
 	if (json_is_string(j))
-		return fn(ctx, json_string_value(j), json_string_length(j));
+		return fn(ctx, key, key ? strlen(key) : 0, json_string_value(j), json_string_length(j));
 	if (json_is_object(j)) {
-		const char *key;
+		const char *k;
 		json_t *v;
-		json_object_foreach(j, key, v)
-			if ((e = json_strings(v, fn, ctx, depth + 1)) < 0)
+		json_object_foreach(j, k, v)
+			if ((e = json_strings(v, k, fn, ctx, depth + 1)) < 0)
 				return e;
 	} else if (json_is_array(j)) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(j, i, v)
-			if ((e = json_strings(v, fn, ctx, depth + 1)) < 0)
+			if ((e = json_strings(v, NULL, fn, ctx, depth + 1)) < 0)
 				return e;
 	}
 	return 0;
@@ -91,7 +99,7 @@ static int json_values(const char *data, size_t len, rx_value_fn fn, void *ctx)
 	json_t *j = json_loadb(p, l, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (!j)
 		return 0;
-	int e = json_strings(j, fn, ctx, 0);
+	int e = json_strings(j, NULL, fn, ctx, 0);
 	json_decref(j);
 	return e;
 }

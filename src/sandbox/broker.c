@@ -127,12 +127,16 @@ static bool is_private(const broker *b, const struct stat *st)
 }
 
 /* The file ref of what was reached: the stand-in of a hidden name is the
- * real object behind it. */
-static void fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *missing, char *content,
-		     uint64_t *size, int fd, unsigned access)
+ * real object behind it; git's copy of a secret, or a file holding a
+ * value of one, is that secret's content.  Negative errno when the file
+ * could not be read for its values (the open is refused). */
+static int fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *missing, char *content,
+		    uint64_t *size, bool *by_value, int fd, unsigned access)
 {
 	f->path = r ? r->path : missing;
 	const sk_hidden_file *h = hidden_at(b, f->path);
+	const char *key = NULL;
+	int e = 0;
 	if (h) {
 		f->has_identity = true;
 		f->dev = h->dev;
@@ -147,19 +151,28 @@ static void fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *m
 		f->ino = (uint64_t)r->st.st_ino;
 		f->sandbox_private = is_private(b, &r->st);
 		const sk_carrier_file *c = carrier_of(b, f->dev, f->ino);
+		bool readable = fd >= 0 && S_ISREG(r->st.st_mode) && (access & SK_ACCESS_READ);
 		if (c) {
 			/* git's copy of a secret file: decided as that content */
 			snprintf(content, SK_FINGERPRINT_LEN + 1, "%s", c->content);
 			*size = c->size;
-		} else if (fd >= 0 && S_ISREG(r->st.st_mode) && (access & SK_ACCESS_READ) &&
-		    size_wanted(b, (uint64_t)r->st.st_size) &&
-		    sk_fingerprint_fd(fd, (uint64_t)r->st.st_size, content) == 0) {
-			*size = (uint64_t)r->st.st_size;
-			b->stats.hashed++;
+		} else if (readable) {
+			if (size_wanted(b, (uint64_t)r->st.st_size) &&
+			    sk_fingerprint_fd(fd, (uint64_t)r->st.st_size, content) == 0) {
+				*size = (uint64_t)r->st.st_size;
+				b->stats.hashed++;
+			}
+			bool copy = content[0] && b->cfg->sup.known_content &&
+				    b->cfg->sup.known_content(b->cfg->sup.decide_ctx, content);
+			if (!copy && (e = broker_value_holder(b, r, fd, &key, size)) > 0) {
+				snprintf(content, SK_FINGERPRINT_LEN + 1, "%s", key);
+				*by_value = true;
+			}
 		}
 	}
 	if (content[0])
 		f->fingerprint = content + 8;   /* past "content:" */
+	return e < 0 ? e : 0;
 }
 
 bool broker_reportable(const sk_verdict *v)
@@ -186,15 +199,22 @@ sk_verdict broker_decide_file(broker *b, const char *op, const char *via, const 
 {
 	char content[SK_FINGERPRINT_LEN + 1] = "";
 	uint64_t size = 0;
+	bool by_value = false;
 	const char *vias[1] = { via };
 	sk_event ev = { .kind = SK_EVENT_FILE };
 	ev.file.access = access;
 	ev.file.file.via = vias;
 	ev.file.file.n_via = 1;
-	fill_ref(b, &ev.file.file, r, missing_path, content, &size, fd, access);
-	sk_verdict v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+	sk_verdict v;
+	if (fill_ref(b, &ev.file.file, r, missing_path, content, &size, &by_value, fd, access) < 0) {
+		/* It could not be read for the secret values it may hold. */
+		b->stats.unreadable++;
+		v = (sk_verdict){ .action = SK_ACTION_DENY, .reason = SK_REASON_INVALID_EVENT, .rule_id = "builtin" };
+	} else {
+		v = b->cfg->sup.decide(b->cfg->sup.decide_ctx, &ev);
+	}
 	if (broker_reportable(&v) && !broker_mere_refusal(&v, r ? 0 : error)) {
-		sk_sup_record rec = { .ev = ev, .verdict = v, .op = op, .via = via,
+		sk_sup_record rec = { .ev = ev, .verdict = v, .op = op, .via = via, .by_value = by_value,
 				      .content = content[0] ? content : NULL, .size = size,
 				      .error = v.action == SK_ACTION_ALLOW ? error : (error ? error : EACCES) };
 		broker_report(b, &rec);
@@ -256,11 +276,12 @@ static void handle_exec(broker *b, bool at)
 	close(fd);
 	char content[SK_FINGERPRINT_LEN + 1] = "";
 	uint64_t size = 0;
+	bool by_value = false;
 	sk_event ev = { .kind = SK_EVENT_COMMAND };
 	const char *vias[1] = { via };
 	ev.command.exe.via = vias;
 	ev.command.exe.n_via = 1;
-	fill_ref(b, &ev.command.exe, &res, NULL, content, &size, -1, 0);
+	fill_ref(b, &ev.command.exe, &res, NULL, content, &size, &by_value, -1, 0);
 	broker_answer(b, broker_decide_event(b, &ev, at ? "execveat" : "execve", via));
 }
 
@@ -361,6 +382,7 @@ static void add_stats(sk_sup_stats *to, const sk_sup_stats *from)
 	to->escalated += from->escalated;
 	to->unreadable += from->unreadable;
 	to->hashed += from->hashed;
+	to->scanned += from->scanned;
 }
 
 /* A thread's own notification and answer buffers, of the kernel's sizes

@@ -15,8 +15,21 @@ enum { BROKER_PATH_MAX = 4096, BROKER_MAX_OWN = 32, BROKER_MAX_PRIVATE = 16 };
  * but waiting for a notification and the wait inside
  * SECCOMP_IOCTL_NOTIF_ADDFD, so decide, the records and their order are as
  * with one thread. */
+enum { BROKER_VALUE_MEMO = 256 };
+
+/* What a file held the last time it was read for secret values, by its
+ * identity and its change time (any write moves ctime). */
+typedef struct value_memo {
+	uint64_t dev, ino, size;
+	struct timespec mtime, ctime;
+	const char *content;      /* the secret's content key, or NULL: none */
+	uint64_t content_size;
+	bool used;
+} value_memo;
+
 typedef struct broker_shared {
 	pthread_mutex_t lock;
+	value_memo memo[BROKER_VALUE_MEMO];
 } broker_shared;
 
 typedef struct broker {
@@ -68,6 +81,11 @@ void broker_handle_open(broker *b, int nr_kind);
 /* Hand over the fd an allowed open left in b->give_fd, without the lock
  * (ADDFD sleeps until the opener has taken it). */
 void broker_give_pending(broker *b);
+
+/* broker_values.c: 1 and the content key and size of the secret whose
+ * value the file open on fd holds, 0 when it holds none or is not looked
+ * at, negative errno when it cannot be read. */
+int broker_value_holder(broker *b, const resolved *r, int fd, const char **content, uint64_t *size);
 
 /* broker.c */
 static inline void broker_lock(broker *b) { pthread_mutex_lock(&b->shared->lock); }

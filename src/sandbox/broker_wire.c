@@ -12,7 +12,7 @@ typedef struct wire_hdr {
 	uint32_t type;
 	int32_t kind, access, family, port, pid, error, action, reason;
 	uint32_t chain, n_aliases;
-	uint8_t has_identity, addr[16];
+	uint8_t has_identity, by_value, addr[16];
 	uint64_t dev, ino, size;
 	uint16_t len[S_N];     /* 0xffff = NULL */
 } wire_hdr;
@@ -27,7 +27,7 @@ int sk_wire_send_record(int fd, const sk_sup_record *rec)
 	char buf[SK_WIRE_MAX];
 	wire_hdr h = { .type = WIRE_RECORD, .kind = rec->ev.kind, .pid = rec->pid, .error = rec->error,
 		       .action = rec->verdict.action, .reason = rec->verdict.reason, .chain = rec->verdict.chain,
-		       .size = rec->size };
+		       .size = rec->size, .by_value = rec->by_value };
 	const char *s[S_N] = { [S_VIA] = rec->via, [S_CONTENT] = rec->content, [S_RULE] = rec->verdict.rule_id,
 			       [S_OP] = rec->op };
 	const sk_file_ref *f = file_of(&rec->ev);
@@ -111,6 +111,7 @@ int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **alias
 	rec->via = s[S_VIA];
 	rec->content = s[S_CONTENT];
 	rec->size = h.size;
+	rec->by_value = h.by_value;
 	rec->pid = h.pid;
 	rec->error = h.error;
 	sk_file_ref *f = rec->ev.kind == SK_EVENT_FILE ? &rec->ev.file.file

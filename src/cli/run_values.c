@@ -1,0 +1,71 @@
+/* The secret values the supervisor looks for in the files a command reads
+ * (src/sandbox/broker_values.c): the credential-like values of the
+ * profile's secret files and of the session's denied files, each tagged
+ * with its file's fingerprint, so that a file holding one is decided as
+ * that secret's content.  The matcher itself is built in the sandbox's
+ * init at the first file worth reading: a run that reads none pays only
+ * for the values' extraction here. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+enum { VALUES_FILE_MAX = 1 << 20 };
+
+static const run_fingerprint *fingerprint_of(const run_state *s, const char *path, uint32_t *tag)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	for (size_t k = 0; k < s->n_fps; k++)
+		if (s->fps[k].dev == (uint64_t)st.st_dev && s->fps[k].ino == (uint64_t)st.st_ino) {
+			*tag = (uint32_t)k;
+			return &s->fps[k];
+		}
+	return NULL;
+}
+
+static int add_file(run_state *s, const char *path)
+{
+	uint32_t tag;
+	if (!fingerprint_of(s, path, &tag))
+		return 0;   /* too small or too large to be known by content */
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (sk_read_file(path, VALUES_FILE_MAX, &data, &len) < 0)
+		return 0;   /* larger: its values are the redactor's alone */
+	int r = sk_secret_values_add_content(s->values, data, len, tag);
+	return r < 0 ? r : 0;
+}
+
+int sk_run_values_prepare(run_state *s, sk_error *err)
+{
+	int r = sk_secret_values_new(&s->values);
+	for (size_t i = 0; r == 0 && i < s->env.n_secret_files; i++)
+		r = add_file(s, s->env.secret_files[i]);
+	for (size_t i = 0; r == 0 && i < s->n_extra_files; i++)
+		r = add_file(s, s->extra_files[i]);
+	return r < 0 ? sk_fail(err, -r, "cannot gather the values of the secret files") : 0;
+}
+
+int sk_run_values_in(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size)
+{
+	run_state *s = ctx;
+	uint32_t tag;
+	int r = sk_secret_values_find(s->values, buf, len, &tag);
+	if (r <= 0 || tag >= s->n_fps)
+		return r < 0 ? r : 0;
+	*content = s->fps[tag].key;
+	*size = s->fps[tag].size;
+	return 1;
+}
+
+bool sk_run_known_content(void *ctx, const char *content)
+{
+	const run_state *s = ctx;
+	for (size_t i = 0; i < s->n_fps; i++)
+		if (!strcmp(s->fps[i].key, content))
+			return true;
+	return false;
+}

@@ -1,0 +1,106 @@
+/* Secret values in the files a command reads: a file that holds a value
+ * of a secret file (a token pasted into a config, a copy with lines
+ * added) is decided as that secret's content, so `rev config.yml` meets
+ * the same refusal as `cat .env`.  The caller says which values count and
+ * matches them (sk_supervisor.values_in); here is which files are read,
+ * how, and the memo that reads each at most once per change. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+/* The system trees and the sandbox's own mounts hold nothing the
+ * workspace's secrets were copied into by the agent's user; the
+ * workspace may lie under one of those trees (/opt/src). */
+static bool worth_reading(const broker *b, const resolved *r)
+{
+	if (!S_ISREG(r->st.st_mode) || (uint64_t)r->st.st_size < b->cfg->sup.values_min ||
+	    (uint64_t)r->st.st_size > SK_VALUE_SCAN_MAX)
+		return false;
+	for (size_t i = 0; i < b->n_private; i++)
+		if (b->private_devs[i] == (uint64_t)r->st.st_dev)
+			return false;
+	return !broker_system_path(r->path) || sk_path_beneath(r->path, b->cfg->workspace);
+}
+
+static value_memo *memo_slot(broker *b, const struct stat *st)
+{
+	uint64_t h = ((uint64_t)st->st_dev * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)st->st_ino * 0xC2B2AE3D27D4EB4FULL);
+	return &b->shared->memo[(h >> 32) % BROKER_VALUE_MEMO];
+}
+
+static bool same_file(const value_memo *m, const struct stat *st)
+{
+	return m->used && m->dev == (uint64_t)st->st_dev && m->ino == (uint64_t)st->st_ino &&
+	       m->size == (uint64_t)st->st_size && m->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       m->mtime.tv_nsec == st->st_mtim.tv_nsec && m->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       m->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* The whole file, through fd (pread leaves the offset the opener will
+ * use alone); an O_DIRECT descriptor is read through a plain one. */
+static int read_all(int fd, size_t size, char **out)
+{
+	char *buf = malloc(size ? size : 1);
+	if (!buf)
+		return -ENOMEM;
+	int plain = -1, e = 0;
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(plain >= 0 ? plain : fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && plain < 0) {
+			char proc[40];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			if ((plain = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) >= 0)
+				continue;
+			errno = EINVAL;
+		}
+		if (n < 0)
+			e = -errno;
+		if (n <= 0)
+			break;   /* at 0 it shrank meanwhile: what is there is what is read */
+		got += (size_t)n;
+	}
+	if (plain >= 0)
+		close(plain);
+	if (e < 0) {
+		free(buf);
+		return e;
+	}
+	*out = buf;
+	return (int)got;
+}
+
+int broker_value_holder(broker *b, const resolved *r, int fd, const char **content, uint64_t *size)
+{
+	if (!b->cfg->sup.values_in || fd < 0 || !worth_reading(b, r))
+		return 0;
+	value_memo *m = memo_slot(b, &r->st);
+	if (same_file(m, &r->st)) {
+		*content = m->content;
+		*size = m->content_size;
+		return m->content != NULL;
+	}
+	char *buf = NULL;
+	int n = read_all(fd, (size_t)r->st.st_size, &buf);
+	if (n < 0)
+		return n;
+	const char *key = NULL;
+	uint64_t key_size = 0;
+	int found = b->cfg->sup.values_in(b->cfg->sup.decide_ctx, buf, (size_t)n, &key, &key_size);
+	free(buf);
+	b->stats.scanned++;
+	if (found < 0)
+		return found;
+	*m = (value_memo){ .dev = (uint64_t)r->st.st_dev, .ino = (uint64_t)r->st.st_ino,
+			   .size = (uint64_t)r->st.st_size, .mtime = r->st.st_mtim, .ctime = r->st.st_ctim,
+			   .content = found ? key : NULL, .content_size = key_size, .used = true };
+	*content = m->content;
+	*size = key_size;
+	return found;
+}
