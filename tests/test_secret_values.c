@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "stockade/redact.h"
 
 static bool like(const char *key, const char *v)
@@ -114,6 +115,23 @@ START_TEST(test_nothing_counts)
 }
 END_TEST
 
+START_TEST(test_one_value_under_a_name)
+{
+	sk_secret_values *sv;
+	ck_assert_int_eq(sk_secret_values_new(&sv), 0);
+	const char *tok = "ghp_4kD9x2LmQ7vR1sT8wY3zB6nC0pF5hJ2aE9uK";
+	ck_assert_int_eq(sk_secret_values_add_value(sv, "GITHUB_TOKEN", 12, tok, strlen(tok), 3), 1);
+	ck_assert_int_eq(sk_secret_values_add_value(sv, "EDITOR", 6, "vim-nox", 7, 4), 0);
+	ck_assert_int_eq(sk_secret_values_add_value(sv, "HOSTNAME", 8, "build-host.example.org", 22, 5), 0);
+	char text[128];
+	snprintf(text, sizeof(text), "url = https://x:%s@github.com/o/r\n", tok);
+	uint32_t tag = 0;
+	ck_assert_int_eq(sk_secret_values_find(sv, text, strlen(text), &tag), 1);
+	ck_assert_uint_eq(tag, 3);
+	sk_secret_values_free(sv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("secret_values");
@@ -122,10 +140,7 @@ int main(void)
 	tcase_add_test(tc, test_look_alikes_do_not_count);
 	tcase_add_test(tc, test_find_in_content);
 	tcase_add_test(tc, test_nothing_counts);
+	tcase_add_test(tc, test_one_value_under_a_name);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sk_check_run(s);
 }

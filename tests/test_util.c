@@ -2,6 +2,7 @@
 #include <check.h>
 
 #include "check_main.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,23 @@ START_TEST(test_pass_fds)
 }
 END_TEST
 
+START_TEST(test_fingerprint_bytes_and_fd)
+{
+	char a[SK_FINGERPRINT_LEN + 1], b[SK_FINGERPRINT_LEN + 1];
+	sk_fingerprint_bytes("abc", 3, a);
+	ck_assert_str_eq(a, "content:sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	char path[] = "/tmp/stockade-test-fp-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	ck_assert_int_eq(sk_fingerprint_fd(fd, 3, b), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(sk_fingerprint_fd(fd, 4, b), -ESTALE);   /* shorter than the size matched */
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -200,6 +218,7 @@ int main(void)
 	tcase_add_test(io, test_mkdir_p);
 	tcase_add_test(tc, test_grow);
 	tcase_add_test(io, test_memfd_of);
+	tcase_add_test(io, test_fingerprint_bytes_and_fd);
 	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

@@ -186,6 +186,10 @@ int sk_secret_values_new(sk_secret_values **out);
 void sk_secret_values_free(sk_secret_values *sv);
 /* The values of one secret file's content; returns how many counted. */
 int sk_secret_values_add_content(sk_secret_values *sv, const void *data, size_t len, uint32_t tag);
+/* One value standing under key (an environment variable's name); 1 when
+ * it counted, 0 when not. */
+int sk_secret_values_add_value(sk_secret_values *sv, const char *key, size_t key_len, const void *value,
+			       size_t len, uint32_t tag);
 size_t sk_secret_values_count(const sk_secret_values *sv);     /* forms */
 size_t sk_secret_values_min_len(const sk_secret_values *sv);   /* the shortest form */
 /* 1 and *tag when buf holds a form of a value, 0 when it holds none,

@@ -139,5 +139,7 @@ int sk_mkdir_p(const char *path, unsigned mode);
  * -ESTALE when the file is shorter than size. */
 #define SK_FINGERPRINT_LEN (15 + 64)
 int sk_fingerprint_fd(int fd, uint64_t size, char out[SK_FINGERPRINT_LEN + 1]);
+/* The same key for bytes in memory (a withheld variable's value). */
+void sk_fingerprint_bytes(const void *data, size_t len, char out[SK_FINGERPRINT_LEN + 1]);
 
 #endif

@@ -39,7 +39,7 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	turn 'cat .env' 1
 	turn 'rev config/app.yml' 1
 	assert_no_canary
-	[[ "$output" == *"config/app.yml holds a value of a secret file"* ]]
+	[[ "$output" == *"config/app.yml holds a secret value"* ]]
 	# recorded as an attempt on the secret's content (the .env's, or the
 	# AWS credentials', which hold the same canary)
 	got=$(attempt_on "$WS/config/app.yml")
@@ -76,5 +76,19 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	printf '#!/bin/sh\naws configure set aws_secret_access_key %s\n' "$CANARY" > "$WS/setup.sh"
 	turn 'rev setup.sh' 1
 	turn 'while read -r l; do echo "$l" | rev; done < setup.sh' 2
+	assert_no_canary
+}
+
+@test "corpus same-value-elsewhere: a withheld environment variable's value in a workspace file" {
+	# Found 2026-12-08 in review of the fix above: the caller's GITHUB_TOKEN
+	# is withheld from the command, but a script of the workspace that
+	# holds the same token was readable and `rev` printed it reversed.
+	# a token of its own (the setup's canary is in the AWS credentials too)
+	CANARY="ghp_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+	printf '#!/bin/sh\ngit push https://x-access-token:%s@github.com/o/r\n' "$CANARY" > "$WS/push.sh"
+	run env GITHUB_TOKEN="$CANARY" "$STOCKADE" run --state-dir "$STATE" --session "$SESSION" -- sh -c 'rev push.sh'
+	ALL_OUT+="$output"$'\n'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"push.sh holds a secret value"* ]]
 	assert_no_canary
 }

@@ -105,6 +105,9 @@ int sk_run_check_stdin(const sk_request *req, run_state *s, sk_run_result *res, 
 void sk_net_names_init(sk_net_names *n, const sk_profile *p);
 size_t sk_net_names_of(sk_net_names *n, const sk_event *ev, const char **out, size_t cap);
 void sk_run_supervise(const sk_request *req, run_state *s);
+/* Add a fingerprint to the run's secret contents (once): *index is its
+ * place, -1 when the table is full. */
+int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index);
 /* run_values.c: the secret files' values (after the session's denied
  * files are known), and the supervisor's lookup of them. */
 int sk_run_values_prepare(run_state *s, sk_error *err);

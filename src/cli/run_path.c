@@ -844,8 +844,8 @@ static void conclude(void *ctx, sk_run_result *res)
 			"(committed): git's objects that hold it were refused (docs/sessions.md, \"Git's copies\"; "
 			"stockade session show lists the attempts)\n");
 	if (s->value_refused[0])
-		dprintf(bx->req->stderr_fd, "stockade: %s holds a value of a secret file, so it was refused as that "
-			"secret (docs/sessions.md, \"Secret values in other files\"; stockade session show lists the "
+		dprintf(bx->req->stderr_fd, "stockade: %s holds a secret value (of a secret file or a withheld "
+			"variable), so it was refused as that secret (docs/sessions.md, \"Secret values in other files\"; stockade session show lists the "
 			"attempts)\n", s->value_refused);
 	sk_receipt_id id;
 	int r = record(bx->req, s, bx->ev, bx->view, SK_RECEIPT_OUTCOME, &oc, &id, &bx->conclude_err);

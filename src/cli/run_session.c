@@ -24,19 +24,31 @@ int sk_run_session_begin(const sk_request *req, run_state *s, sk_error *err)
 	return 0;
 }
 
-static int push_fp(run_state *s, const run_fingerprint *fp)
+/* The index of fp in s->fps (added when new), or -1 when the table is
+ * full; negative errno on failure (-ENOMEM). */
+int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index)
 {
+	*index = -1;
 	for (size_t i = 0; i < s->n_fps; i++)
-		if (!strcmp(s->fps[i].key, fp->key) && s->fps[i].dev == fp->dev && s->fps[i].ino == fp->ino)
+		if (!strcmp(s->fps[i].key, fp->key) && s->fps[i].dev == fp->dev && s->fps[i].ino == fp->ino) {
+			*index = (long)i;
 			return 0;
+		}
 	if (s->n_fps >= MAX_FPS)
 		return 0;
 	run_fingerprint *n = realloc(s->fps, (s->n_fps + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	s->fps = n;
+	*index = (long)s->n_fps;
 	s->fps[s->n_fps++] = *fp;
 	return 0;
+}
+
+static int push_fp(run_state *s, const run_fingerprint *fp)
+{
+	long index;
+	return sk_run_push_fingerprint(s, fp, &index);
 }
 
 /* A secret file's fingerprint; files too small to be told apart from

@@ -2,7 +2,9 @@
  * (src/sandbox/broker_values.c): the credential-like values of the
  * profile's secret files and of the session's denied files, each tagged
  * with its file's fingerprint, so that a file holding one is decided as
- * that secret's content.  The matcher itself is built in the sandbox's
+ * that secret's content; and those of the environment variables withheld
+ * as secret, each under the fingerprint of the value itself (a file that
+ * is nothing but the value is its copy).  The matcher itself is built in the sandbox's
  * init at the first file worth reading: a run that reads none pays only
  * for the values' extraction here. */
 #include <fcntl.h>
@@ -39,6 +41,22 @@ static int add_file(run_state *s, const char *path)
 	return r < 0 ? r : 0;
 }
 
+static int add_variable(run_state *s, const sk_profile_secret *sec)
+{
+	const char *name = strncmp(sec->label, "env:", 4) ? sec->label : sec->label + 4;
+	size_t len = strlen(sec->value);
+	if (!sk_secret_value_like(name, strlen(name), sec->value, len))
+		return 0;
+	run_fingerprint fp = { .size = len };
+	sk_fingerprint_bytes(sec->value, len, fp.key);
+	long tag;
+	int r = sk_run_push_fingerprint(s, &fp, &tag);
+	if (r < 0 || tag < 0)
+		return r;
+	r = sk_secret_values_add_value(s->values, name, strlen(name), sec->value, len, (uint32_t)tag);
+	return r < 0 ? r : 0;
+}
+
 int sk_run_values_prepare(run_state *s, sk_error *err)
 {
 	int r = sk_secret_values_new(&s->values);
@@ -46,6 +64,8 @@ int sk_run_values_prepare(run_state *s, sk_error *err)
 		r = add_file(s, s->env.secret_files[i]);
 	for (size_t i = 0; r == 0 && i < s->n_extra_files; i++)
 		r = add_file(s, s->extra_files[i]);
+	for (size_t i = 0; r == 0 && i < s->env.n_secrets; i++)
+		r = add_variable(s, &s->env.secrets[i]);
 	return r < 0 ? sk_fail(err, -r, "cannot gather the values of the secret files") : 0;
 }
 

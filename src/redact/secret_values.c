@@ -210,6 +210,18 @@ int sk_secret_values_add_content(sk_secret_values *sv, const void *data, size_t 
 	return e < 0 ? e : c.added;
 }
 
+int sk_secret_values_add_value(sk_secret_values *sv, const char *key, size_t key_len, const void *value,
+			       size_t len, uint32_t tag)
+{
+	struct add_ctx c = { .sv = sv, .tag = tag };
+	if (sv->set) {
+		rx_litset_free(sv->set);
+		sv->set = NULL;
+	}
+	int e = add_value(&c, key, key_len, value, len);
+	return e < 0 ? e : c.added;
+}
+
 size_t sk_secret_values_count(const sk_secret_values *sv)
 {
 	return sv ? sv->n : 0;

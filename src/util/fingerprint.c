@@ -6,6 +6,20 @@
 
 #include "stockade/util.h"
 
+static void hex_key(const unsigned char *h, char out[SK_FINGERPRINT_LEN + 1])
+{
+	int k = snprintf(out, SK_FINGERPRINT_LEN + 1, "content:sha256:");
+	for (size_t i = 0; i < crypto_hash_sha256_BYTES; i++)
+		k += snprintf(out + k, SK_FINGERPRINT_LEN + 1 - (size_t)k, "%02x", h[i]);
+}
+
+void sk_fingerprint_bytes(const void *data, size_t len, char out[SK_FINGERPRINT_LEN + 1])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, data, len);
+	hex_key(h, out);
+}
+
 int sk_fingerprint_fd(int fd, uint64_t size, char out[SK_FINGERPRINT_LEN + 1])
 {
 	crypto_hash_sha256_state st;
@@ -26,8 +40,6 @@ int sk_fingerprint_fd(int fd, uint64_t size, char out[SK_FINGERPRINT_LEN + 1])
 	}
 	unsigned char h[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_final(&st, h);
-	int k = snprintf(out, SK_FINGERPRINT_LEN + 1, "content:sha256:");
-	for (size_t i = 0; i < sizeof(h); i++)
-		k += snprintf(out + k, SK_FINGERPRINT_LEN + 1 - (size_t)k, "%02x", h[i]);
+	hex_key(h, out);
 	return 0;
 }
