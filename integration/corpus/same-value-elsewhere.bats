@@ -92,3 +92,15 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	[[ "$output" == *"push.sh holds a secret value"* ]]
 	assert_no_canary
 }
+
+@test "corpus same-value-elsewhere: a passed environment variable holding a secret file's value" {
+	# Found 2026-12-08 in review: an environment variable no secret name
+	# rule catches (X_SETTING) held the .env's token, and `env | rev`
+	# printed it reversed.
+	run env X_SETTING="$CANARY" PLAIN_SETTING=visible-value "$STOCKADE" run --state-dir "$STATE" -- sh -c 'env | rev; echo "[$X_SETTING]"'
+	ALL_OUT+="$output"$'\n'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eulav-elbisiv=GNITTES_NIALP"* ]]
+	[[ "$output" == *"[]"* ]]
+	assert_no_canary
+}

@@ -113,6 +113,7 @@ int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index
 int sk_run_values_prepare(run_state *s, sk_error *err);
 int sk_run_values_in(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size);
 bool sk_run_known_content(void *ctx, const char *content);
+int sk_run_values_filter_env(const sk_request *req, run_state *s, sk_error *err);
 int sk_run_session_end(const sk_request *req, run_state *s, const sk_run_result *res, sk_error *err);
 void sk_run_session_free(run_state *s);
 

@@ -241,7 +241,6 @@ static int approvals(run_state *s, sk_error *err)
 
 int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 {
-	(void)req;
 	for (size_t i = 0; i < s->env.n_secret_files; i++)
 		if (fingerprint_file(s, s->env.secret_files[i]) < 0)
 			return sk_fail(err, ENOMEM, "out of memory");
@@ -249,7 +248,7 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 		return sk_fail(err, ENOMEM, "out of memory");
 	int r = approvals(s, err);
 	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0 ||
-	    (r = sk_run_values_prepare(s, err)) < 0)
+	    (r = sk_run_values_prepare(s, err)) < 0 || (r = sk_run_values_filter_env(req, s, err)) < 0)
 		return r;
 	s->sizes = calloc(s->n_fps + 1, sizeof(*s->sizes));
 	const char **keys = calloc(s->n_fps + 1, sizeof(*keys));

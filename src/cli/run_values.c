@@ -8,6 +8,7 @@
  * init at the first file worth reading: a run that reads none pays only
  * for the values' extraction here. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,4 +89,30 @@ bool sk_run_known_content(void *ctx, const char *content)
 		if (!strcmp(s->fps[i].key, content))
 			return true;
 	return false;
+}
+
+/* An environment variable that passed the profile's name rules but whose
+ * value holds a secret value (a connection string with the .env's
+ * password) is withheld as well: its value is that secret. */
+int sk_run_values_filter_env(const sk_request *req, run_state *s, sk_error *err)
+{
+	if (!sk_secret_values_count(s->values) || !s->envp)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; s->envp[i]; i++) {
+		const char *v = s->envp[i], *eq = strchr(v, '=');
+		uint32_t tag;
+		int r = eq && v != s->home_env ? sk_secret_values_find(s->values, eq + 1, strlen(eq + 1), &tag) : 0;
+		if (r < 0)
+			return sk_fail(err, -r, "cannot look for secret values in the environment");
+		if (r == 0) {
+			s->envp[k++] = s->envp[i];
+			continue;
+		}
+		if (req->verbose)
+			dprintf(req->stderr_fd, "stockade: withheld %.*s: its value holds a secret value\n",
+				(int)(eq - v), v);
+	}
+	s->envp[k] = NULL;
+	return 0;
 }
