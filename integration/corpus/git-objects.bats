@@ -75,25 +75,24 @@ print(b\"\".join(out)[::-1])"'
 	assert_receipted
 }
 
-# Found 2026-12-08 (session 13), OPEN: a secret that git keeps but that is
-# no longer a file of the worktree.  The fix above looks up only the
-# objects of secret files that exist, through the index; a .env deleted
-# from the worktree (still tracked), one removed in a later commit, and an
-# older version of one that was rewritten all leave blobs that `git show`
-# and `git log -p` print.  The fix needs a reader of git's history (refs
-# and reflogs, commits, trees, packed objects with their deltas) that
-# finds every blob at a secret's name, bounded and memoized; not done this
-# session.  Each case runs the attack, skipped with this reason until then
-# (each was seen printing the canary reversed on the build of 2026-12-08).
+# Found 2026-12-08 (session 13): a secret that git keeps but that is no
+# longer a file of the worktree.  The fix above looked up only the objects
+# of secret files that exist, through the index; a .env deleted from the
+# worktree (still tracked), one removed in a later commit, and an older
+# version of one that was rewritten all left blobs that `git show` and
+# `git log -p` printed.  The cases were committed skipped, saying so, and
+# each printed the canary reversed when run on that build.  Fixed the same
+# day: a reader of git's history (refs, reflogs, commits, trees, packed
+# objects and their deltas: src/cli/git_history.c, git_objects.c) finds
+# every blob that stood at a secret's name; each is a secret content of
+# the run and the objects holding it carry it.
 @test "corpus git-objects: a committed .env deleted from the worktree is not read back" {
-	skip "open bypass (session 13): a secret only in git's history is readable; see above"
 	rm .env
 	turn 'git show HEAD:.env | rev'
 	assert_no_canary
 }
 
 @test "corpus git-objects: a .env removed in a later commit is not read back from the log" {
-	skip "open bypass (session 13): a secret only in git's history is readable; see above"
 	git rm -q --cached .env && git commit -qm 'remove .env'
 	rm .env
 	turn 'git log -p | grep API_KEY | rev'
@@ -101,7 +100,6 @@ print(b\"\".join(out)[::-1])"'
 }
 
 @test "corpus git-objects: an older version of a committed .env is not read back" {
-	skip "open bypass (session 13): a secret only in git's history is readable; see above"
 	OLD=$CANARY
 	printf 'DB_HOST=db\nAPI_KEY=rotated-%s\n' "$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')" > .env
 	git add -f .env && git commit -qm rotate

@@ -8,8 +8,9 @@
  * objects and in the packs' indexes (version 2) of the repository of the
  * given worktree (run_session.c asks each secret's own); the supervisor
  * then decides an open of a carrier as an attempt on that secret's
- * content.  Not covered (docs/sessions.md): a
- * secret only in older commits (no longer in the index), alternates. */
+ * content.  Secrets only in older commits: git_history.c, whose blobs
+ * sk_git_object_carriers looks up the same way.  Not covered
+ * (docs/sessions.md): alternates. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -261,6 +262,32 @@ int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const c
 	free(t.found);
 	free(t.rel);
 	free(t.rel_len);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	return r;
+}
+
+int sk_git_object_carriers(const char *objects, size_t hash_len, const unsigned char (*oids)[32], size_t n,
+			   sk_git_carrier **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	tracked t = { .n_secrets = n, .hash_len = hash_len, .oids = (unsigned char (*)[32])oids,
+		      .found = calloc(n + 1, sizeof(bool)) };
+	if (!t.found)
+		return -ENOMEM;
+	size_t cap = 0;
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		t.found[i] = true;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = loose(objects, &t, i, out, n_out, &cap);
+	if (r == 0)
+		r = packs(objects, &t, out, n_out, &cap);
+	free(t.found);
 	if (r < 0) {
 		free(*out);
 		*out = NULL;

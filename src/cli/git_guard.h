@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stockade/util.h"
+
 /* 0 when every line of text (a git config file) is one git itself would
  * write (blank, comment, [section], [section "sub"], key, key = value)
  * and every key is one that git's own commands set to plain data (core
@@ -51,6 +53,35 @@ int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const c
 			   size_t n_secrets, sk_git_carrier **out, size_t *n_out);
 /* Whether a pack index (version 2) lists the object id. */
 bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid);
+
+/* git_objects.c: read objects of a repository's store (loose, packed,
+ * deltas resolved).  Types: 1 commit, 2 tree, 3 blob, 4 tag. */
+#define SK_GIT_OBJECT_MAX (64u << 20)
+typedef struct sk_git_odb sk_git_odb;
+int sk_git_odb_open(const char *objects, size_t hash_len, sk_git_odb **out);
+void sk_git_odb_close(sk_git_odb *db);
+/* 0 and the content (malloc'd) of oid, -ENOENT when it is not there (or
+ * not in a form this reader knows), negative errno. */
+int sk_git_odb_read(sk_git_odb *db, const unsigned char *oid, int *type, unsigned char **data, size_t *len);
+
+/* git_history.c: the blobs that stood at a secret's name in any commit
+ * reachable from the repository's refs, its reflogs and HEAD.  secret()
+ * gets the path relative to the worktree's top.  Bounded (commits and
+ * trees read): *partial says the walk stopped short.  Kept in cache_dir
+ * (NULL: none) under the digest of the refs and reflogs. */
+typedef bool (*sk_git_secret_name_fn)(void *ctx, const char *path);
+typedef struct sk_git_history_blob {
+	unsigned char oid[32];
+	char content[SK_FINGERPRINT_LEN + 1];   /* "content:sha256:HEX" of the blob */
+	uint64_t size;
+} sk_git_history_blob;
+int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char *common, size_t hash_len,
+			   sk_git_secret_name_fn secret, void *ctx, sk_git_history_blob **out, size_t *n_out,
+			   bool *partial);
+/* The files of the store holding any of the objects (loose, or a pack
+ * listing one): secret is the object's index. */
+int sk_git_object_carriers(const char *objects, size_t hash_len, const unsigned char (*oids)[32], size_t n,
+			   struct sk_git_carrier **out, size_t *n_out);
 
 /* The workspace walk for .git entries (git_walk.c). */
 typedef struct sk_git_known {

@@ -108,6 +108,9 @@ void sk_run_supervise(const sk_request *req, run_state *s);
 /* Add a fingerprint to the run's secret contents (once): *index is its
  * place, -1 when the table is full. */
 int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index);
+/* run_history.c: the secrets only git's history keeps, as fingerprints
+ * and carriers. */
+int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err);
 /* run_values.c: the secret files' values (after the session's denied
  * files are known), and the supervisor's lookup of them. */
 int sk_run_values_prepare(run_state *s, sk_error *err);

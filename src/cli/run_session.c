@@ -25,7 +25,7 @@ int sk_run_session_begin(const sk_request *req, run_state *s, sk_error *err)
 }
 
 /* The index of fp in s->fps (added when new), or -1 when the table is
- * full; negative errno on failure (-ENOMEM). */
+ * full; negative errno on failure (-ENOMEM).  Entries never move. */
 int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index)
 {
 	*index = -1;
@@ -36,10 +36,10 @@ int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index
 		}
 	if (s->n_fps >= MAX_FPS)
 		return 0;
-	run_fingerprint *n = realloc(s->fps, (s->n_fps + 1) * sizeof(*n));
-	if (!n)
+	/* All at once (pages are only touched as used): the hidden table and
+	 * the carriers point into it, so it must never move. */
+	if (!s->fps && !(s->fps = calloc(MAX_FPS, sizeof(*s->fps))))
 		return -ENOMEM;
-	s->fps = n;
 	*index = (long)s->n_fps;
 	s->fps[s->n_fps++] = *fp;
 	return 0;
@@ -248,7 +248,8 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 		return sk_fail(err, ENOMEM, "out of memory");
 	int r = approvals(s, err);
 	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0 ||
-	    (r = sk_run_values_prepare(s, err)) < 0 || (r = sk_run_values_filter_env(req, s, err)) < 0)
+	    (r = sk_run_history_carriers(req, s, err)) < 0 || (r = sk_run_values_prepare(s, err)) < 0 ||
+	    (r = sk_run_values_filter_env(req, s, err)) < 0)
 		return r;
 	s->sizes = calloc(s->n_fps + 1, sizeof(*s->sizes));
 	const char **keys = calloc(s->n_fps + 1, sizeof(*keys));
