@@ -68,7 +68,8 @@ int sk_git_odb_read(sk_git_odb *db, const unsigned char *oid, int *type, unsigne
  * reachable from the repository's refs, its reflogs and HEAD.  secret()
  * gets the path relative to the worktree's top.  Bounded (commits and
  * trees read): *partial says the walk stopped short.  Kept in cache_dir
- * (NULL: none) under the digest of the refs and reflogs. */
+ * (NULL: none) under the digest of the refs and reflogs, per repository
+ * and `names` (what identifies secret(): the profile's digest). */
 typedef bool (*sk_git_secret_name_fn)(void *ctx, const char *path);
 typedef struct sk_git_history_blob {
 	unsigned char oid[32];
@@ -76,8 +77,8 @@ typedef struct sk_git_history_blob {
 	uint64_t size;
 } sk_git_history_blob;
 int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char *common, size_t hash_len,
-			   sk_git_secret_name_fn secret, void *ctx, sk_git_history_blob **out, size_t *n_out,
-			   bool *partial);
+			   const char *names, sk_git_secret_name_fn secret, void *ctx, sk_git_history_blob **out,
+			   size_t *n_out, bool *partial);
 /* The files of the store holding any of the objects (loose, or a pack
  * listing one): secret is the object's index. */
 int sk_git_object_carriers(const char *objects, size_t hash_len, const unsigned char (*oids)[32], size_t n,

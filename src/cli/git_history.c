@@ -4,10 +4,11 @@
  * later commit, or rewritten (its older versions).  `git show HEAD~3:.env`
  * and `git log -p` read them from the object store, where no file of the
  * worktree matches.  The walk reads commits and trees (git_objects.c),
- * each tree once, up to MAX_COMMITS commits and MAX_TREES trees (beyond:
- * *partial, and the run says so); its result is kept in the cache under a
- * digest of the refs' and reflogs' files (name, size, mtime, inode), so a
- * repository is walked again only when a ref moves. */
+ * each tree once, up to MAX_COMMITS commits and MAX_TREES trees per walk
+ * (beyond: *partial, and the run says so); its result is kept in the cache
+ * under a digest of the refs' and reflogs' files (name, size, mtime,
+ * inode), with the commits and trees it read: when a ref moves, the next
+ * walk reads only what is new (and goes on where a bounded one stopped). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,8 @@
 #include "git_guard.h"
 #include "stockade/util.h"
 
-enum { MAX_COMMITS = 20000, MAX_TREES = 200000, MAX_REF_FILES = 20000, MAX_DEPTH = 64, JOIN_MAX = PATH_MAX + 128 };
+enum { MAX_COMMITS = 20000, MAX_TREES = 200000, MAX_REF_FILES = 20000, MAX_DEPTH = 64, JOIN_MAX = PATH_MAX + 128,
+       SEEN_MAX = 2000000 };
 
 typedef struct oid_set {
 	unsigned char (*v)[32];
@@ -319,6 +321,8 @@ static int walk_commit(history *h, const unsigned char *oid)
 static void blob_keys(history *h)
 {
 	for (size_t i = 0; i < h->n_blobs; i++) {
+		if (h->blobs[i].content[0])
+			continue;   /* from an earlier walk */
 		int type;
 		unsigned char *data;
 		size_t len;
@@ -339,12 +343,18 @@ static void blob_keys(history *h)
 
 /* ---- the memo ---- */
 
-static bool memo_path(const char *cache_dir, const char *common, char out[PATH_MAX])
+/* One memo per repository and set of secret names (what was found, and
+ * the trees read, hold for those names only). */
+static bool memo_path(const char *cache_dir, const char *common, const char *names, char out[PATH_MAX])
 {
 	if (!cache_dir)
 		return false;
 	unsigned char d[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(d, (const unsigned char *)common, strlen(common));
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)common, strlen(common) + 1);
+	crypto_hash_sha256_update(&st, (const unsigned char *)names, strlen(names));
+	crypto_hash_sha256_final(&st, d);
 	int n = snprintf(out, PATH_MAX, "%s/git-history/", cache_dir);
 	for (size_t i = 0; i < 16 && n > 0 && n + 3 < PATH_MAX; i++)
 		n += snprintf(out + n, PATH_MAX - (size_t)n, "%02x", d[i]);
@@ -357,8 +367,10 @@ static void hex_of(const unsigned char *v, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02x", v[i]);
 }
 
-/* "DIGEST PARTIAL N\n" then "OID CONTENT SIZE\n" per blob. */
-static bool memo_load(const char *file, const char *digest, history *h)
+/* "DIGEST PARTIAL N\n" then "OID CONTENT SIZE\n" per blob.  The blobs
+ * are loaded whatever the digest (an earlier walk's finds stay true);
+ * *same says whether the refs are as they were. */
+static bool memo_load(const char *file, const char *digest, history *h, bool *same)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
@@ -368,8 +380,9 @@ static bool memo_load(const char *file, const char *digest, history *h)
 	int partial;
 	size_t n;
 	int used;
-	if (sscanf(text, "%64s %d %zu\n%n", d, &partial, &n, &used) != 3 || strcmp(d, digest) || n > 1000000)
+	if (sscanf(text, "%64s %d %zu\n%n", d, &partial, &n, &used) != 3 || n > 1000000)
 		return false;
+	*same = !strcmp(d, digest);
 	const char *p = text + used;
 	for (size_t i = 0; i < n; i++) {
 		char oid[65], key[SK_FINGERPRINT_LEN + 1];
@@ -377,8 +390,10 @@ static bool memo_load(const char *file, const char *digest, history *h)
 		if (sscanf(p, "%64s %79s %llu\n%n", oid, key, &size, &used) != 3 || strlen(oid) != 2 * h->hash_len)
 			return false;
 		unsigned char o[32];
-		if (!parse_hex(oid, h->hash_len, o) || add_blob(h, o) < 0)
+		if (!parse_hex(oid, h->hash_len, o) || strncmp(key, "content:sha256:", 15) || add_blob(h, o) < 0) {
+			h->n_blobs = 0;
 			return false;
+		}
 		snprintf(h->blobs[h->n_blobs - 1].content, sizeof(h->blobs[0].content), "%s", key);
 		h->blobs[h->n_blobs - 1].size = size;
 		p += used;
@@ -411,9 +426,50 @@ static void memo_store(const char *file, const char *digest, const history *h)
 		(void)sk_write_atomic(dir, file, text, at);   /* a cache: failing to keep it is fine */
 }
 
+/* The commits and trees earlier walks read, beside the memo: a walk after
+ * a ref moved reads only what is new.  Dropped when it grows past
+ * SEEN_MAX (the next walk starts over). */
+static void seen_load(const char *memo, history *h)
+{
+	char file[PATH_MAX + 8];
+	snprintf(file, sizeof(file), "%s.seen", memo);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (sk_read_file(file, (size_t)SEEN_MAX * 32, &data, &len) < 0)
+		return;
+	for (size_t at = 0; at + h->hash_len <= len; at += h->hash_len)
+		if (set_add(&h->seen, (const unsigned char *)data + at, h->hash_len) < 0)
+			return;
+}
+
+static void seen_store(const char *memo, const history *h)
+{
+	char file[PATH_MAX + 8], dir[PATH_MAX];
+	snprintf(file, sizeof(file), "%s.seen", memo);
+	if (h->seen.n > SEEN_MAX) {
+		unlink(file);
+		return;
+	}
+	_cleanup_free_ unsigned char *data = malloc(h->seen.n * h->hash_len + 1);
+	if (!data)
+		return;
+	size_t at = 0;
+	for (size_t i = 0; i < h->seen.cap; i++)
+		if (!zero(h->seen.v[i], h->hash_len)) {
+			memcpy(data + at, h->seen.v[i], h->hash_len);
+			at += h->hash_len;
+		}
+	snprintf(dir, sizeof(dir), "%s", memo);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		(void)sk_write_atomic(dir, file, data, at);
+	}
+}
+
 int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char *common, size_t hash_len,
-			   sk_git_secret_name_fn secret, void *ctx, sk_git_history_blob **out, size_t *n_out,
-			   bool *partial)
+			   const char *names, sk_git_secret_name_fn secret, void *ctx, sk_git_history_blob **out,
+			   size_t *n_out, bool *partial)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -426,10 +482,12 @@ int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char
 	char digest[65], memo[PATH_MAX];
 	crypto_hash_sha256_final(&h.digest, d);
 	hex_of(d, 32, digest);
-	bool kept = memo_path(cache_dir, top, memo);
-	if (r == 0 && kept && memo_load(memo, digest, &h))
+	bool kept = memo_path(cache_dir, top, names, memo), same = false;
+	bool loaded = r == 0 && kept && memo_load(memo, digest, &h, &same);
+	if (loaded && same)
 		goto done;
-	h.n_blobs = 0;
+	if (loaded)
+		seen_load(memo, &h);   /* the blobs of earlier walks stand: read only what is new */
 	h.partial = false;
 	h.ref_files = 0;
 	crypto_hash_sha256_init(&h.digest);
@@ -442,8 +500,10 @@ int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char
 			blob_keys(&h);
 		sk_git_odb_close(h.db);
 	}
-	if (r == 0 && kept)
+	if (r == 0 && kept) {
 		memo_store(memo, digest, &h);
+		seen_store(memo, &h);
+	}
 done:
 	free(h.seen.v);
 	free(h.todo);

@@ -68,7 +68,8 @@ int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
 	sk_git_history_blob *b = NULL;
 	size_t n = 0;
 	bool partial = false;
-	int r = sk_git_history_secrets(s->cache_dir, gitdir, common, hash_len, secret_name, s, &b, &n, &partial);
+	int r = sk_git_history_secrets(s->cache_dir, gitdir, common, hash_len, s->digest, secret_name, s, &b, &n,
+				       &partial);
 	long *tags = r == 0 ? calloc(n + 1, sizeof(*tags)) : NULL;
 	if (r == 0 && !tags)
 		r = -ENOMEM;
