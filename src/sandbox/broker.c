@@ -463,6 +463,7 @@ int sk_broker_run(const sk_sandbox_config *cfg, int listener, int event_fd, int 
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	broker_shared shared;
+	memset(&shared, 0, sizeof(shared));   /* the memo of values starts empty */
 	pthread_mutex_init(&shared.lock, NULL);
 	broker b = { .cfg = cfg, .shared = &shared, .listener = listener, .event_fd = event_fd,
 		     .req_size = sizes.seccomp_notif, .resp_size = sizes.seccomp_notif_resp,
