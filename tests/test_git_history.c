@@ -34,10 +34,11 @@ static bool dotenv(void *ctx, const char *path)
 	return !strcmp(base ? base + 1 : path, ".env");
 }
 
-static size_t walk(const char *repo, const char *cache, bool *partial, sk_git_history_blob **b)
+/* The walk of repository `name` (under dir), for the names .env. */
+static size_t walk(const char *name, const char *cache, bool *partial, sk_git_history_blob **b)
 {
-	char gitdir[PATH_MAX];
-	snprintf(gitdir, sizeof(gitdir), "%s/.git", repo);
+	char gitdir[PATH_MAX + 64];
+	snprintf(gitdir, sizeof(gitdir), "%s/%s/.git", dir, name);
 	size_t n = 0;
 	ck_assert_int_eq(sk_git_history_secrets(cache, gitdir, "", 20, "dotenv", dotenv, NULL, b, &n, partial), 0);
 	return n;
@@ -66,11 +67,9 @@ START_TEST(test_deleted_removed_and_rewritten)
 	   "echo x > main.c && git add -f .env app/.env main.c && git commit -qm one && "
 	   "printf 'API_KEY=new-9876543210\\n' > .env && git add -f .env && git commit -qm two && "
 	   "git rm -q --cached .env app/.env && git commit -qm three && rm -f .env app/.env", dir);
-	char repo[PATH_MAX];
-	snprintf(repo, sizeof(repo), "%s/r1", dir);
 	bool partial;
 	sk_git_history_blob *b;
-	size_t n = walk(repo, NULL, &partial, &b);
+	size_t n = walk("r1", NULL, &partial, &b);
 	ck_assert_uint_eq(n, 2);   /* app/.env held the old content too: one blob */
 	ck_assert(has_content(b, n, "API_KEY=old-0123456789\n"));
 	ck_assert(has_content(b, n, "API_KEY=new-9876543210\n"));
@@ -85,18 +84,16 @@ START_TEST(test_packed_with_deltas)
 	sh("cd %s/r2 && for i in $(seq 1 25); do { echo \"API_KEY=key-$i-abcdef\"; seq 1 200; } > .env; "
 	   "git add -f .env && git commit -qm c$i; done && git gc -q --aggressive && "
 	   "test -z \"$(find .git/objects -path '*/objects/?\?/*' -type f)\"", dir);
-	char repo[PATH_MAX];
-	snprintf(repo, sizeof(repo), "%s/r2", dir);
 	bool partial;
 	sk_git_history_blob *b;
-	size_t n = walk(repo, NULL, &partial, &b);
+	size_t n = walk("r2", NULL, &partial, &b);
 	ck_assert_uint_eq(n, 25);
 	ck_assert(!partial);
 	free(b);
 	/* Tags and other refs lead there too; a branch off an older commit. */
 	sh("cd %s/r2 && git tag -a v1 -m v1 HEAD~3 && git checkout -q -b side HEAD~10 && "
 	   "{ echo API_KEY=side-branch; seq 1 200; } > .env && git add -f .env && git commit -qm side", dir);
-	n = walk(repo, NULL, &partial, &b);
+	n = walk("r2", NULL, &partial, &b);
 	ck_assert_uint_eq(n, 26);
 	free(b);
 }
@@ -108,8 +105,6 @@ START_TEST(test_damaged_store)
 	sh("cd %s/r3 && for i in $(seq 1 12); do { echo \"API_KEY=key-$i\"; seq 1 100; } > .env; mkdir -p d$i; "
 	   "echo $i > d$i/f; git add -f .env d$i && git commit -qm c$i; done && git gc -q && "
 	   "echo x > loose.txt && git add loose.txt && git commit -qm loose", dir);
-	char repo[PATH_MAX];
-	snprintf(repo, sizeof(repo), "%s/r3", dir);
 	srand(7);
 	for (int round = 0; round < 150; round++) {
 		sh("cd %s && rm -rf r3x && cp -r r3 r3x", dir);
@@ -118,10 +113,9 @@ START_TEST(test_damaged_store)
 		   "size=$(stat -c %%s $f); chmod u+w $f; for k in 1 2 3; do "
 		   "off=$(( (%d * k * 7919) %% size )); printf '\\x%02x' | dd of=$f bs=1 seek=$off conv=notrunc 2>/dev/null; "
 		   "done; done", dir, round % 6 + 1, round % 6 + 2, rand() % 100000 + round, rand() % 256);
-		snprintf(repo, sizeof(repo), "%s/r3x", dir);
 		bool partial;
 		sk_git_history_blob *b;
-		size_t n = walk(repo, NULL, &partial, &b);
+		size_t n = walk("r3x", NULL, &partial, &b);
 		ck_assert_uint_le(n, 12);
 		free(b);
 	}
@@ -133,16 +127,15 @@ START_TEST(test_memo)
 	new_repo("r4");
 	sh("cd %s/r4 && printf 'API_KEY=memo-0123456789\\n' > .env && git add -f .env && git commit -qm one && "
 	   "git rm -q --cached .env && git commit -qm two && rm .env", dir);
-	char repo[PATH_MAX], cache[PATH_MAX];
-	snprintf(repo, sizeof(repo), "%s/r4", dir);
+	char cache[PATH_MAX];
 	snprintf(cache, sizeof(cache), "%s/cache", dir);
 	bool partial;
 	sk_git_history_blob *b;
-	ck_assert_uint_eq(walk(repo, cache, &partial, &b), 1);
+	ck_assert_uint_eq(walk("r4", cache, &partial, &b), 1);
 	free(b);
 	/* The refs unchanged: the memo answers (the objects are not read). */
 	sh("cd %s/r4 && mv .git/objects .git/objects.away", dir);
-	ck_assert_uint_eq(walk(repo, cache, &partial, &b), 1);
+	ck_assert_uint_eq(walk("r4", cache, &partial, &b), 1);
 	ck_assert(has_content(b, 1, "API_KEY=memo-0123456789\n"));
 	free(b);
 	/* A ref moved: only the new commits are read, and what earlier walks
@@ -151,12 +144,12 @@ START_TEST(test_memo)
 	sh("cd %s/r4 && mv .git/objects.away .git/objects && old=$(git rev-parse HEAD~1:.env) && "
 	   "printf 'API_KEY=third-0123456789\\n' > .env && git add -f .env && git commit -qm three && rm .env && "
 	   "rm .git/objects/$(echo $old | cut -c1-2)/$(echo $old | cut -c3-)", dir);
-	ck_assert_uint_eq(walk(repo, cache, &partial, &b), 2);
+	ck_assert_uint_eq(walk("r4", cache, &partial, &b), 2);
 	ck_assert(has_content(b, 2, "API_KEY=memo-0123456789\n"));
 	ck_assert(has_content(b, 2, "API_KEY=third-0123456789\n"));
 	free(b);
 	char gitdir[PATH_MAX + 8];
-	snprintf(gitdir, sizeof(gitdir), "%s/.git", repo);
+	snprintf(gitdir, sizeof(gitdir), "%s/r4/.git", dir);
 	size_t n;
 	ck_assert_int_eq(sk_git_history_secrets(cache, gitdir, "", 20, "other", dotenv, NULL, &b, &n, &partial), 0);
 	ck_assert_uint_eq(n, 1);

@@ -223,21 +223,30 @@ static int packs(const char *objects, const tracked *t, sk_git_carrier **v, size
 	return r;
 }
 
+int sk_git_repository_of(const char *worktree, sk_git_repo *repo)
+{
+	char entry[JOIN_MAX], file[JOIN_MAX];
+	if (snprintf(entry, sizeof(entry), "%s/.git", worktree) >= (int)sizeof(entry) ||
+	    sk_git_entry_dirs(entry, repo->gitdir, repo->common) <= 0)
+		return 0;   /* no repository git would enter */
+	const char *top = repo->common[0] ? repo->common : repo->gitdir;
+	_cleanup_free_ char *config = NULL;
+	size_t clen = 0;
+	snprintf(file, sizeof(file), "%s/config", top);
+	repo->hash_len = sk_read_file(file, 1 << 20, &config, &clen) == 0 ? sk_git_hash_len(config, clen) : 20;
+	return snprintf(repo->objects, sizeof(repo->objects), "%s/objects", top) < (int)sizeof(repo->objects);
+}
+
 int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const char *const *secrets,
 			   size_t n_secrets, sk_git_carrier **out, size_t *n_out)
 {
 	*out = NULL;
 	*n_out = 0;
-	char entry[JOIN_MAX], gitdir[PATH_MAX], common[PATH_MAX], file[JOIN_MAX], objects[JOIN_MAX];
-	if (!n_secrets || snprintf(entry, sizeof(entry), "%s/.git", workspace) >= (int)sizeof(entry) ||
-	    sk_git_entry_dirs(entry, gitdir, common) <= 0)
-		return 0;   /* no repository git would enter */
-	const char *top = common[0] ? common : gitdir;
-	_cleanup_free_ char *config = NULL;
-	size_t clen = 0;
-	snprintf(file, sizeof(file), "%s/config", top);
-	tracked t = { .n_secrets = n_secrets,
-		      .hash_len = sk_read_file(file, 1 << 20, &config, &clen) == 0 ? sk_git_hash_len(config, clen) : 20 };
+	sk_git_repo repo;
+	if (!n_secrets || sk_git_repository_of(workspace, &repo) <= 0)
+		return 0;
+	const char *gitdir = repo.gitdir, *objects = repo.objects;
+	tracked t = { .n_secrets = n_secrets, .hash_len = repo.hash_len };
 	t.oids = calloc(n_secrets, sizeof(*t.oids));
 	t.found = calloc(n_secrets, sizeof(*t.found));
 	t.rel = calloc(n_secrets, sizeof(*t.rel));
@@ -252,7 +261,6 @@ int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const c
 	if (r == 0)
 		r = tracked_secrets(cache_dir, gitdir, &t);
 	size_t cap = 0;
-	snprintf(objects, sizeof(objects), "%s/objects", top);
 	for (size_t i = 0; r == 0 && i < n_secrets; i++)
 		if (t.found[i])
 			r = loose(objects, &t, i, out, n_out, &cap);

@@ -40,6 +40,14 @@ typedef int (*sk_git_entry_fn)(void *ctx, const char *path, size_t len, uint32_t
 int sk_git_index_entries(const unsigned char *buf, size_t len, size_t hash_len, char shared[65],
 			 sk_git_entry_fn fn, void *ctx);
 
+/* The repository git enters from worktree's .git: its git and common
+ * directories, object store and hash length.  1; 0 when none. */
+typedef struct sk_git_repo {
+	char gitdir[PATH_MAX], common[PATH_MAX], objects[PATH_MAX + 16];
+	size_t hash_len;
+} sk_git_repo;
+int sk_git_repository_of(const char *worktree, sk_git_repo *repo);
+
 /* Files of the worktree's repository's object store that hold a tracked
  * secret file's content (git_carriers.c): secret is its index in the
  * caller's list.  Loose objects and packs (by their .idx, version 2); the

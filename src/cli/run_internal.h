@@ -108,6 +108,8 @@ void sk_run_supervise(const sk_request *req, run_state *s);
 /* Add a fingerprint to the run's secret contents (once): *index is its
  * place, -1 when the table is full. */
 int sk_run_push_fingerprint(run_state *s, const run_fingerprint *fp, long *index);
+struct sk_git_carrier;
+int sk_run_add_carriers(run_state *s, const struct sk_git_carrier *c, size_t n_c, const run_fingerprint *const *fp);
 /* run_history.c: the secrets only git's history keeps, as fingerprints
  * and carriers. */
 int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err);

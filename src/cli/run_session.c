@@ -162,6 +162,25 @@ static void worktree_of(const char *path, const char *workspace, char out[PATH_M
 	snprintf(out, PATH_MAX, "%s", workspace);
 }
 
+/* Carriers found by git_carriers.c: carrier k holds the content of
+ * fp[c[k].secret] (NULL: none of this run's). */
+int sk_run_add_carriers(run_state *s, const sk_git_carrier *c, size_t n_c, const run_fingerprint *const *fp)
+{
+	if (!n_c)
+		return 0;
+	size_t cap = s->n_carriers;
+	sk_carrier_file *v = sk_grow(s->carriers, &cap, s->n_carriers + n_c, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->carriers = v;
+	for (size_t k = 0; k < n_c; k++)
+		if (fp[c[k].secret])
+			s->carriers[s->n_carriers++] = (sk_carrier_file){ .dev = c[k].dev, .ino = c[k].ino,
+									  .content = fp[c[k].secret]->key,
+									  .size = fp[c[k].secret]->size };
+	return 0;
+}
+
 /* Git's copies of secret files that their repository's index tracks
  * (git_carriers.c), each decided as the content of the secret it carries.
  * Only secrets with a fingerprint count: the content is how the
@@ -176,7 +195,7 @@ static int carrier_table(run_state *s, sk_error *err)
 	bool *done = calloc(n_s + 1, sizeof(*done));
 	const char **group = calloc(n_s + 1, sizeof(*group));
 	const run_fingerprint **gfps = calloc(n_s + 1, sizeof(*gfps));
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	int r = paths && fps && tops && done && group && gfps ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n_s; i++) {
 		struct stat st;
@@ -204,15 +223,8 @@ static int carrier_table(run_state *s, sk_error *err)
 		sk_git_carrier *c = NULL;
 		size_t n_c = 0;
 		r = sk_git_secret_carriers(s->cache_dir, tops[i], group, m, &c, &n_c);
-		sk_carrier_file *v = r == 0 && n_c ? sk_grow(s->carriers, &cap, s->n_carriers + n_c, sizeof(*v)) : NULL;
-		if (r == 0 && n_c && !v)
-			r = -ENOMEM;
-		if (v)
-			s->carriers = v;
-		for (size_t k = 0; r == 0 && k < n_c; k++)
-			s->carriers[s->n_carriers++] = (sk_carrier_file){ .dev = c[k].dev, .ino = c[k].ino,
-									  .content = gfps[c[k].secret]->key,
-									  .size = gfps[c[k].secret]->size };
+		if (r == 0)
+			r = sk_run_add_carriers(s, c, n_c, gfps);
 		free(c);
 	}
 	free(paths);
