@@ -8,7 +8,7 @@ set -u
 BUILD=${BUILD:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 CC=${FUZZ_CC:-clang}
-PKGS="libseccomp libsodium jansson libhs"
+PKGS="libseccomp libsodium jansson zlib libhs"
 out="$BUILD/fuzz"
 mkdir -p "$out"
 if ! command -v "$CC" >/dev/null 2>&1; then

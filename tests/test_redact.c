@@ -185,6 +185,11 @@ START_TEST(test_literal_too_short)
 	ck_assert_int_eq(warnings, 1);
 	ck_assert_int_eq(sk_redact_literals_add(l, "env:X", "12345678", 8), 1);
 	ck_assert_int_eq(sk_redact_literals_add(l, "env:Y", "12345678", 8), 0);  /* duplicate */
+	/* only white space: refused, with a warning (make fuzz found a run of
+	 * carriage returns that the line handling could not match) */
+	ck_assert_int_eq(sk_redact_literals_add(l, "env:BLANK", "\r\r\r\r\r\r\r\r\r", 9), 0);
+	ck_assert_int_eq(sk_redact_literals_add(l, "env:BLANK2", " \t \n        ", 12), 0);
+	ck_assert_int_eq(warnings, 3);
 	ck_assert_uint_eq(sk_redact_literals_count(l), 1);
 	sk_redactor *r = build("", l, NULL);
 	sk_redact_literals_free(l);

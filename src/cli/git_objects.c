@@ -120,17 +120,9 @@ static unsigned char *inflate_exact(const unsigned char *src, size_t src_len, si
 	return out;
 }
 
-/* A loose object: "TYPE SIZE\0" then the content, all deflated. */
-static int read_loose(const sk_git_odb *db, const unsigned char *oid, int *type, unsigned char **data, size_t *len)
+/* A loose object's bytes: "TYPE SIZE\0" then the content, all deflated. */
+static int parse_loose(const unsigned char *f, size_t flen, int *type, unsigned char **data, size_t *len)
 {
-	char name[JOIN_MAX];
-	int at = snprintf(name, sizeof(name), "%s/%02x/", db->objects, oid[0]);
-	for (size_t k = 1; k < db->hash_len; k++)
-		at += snprintf(name + at, sizeof(name) - (size_t)at, "%02x", oid[k]);
-	size_t flen;
-	const unsigned char *f = map_file(AT_FDCWD, name, &flen);
-	if (!f)
-		return -ENOENT;
 	/* The header first, to learn the size. */
 	unsigned char hdr[64];
 	z_stream z = { .next_in = (Bytef *)f, .avail_in = (uInt)(flen > UINT32_MAX ? UINT32_MAX : flen),
@@ -144,20 +136,32 @@ static int read_loose(const sk_git_odb *db, const unsigned char *oid, int *type,
 	for (int i = 0; nul && i < 4; i++)
 		if (!strncmp((const char *)hdr, names[i], strlen(names[i])))
 			t = i + 1;
-	char *end;
+	char *end = NULL;
 	unsigned long long size = t ? strtoull((const char *)hdr + strlen(names[t - 1]), &end, 10) : 0;
-	int e = -ENOENT;
-	if (t && end == (const char *)nul && size <= SK_GIT_OBJECT_MAX) {
-		size_t whole = (size_t)(nul - hdr) + 1 + (size_t)size;
-		unsigned char *all = inflate_exact(f, flen, whole);
-		if (all) {
-			memmove(all, all + (nul - hdr) + 1, (size_t)size);
-			*type = t;
-			*data = all;
-			*len = (size_t)size;
-			e = 0;
-		}
-	}
+	if (!t || end != (const char *)nul || size > SK_GIT_OBJECT_MAX)
+		return -ENOENT;
+	size_t skip = (size_t)(nul - hdr) + 1;
+	unsigned char *all = inflate_exact(f, flen, skip + (size_t)size);
+	if (!all)
+		return -ENOENT;
+	memmove(all, all + skip, (size_t)size);
+	*type = t;
+	*data = all;
+	*len = (size_t)size;
+	return 0;
+}
+
+static int read_loose(const sk_git_odb *db, const unsigned char *oid, int *type, unsigned char **data, size_t *len)
+{
+	char name[JOIN_MAX];
+	int at = snprintf(name, sizeof(name), "%s/%02x/", db->objects, oid[0]);
+	for (size_t k = 1; k < db->hash_len; k++)
+		at += snprintf(name + at, sizeof(name) - (size_t)at, "%02x", oid[k]);
+	size_t flen;
+	const unsigned char *f = map_file(AT_FDCWD, name, &flen);
+	if (!f)
+		return -ENOENT;
+	int e = parse_loose(f, flen, type, data, len);
 	munmap((void *)f, flen);
 	return e;
 }

@@ -136,9 +136,19 @@ static int label_index(sk_redact_literals *l, const char *label, unsigned *out)
 }
 
 /* Add without warning; 1 added, 0 duplicate or out of range. */
+/* Nothing but white space: no secret, and every run of blank lines or
+ * indentation would go (and the line handling joins breaks away). */
+static bool only_space(const unsigned char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n\v\f", v[i]) || !v[i])
+			return false;
+	return true;
+}
+
 static int add_quiet(sk_redact_literals *l, const char *label, const void *value, size_t len)
 {
-	if (len < SK_REDACT_LITERAL_MIN || len > SK_REDACT_LITERAL_MAX)
+	if (len < SK_REDACT_LITERAL_MIN || len > SK_REDACT_LITERAL_MAX || only_space(value, len))
 		return 0;
 	int e = grow(l);
 	if (e < 0)
@@ -168,6 +178,10 @@ int sk_redact_literals_add(sk_redact_literals *l, const char *label, const void 
 	if (len > SK_REDACT_LITERAL_MAX) {
 		warnf(l, "redact: secret '%s' is longer than %d bytes and is not redacted as a whole",
 		      name, SK_REDACT_LITERAL_MAX);
+		return 0;
+	}
+	if (only_space(value, len)) {
+		warnf(l, "redact: secret '%s' is only white space and is not redacted", name);
 		return 0;
 	}
 	return add_quiet(l, label, value, len);

@@ -99,8 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sk_redactor *r;
 		sk_redact_config cfg;
 		sk_error err = { 0 };
+		int added;
 		if (sk_redact_literals_new(&l, NULL, NULL) < 0 ||
-		    sk_redact_literals_add(l, "lit", lit, lit_len) < 0)
+		    (added = sk_redact_literals_add(l, "lit", lit, lit_len)) < 0)
 			abort();
 		sk_redact_config_init(&cfg);
 		cfg.rules_path = "";
@@ -118,8 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t nul = 0;
 		while (nul < lit_len && lit[nul] == 0)
 			nul++;
-		/* (a literal of NUL bytes only is not matched raw: documented) */
-		if (nul < lit_len && !memchr(lit, '\n', lit_len) && o.len >= lit_len &&
+		/* (a literal of NUL bytes only is not matched raw, one of white
+		 * space only is refused: documented) */
+		if (added && nul < lit_len && !memchr(lit, '\n', lit_len) && o.len >= lit_len &&
 		    memmem(o.p, o.len, lit, lit_len))
 			abort();   /* the literal survived */
 		free(o.p);
