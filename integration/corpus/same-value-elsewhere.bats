@@ -104,3 +104,15 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	[[ "$output" == *"[]"* ]]
 	assert_no_canary
 }
+
+@test "corpus same-value-elsewhere: a token taken out of the repository's git config, in a workspace script" {
+	# Found 2026-12-08 in review: the sandbox sees .git/config without the
+	# token of its remote URL, but a script of the workspace that holds
+	# the same token was readable and `rev` printed it reversed.
+	CANARY="ghp_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+	git init -q . && git remote add origin "https://x-access-token:$CANARY@github.com/o/r"
+	printf '#!/bin/sh\ncurl -H "Authorization: token %s" https://api.github.com/user\n' "$CANARY" > "$WS/whoami.sh"
+	turn 'rev whoami.sh' 1
+	turn 'git config --get remote.origin.url | rev'
+	assert_no_canary
+}

@@ -3,8 +3,9 @@
  * profile's secret files and of the session's denied files, each tagged
  * with its file's fingerprint, so that a file holding one is decided as
  * that secret's content; and those of the environment variables withheld
- * as secret, each under the fingerprint of the value itself (a file that
- * is nothing but the value is its copy).  The matcher itself is built in the sandbox's
+ * as secret and of the credentials taken out of the configs the sandbox
+ * sees, each under the fingerprint of the value itself (a file that is
+ * nothing but the value is its copy).  The matcher itself is built in the sandbox's
  * init at the first file worth reading: a run that reads none pays only
  * for the values' extraction here. */
 #include <fcntl.h>
@@ -58,6 +59,41 @@ static int add_variable(run_state *s, const sk_profile_secret *sec)
 	return r < 0 ? r : 0;
 }
 
+/* A credential taken out of a git or package config the sandbox sees
+ * (a remote URL's "user:token", an extraheader "AUTHORIZATION: basic
+ * ..."): each of its words, and each part of a word around ':', that
+ * counts, keyed like a variable's value. */
+static int add_taken(run_state *s, const char *value)
+{
+	if (strchr(value, ':') && strchr(value, ':') != value) {
+		_cleanup_free_ char *copy = strdup(value);
+		if (!copy)
+			return -ENOMEM;
+		for (char *c = copy; *c; c++)
+			if (*c == ':')
+				*c = ' ';
+		int r = add_taken(s, copy);
+		if (r < 0)
+			return r;
+	}
+	for (const char *p = value; *p;) {
+		size_t len = strcspn(p, " \t");
+		if (len) {
+			sk_profile_secret sec = { .label = "token", .value = NULL };
+			_cleanup_free_ char *word = strndup(p, len);
+			if (!word)
+				return -ENOMEM;
+			sec.value = word;
+			int r = add_variable(s, &sec);
+			if (r < 0)
+				return r;
+		}
+		p += len;
+		p += strspn(p, " \t");
+	}
+	return 0;
+}
+
 int sk_run_values_prepare(run_state *s, sk_error *err)
 {
 	int r = sk_secret_values_new(&s->values);
@@ -67,6 +103,8 @@ int sk_run_values_prepare(run_state *s, sk_error *err)
 		r = add_file(s, s->extra_files[i]);
 	for (size_t i = 0; r == 0 && i < s->env.n_secrets; i++)
 		r = add_variable(s, &s->env.secrets[i]);
+	for (size_t i = 0; r == 0 && i < s->git_secrets.n; i++)
+		r = add_taken(s, s->git_secrets.v[i]);
 	return r < 0 ? sk_fail(err, -r, "cannot gather the values of the secret files") : 0;
 }
 
