@@ -107,3 +107,20 @@ print(b\"\".join(out)[::-1])"'
 	CANARY=$OLD
 	assert_no_canary
 }
+
+# Found 2026-12-08 in review of the history fix: only the workspace's own
+# repository's history was walked; a nested repository (vendored, a
+# submodule's worktree) that once committed a .env and removed it kept the
+# blob, and `git log -p` there printed it.  Fixed: the repositories the
+# check after a run found below the workspace are walked too (from the
+# next run on: the first run of a workspace knows only its own).
+@test "corpus git-objects: a secret removed from a nested repository's history is not read back" {
+	rm -rf .git .env
+	mkdir -p vendor/lib
+	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
+		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env &&
+		git rm -q --cached .env && git commit -qm 'remove .env' && rm .env)
+	turn 'true'
+	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
+	assert_no_canary
+}

@@ -545,6 +545,44 @@ int sk_git_walk(const char *cache_dir, const char *root, int64_t run_start_ns, s
 	return 0;
 }
 
+/* The repositories the walk found (their .git entries, relative to the
+ * top, one per line), beside the memo: what the next run's look at the
+ * secrets git keeps goes through (run_history.c).  Rewritten only when
+ * it changed. */
+static void store_repos(const sk_git_walk_result *r)
+{
+	char file[PATH_MAX + 8];
+	snprintf(file, sizeof(file), "%s/repos", r->memo);
+	size_t cap = 1, len = 0;
+	for (size_t i = 0; i < r->n; i++)
+		cap += strlen(r->entries[i].path) + 1;
+	_cleanup_free_ char *text = malloc(cap);
+	if (!text)
+		return;
+	text[0] = '\0';
+	for (size_t i = 0; i < r->n; i++)
+		if (r->entries[i].keep && !strchr(r->entries[i].path, '\n'))
+			len += (size_t)sprintf(text + len, "%s\n", r->entries[i].path);
+	_cleanup_free_ char *old = NULL;
+	size_t old_len = 0;
+	if (sk_read_file(file, 1 << 20, &old, &old_len) == 0 && old_len == len && !memcmp(old, text, len))
+		return;
+	(void)sk_write_atomic(r->memo, file, text, len);   /* a cache: failing to keep it is fine */
+}
+
+int sk_git_walk_repos(const char *cache_dir, const char *root, char **text)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 8];
+	size_t len;
+	*text = NULL;
+	if (memo_dir(cache_dir, root, dir) < 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s/repos", dir);
+	if (sk_read_file(file, 1 << 20, text, &len) < 0)
+		*text = NULL;   /* none known yet: the first check writes it */
+	return 0;
+}
+
 int sk_git_walk_save(sk_git_walk_result *r, const char *run_file)
 {
 	wmemo *m = r->next;
@@ -574,6 +612,7 @@ int sk_git_walk_save(sk_git_walk_result *r, const char *run_file)
 	int r2 = memo_store(file, m, r->have_old ? r->old_body : NULL);
 	if (r2 < 0)
 		return r2;
+	store_repos(r);
 	if (run_file && run_file[0])
 		unlink(run_file);
 	if (r->other_runs)

@@ -11,12 +11,20 @@
 #include "git_guard.h"
 #include "run_internal.h"
 
+enum { MAX_REPOS = 64 };
+
+typedef struct worktree {
+	run_state *s;
+	const char *top;   /* the worktree the tree's paths start at */
+} worktree;
+
 /* A name the profile keeps secret, wherever it stood in the tree. */
 static bool secret_name(void *ctx, const char *rel)
 {
-	run_state *s = ctx;
+	const worktree *w = ctx;
+	run_state *s = w->s;
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/%s", s->workspace, rel) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", w->top, rel) >= (int)sizeof(path))
 		return false;
 	const char *vias[1] = { path };
 	sk_event ev = { .kind = SK_EVENT_FILE };
@@ -50,16 +58,17 @@ static int add_carriers(run_state *s, const char *objects, size_t hash_len, cons
 	return r;
 }
 
-int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
+static int one_repository(const sk_request *req, run_state *s, const char *top)
 {
 	sk_git_repo repo;
-	if (sk_git_repository_of(s->workspace, &repo) <= 0)
+	if (sk_git_repository_of(top, &repo) <= 0)
 		return 0;
 	sk_git_history_blob *b = NULL;
 	size_t n = 0;
 	bool partial = false;
+	worktree w = { .s = s, .top = top };
 	int r = sk_git_history_secrets(s->cache_dir, repo.gitdir, repo.common, repo.hash_len, s->digest,
-				       secret_name, s, &b, &n, &partial);
+				       secret_name, &w, &b, &n, &partial);
 	long *tags = r == 0 ? calloc(n + 1, sizeof(*tags)) : NULL;
 	if (r == 0 && !tags)
 		r = -ENOMEM;
@@ -72,8 +81,33 @@ int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
 		r = add_carriers(s, repo.objects, repo.hash_len, b, n, tags);
 	if (r == 0 && partial && req->verbose)
 		dprintf(req->stderr_fd, "stockade: the history of %s is larger than one walk for secrets reads: "
-			"older commits are looked at in the next runs\n", s->workspace);
+			"older commits are looked at in the next runs\n", top);
 	free(tags);
 	free(b);
+	return r;
+}
+
+/* The workspace's repository, and the nested ones the last check after a
+ * run found (a vendored repository, a submodule's worktree). */
+int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
+{
+	int r = one_repository(req, s, s->workspace);
+	_cleanup_free_ char *repos = NULL;
+	if (r == 0)
+		sk_git_walk_repos(s->cache_dir, s->workspace, &repos);
+	size_t seen = 0;
+	for (char *line = repos, *nl; r == 0 && line && *line && seen < MAX_REPOS; line = nl + 1) {
+		if (!(nl = strchr(line, '\n')))
+			break;
+		*nl = '\0';
+		size_t len = strlen(line);
+		char top[PATH_MAX];
+		/* "DIR/.git" below the top; ".git" is the top's own */
+		if (len <= 5 || strcmp(line + len - 5, "/.git") || strstr(line, "..") ||
+		    snprintf(top, sizeof(top), "%s/%.*s", s->workspace, (int)(len - 5), line) >= (int)sizeof(top))
+			continue;
+		seen++;
+		r = one_repository(req, s, top);
+	}
 	return r < 0 ? sk_fail(err, -r, "cannot look for the secrets git's history keeps") : 0;
 }
