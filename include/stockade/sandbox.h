@@ -139,8 +139,9 @@ typedef struct sk_supervisor {
 	size_t n_carriers;
 	const uint64_t *sizes;          /* sorted: sizes of files worth hashing */
 	size_t n_sizes;
-	/* Secret values in the files the command reads (outside the system
-	 * trees and the sandbox's own, up to SK_VALUE_SCAN_MAX bytes): 1 and
+	/* Secret values in the files the command reads (outside /usr, /lib*,
+	 * /bin, /sbin and the sandbox's own mounts, up to SK_VALUE_SCAN_MAX
+	 * bytes): 1 and
 	 * the content key and size of the secret whose value buf holds, 0
 	 * when it holds none, negative errno when it cannot tell (the open
 	 * is refused).  In init, under the broker's lock, with decide_ctx.

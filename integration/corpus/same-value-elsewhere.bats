@@ -23,7 +23,10 @@ setup() {
 	mkdir -p "$WS/config"
 	printf 'service:\n  name: billing\n  api_key: %s\n' "$CANARY" > "$WS/config/app.yml"
 }
-teardown() { corpus_teardown; }
+teardown() {
+	rm -rf "${OPTDIR:-}" "${ETCFILE:-}"
+	corpus_teardown
+}
 
 # attempt_on PATH: "VERDICT REASON" of the recorded attempt on PATH.
 attempt_on() {
@@ -114,5 +117,21 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	printf '#!/bin/sh\ncurl -H "Authorization: token %s" https://api.github.com/user\n' "$CANARY" > "$WS/whoami.sh"
 	turn 'rev whoami.sh' 1
 	turn 'git config --get remote.origin.url | rev'
+	assert_no_canary
+}
+
+@test "corpus same-value-elsewhere: a secret file's value in a config under /opt or /etc" {
+	# Found 2026-12-08 in review: the files of the read-only system trees
+	# were not read for secret values, and a service config under /opt
+	# that holds the .env's token came out with `rev`.  (Root only: the
+	# test writes under /opt and /etc; as nobody it is skipped and says so.)
+	[ "$(id -u)" -eq 0 ] || skip "writing under /opt and /etc needs root"
+	OPTDIR=$(mktemp -d /opt/stockade-test.XXXXXX)
+	ETCFILE=$(mktemp /etc/stockade-test.XXXXXX)
+	printf 'service:\n  token: %s\n' "$CANARY" > "$OPTDIR/config.yml"
+	printf 'TOKEN=%s\n' "$CANARY" > "$ETCFILE"
+	chmod 644 "$OPTDIR/config.yml" "$ETCFILE"
+	turn "rev $OPTDIR/config.yml" 1
+	turn "rev $ETCFILE" 1
 	assert_no_canary
 }

@@ -12,9 +12,20 @@
 
 #include "broker.h"
 
-/* The system trees and the sandbox's own mounts hold nothing the
- * workspace's secrets were copied into by the agent's user; the
- * workspace may lie under one of those trees (/opt/src). */
+/* The trees of programs and libraries (/usr, /lib*, /bin, /sbin: what a
+ * compiler reads by the thousand) hold no config a secret's value was
+ * pasted into, and the sandbox's own mounts hold nothing from the host;
+ * /etc, /opt and the rest do (a service's config under /opt with the
+ * .env's token). */
+static bool program_tree(const char *path)
+{
+	static const char *const prefixes[] = { "/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/" };
+	for (size_t i = 0; i < SK_ARRAY_LEN(prefixes); i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 static bool worth_reading(const broker *b, const resolved *r)
 {
 	if (!S_ISREG(r->st.st_mode) || (uint64_t)r->st.st_size < b->cfg->sup.values_min ||
@@ -23,7 +34,9 @@ static bool worth_reading(const broker *b, const resolved *r)
 	for (size_t i = 0; i < b->n_private; i++)
 		if (b->private_devs[i] == (uint64_t)r->st.st_dev)
 			return false;
-	return !broker_system_path(r->path) || sk_path_beneath(r->path, b->cfg->workspace);
+	/* r->path is the kernel's name, or for a system path the name given
+	 * (broker_open.c), which a ".." could bend: such a name is read. */
+	return !program_tree(r->path) || strstr(r->path, "/..") || sk_path_beneath(r->path, b->cfg->workspace);
 }
 
 static value_memo *memo_slot(broker *b, const struct stat *st)
