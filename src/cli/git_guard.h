@@ -120,7 +120,7 @@ struct stat;
 int64_t sk_git_now_ns(void);
 /* The repositories the last check found below root: their .git entries,
  * relative, one per line (*text malloc'd; NULL when none is known). */
-int sk_git_walk_repos(const char *cache_dir, const char *root, char **text);
+void sk_git_walk_repos(const char *cache_dir, const char *root, char **text);
 int64_t sk_git_ctime_ns(const struct stat *st);
 /* Before a run: its run file (run_file gets its path), which stays until
  * its check is done. */

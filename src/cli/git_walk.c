@@ -570,17 +570,16 @@ static void store_repos(const sk_git_walk_result *r)
 	(void)sk_write_atomic(r->memo, file, text, len);   /* a cache: failing to keep it is fine */
 }
 
-int sk_git_walk_repos(const char *cache_dir, const char *root, char **text)
+void sk_git_walk_repos(const char *cache_dir, const char *root, char **text)
 {
 	char dir[PATH_MAX], file[PATH_MAX + 8];
 	size_t len;
 	*text = NULL;
 	if (memo_dir(cache_dir, root, dir) < 0)
-		return 0;
+		return;   /* no cache: none known */
 	snprintf(file, sizeof(file), "%s/repos", dir);
 	if (sk_read_file(file, 1 << 20, text, &len) < 0)
 		*text = NULL;   /* none known yet: the first check writes it */
-	return 0;
 }
 
 int sk_git_walk_save(sk_git_walk_result *r, const char *run_file)
