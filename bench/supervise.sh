@@ -40,6 +40,20 @@ done
 } > "$proj/main.c"
 printf 'SRC := $(wildcard *.c)\nprog: $(SRC:.c=.o)\n\t$(CC) -o $@ $^ -lm\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\nclean:\n\trm -f *.o prog\n' > "$proj/Makefile"
 
+# A search through a tree of small files (the agent's most common
+# open-heavy command): 40 directories of 50 files.
+mkdir -p "$proj/tree"
+i=0
+while [ "$i" -lt 40 ]; do
+	mkdir -p "$proj/tree/d$i"
+	j=0
+	while [ "$j" -lt 50 ]; do
+		printf 'int v%d = %d; /* some text here */\n' 1 2 3 4 5 6 7 8 > "$proj/tree/d$i/f$j.c"
+		j=$((j + 1))
+	done
+	i=$((i + 1))
+done
+
 # The same project with a secret .env (a token among ordinary settings):
 # every file the build reads is read for the token too.
 cp -r "$proj" "$out/projenv"
@@ -54,6 +68,10 @@ hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$out/s.json" \
 	-n opens-bubblewrap "$BW $proj/opens $OPENS" \
 	-n opens-stockade-nosup "$STOCKADE run --no-supervise --state-dir $out/state -- $proj/opens $OPENS" \
 	-n opens-stockade "$STOCKADE run --state-dir $out/state -- $proj/opens $OPENS" \
+	-n grep-bare "sh -c 'grep -rc zzz tree > /dev/null || true'" \
+	-n grep-bubblewrap "$BW sh -c 'grep -rc zzz tree > /dev/null || true'" \
+	-n grep-stockade-nosup "$STOCKADE run --no-supervise --state-dir $out/state --workspace $proj -- sh -c 'grep -rc zzz tree > /dev/null || true'" \
+	-n grep-stockade "$STOCKADE run --state-dir $out/state --workspace $proj -- sh -c 'grep -rc zzz tree > /dev/null || true'" \
 	-n build-bare "sh -c 'make -s clean && make -s -j2'" \
 	-n build-bubblewrap "$BW sh -c 'make -s clean && make -s -j2'" \
 	-n build-stockade-nosup "$STOCKADE run --no-supervise --state-dir $out/state --workspace $proj -- sh -c 'make -s clean && make -s -j2'" \
@@ -64,9 +82,11 @@ python3 - "$out/s.json" "$OPENS" <<'PY'
 import json, sys
 res = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
 n = int(sys.argv[2])
-for w in ("opens", "build"):
+titles = {"opens": "%d opens+closes" % n, "grep": "grep -r through 2,000 small files",
+          "build": "build of a small C project (make -j2)"}
+for w in ("opens", "grep", "build"):
     bw = res[w + "-bubblewrap"]
-    print("%s: median ms, ratio to bubblewrap" % ("%d opens+closes" % n if w == "opens" else "build of a small C project (make -j2)"))
+    print("%s: median ms, ratio to bubblewrap" % titles[w])
     for k in ("bare", "bubblewrap", "stockade-nosup", "stockade", "stockade-dotenv"):
         if w + "-" + k in res:
             print("  %-16s %9.1f ms  %5.2fx" % (k, res[w + "-" + k], res[w + "-" + k] / bw))
