@@ -204,6 +204,24 @@ START_TEST(test_fingerprint_bytes_and_fd)
 }
 END_TEST
 
+START_TEST(test_write_cache_makes_its_directory)
+{
+	char dir[] = "/tmp/stockade-test-cache-XXXXXX", path[128], *got = NULL;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/memo", dir);
+	ck_assert_int_eq(sk_write_cache(path, "one\n", 4), 0);
+	ck_assert_int_eq(sk_write_cache(path, "two\n", 4), 0);   /* the directory is there now */
+	size_t len;
+	ck_assert_int_eq(sk_read_file(path, 64, &got, &len), 0);
+	ck_assert_str_eq(got, "two\n");
+	free(got);
+	ck_assert_int_eq(sk_write_cache("no-slash", "x", 1), -EINVAL);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -219,6 +237,7 @@ int main(void)
 	tcase_add_test(tc, test_grow);
 	tcase_add_test(io, test_memfd_of);
 	tcase_add_test(io, test_fingerprint_bytes_and_fd);
+	tcase_add_test(io, test_write_cache_makes_its_directory);
 	suite_add_tcase(s, io);
 	return sk_check_run(s);
 }

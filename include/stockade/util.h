@@ -93,6 +93,8 @@ size_t sk_build_id(unsigned char *out, size_t cap);
 /* Write len bytes to path (mode 0600) through a temporary file in dir and a
  * rename, so that a reader never sees half of it. */
 int sk_write_atomic(const char *dir, const char *path, const void *buf, size_t len);
+/* The same for a cache file: its directory is made (0700) first. */
+int sk_write_cache(const char *path, const void *buf, size_t len);
 
 enum { SK_MAX_PASSED_FDS = 8 };
 /* One message of len bytes (len >= 1) with n_fds descriptors (SCM_RIGHTS)

@@ -133,14 +133,8 @@ static void memo_store(const char *file, const char *id, const tracked *t)
 			sodium_bin2hex(hex, sizeof(hex), t->oids[i], t->hash_len);
 		fprintf(f, "%d %s\n", (int)t->found[i], hex);
 	}
-	if (fclose(f) != 0)
-		return;
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", file);
-	*strrchr(dir, '/') = '\0';
-	int r = sk_mkdir_p(dir, 0700);
-	if (r == 0 || r == -EEXIST)
-		(void)sk_write_atomic(dir, file, text, len);   /* a cache: failing to keep it is fine */
+	if (fclose(f) == 0)
+		(void)sk_write_cache(file, text, len);   /* a cache: failing to keep it is fine */
 }
 
 /* The secrets the worktree's index tracks, and their object ids. */
@@ -182,11 +176,11 @@ static int push(sk_git_carrier **v, size_t *n, size_t *cap, const struct stat *s
 static int loose(const char *objects, const tracked *t, size_t i, sk_git_carrier **v, size_t *n, size_t *cap)
 {
 	char path[JOIN_MAX];
-	int at = snprintf(path, sizeof(path), "%s/%02x/", objects, t->oids[i][0]);
-	for (size_t k = 1; k < t->hash_len && at > 0 && (size_t)at + 3 < sizeof(path); k++)
-		at += snprintf(path + at, sizeof(path) - (size_t)at, "%02x", t->oids[i][k]);
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? push(v, n, cap, &st, i) : 0;
+	return sk_git_loose_path(objects, t->oids[i], t->hash_len, path, sizeof(path)) == 0 && stat(path, &st) == 0 &&
+			       S_ISREG(st.st_mode)
+		       ? push(v, n, cap, &st, i)
+		       : 0;
 }
 
 /* The .pack beside an .idx that lists a tracked secret's object. */

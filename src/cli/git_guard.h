@@ -59,8 +59,13 @@ typedef struct sk_git_carrier {
 } sk_git_carrier;
 int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const char *const *secrets,
 			   size_t n_secrets, sk_git_carrier **out, size_t *n_out);
-/* Whether a pack index (version 2) lists the object id. */
+/* Whether a pack index (version 2) lists the object id; _find also gives
+ * its offset in the pack (offset may be NULL). */
 bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid);
+bool sk_git_idx_find(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid,
+		     uint64_t *offset);
+/* The file of a loose object: objects/XX/YYYY...; 0 or -ENAMETOOLONG. */
+int sk_git_loose_path(const char *objects, const unsigned char *oid, size_t hash_len, char *out, size_t cap);
 
 /* git_objects.c: read objects of a repository's store (loose, packed,
  * deltas resolved).  Types: 1 commit, 2 tree, 3 blob, 4 tag. */

@@ -94,21 +94,11 @@ static int set_add(oid_set *s, const unsigned char *oid, size_t hash_len)
 	}
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool parse_hex(const char *p, size_t hash_len, unsigned char *oid)
 {
+	size_t got = 0;
 	memset(oid, 0, 32);
-	for (size_t i = 0; i < hash_len; i++) {
-		int hi = hex_digit(p[2 * i]), lo = hi < 0 ? -1 : hex_digit(p[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		oid[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return true;
+	return sodium_hex2bin(oid, 32, p, 2 * hash_len, NULL, &got, NULL) == 0 && got == hash_len;
 }
 
 static int want_commit(history *h, const unsigned char *oid)
@@ -361,12 +351,6 @@ static bool memo_path(const char *cache_dir, const char *common, const char *nam
 	return n > 0 && n < PATH_MAX;
 }
 
-static void hex_of(const unsigned char *v, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", v[i]);
-}
-
 /* "DIGEST PARTIAL N\n" then "OID CONTENT SIZE\n" per blob.  The blobs
  * are loaded whatever the digest (an earlier walk's finds stay true);
  * *same says whether the refs are as they were. */
@@ -411,19 +395,11 @@ static void memo_store(const char *file, const char *digest, const history *h)
 	size_t at = (size_t)snprintf(text, cap, "%s %d %zu\n", digest, h->partial, h->n_blobs);
 	for (size_t i = 0; i < h->n_blobs; i++) {
 		char oid[65];
-		hex_of(h->blobs[i].oid, h->hash_len, oid);
+		sodium_bin2hex(oid, sizeof(oid), h->blobs[i].oid, h->hash_len);
 		at += (size_t)snprintf(text + at, cap - at, "%s %s %llu\n", oid, h->blobs[i].content,
 				       (unsigned long long)h->blobs[i].size);
 	}
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", file);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	int r = sk_mkdir_p(dir, 0700);
-	if (r == 0 || r == -EEXIST)
-		(void)sk_write_atomic(dir, file, text, at);   /* a cache: failing to keep it is fine */
+	(void)sk_write_cache(file, text, at);   /* a cache: failing to keep it is fine */
 }
 
 /* The commits and trees earlier walks read, beside the memo: a walk after
@@ -444,7 +420,7 @@ static void seen_load(const char *memo, history *h)
 
 static void seen_store(const char *memo, const history *h)
 {
-	char file[PATH_MAX + 8], dir[PATH_MAX];
+	char file[PATH_MAX + 8];
 	snprintf(file, sizeof(file), "%s.seen", memo);
 	if (h->seen.n > SEEN_MAX) {
 		unlink(file);
@@ -459,12 +435,7 @@ static void seen_store(const char *memo, const history *h)
 			memcpy(data + at, h->seen.v[i], h->hash_len);
 			at += h->hash_len;
 		}
-	snprintf(dir, sizeof(dir), "%s", memo);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		(void)sk_write_atomic(dir, file, data, at);
-	}
+	(void)sk_write_cache(file, data, at);
 }
 
 int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char *common, size_t hash_len,
@@ -481,7 +452,7 @@ int sk_git_history_secrets(const char *cache_dir, const char *gitdir, const char
 	unsigned char d[crypto_hash_sha256_BYTES];
 	char digest[65], memo[PATH_MAX];
 	crypto_hash_sha256_final(&h.digest, d);
-	hex_of(d, 32, digest);
+	sodium_bin2hex(digest, sizeof(digest), d, 32);
 	bool kept = memo_path(cache_dir, top, names, memo), same = false;
 	bool loaded = r == 0 && kept && memo_load(memo, digest, &h, &same);
 	if (loaded && same)

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "git_guard.h"
@@ -147,9 +148,12 @@ int sk_git_index_gitlinks(const unsigned char *buf, size_t len, size_t hash_len,
 	return sk_git_index_entries(buf, len, hash_len, shared, only_gitlinks, &g);
 }
 
-/* Whether a pack index (version 2) lists oid: its fan-out table bounds a
- * binary search of the sorted ids. */
-bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid)
+/* Where a pack index (version 2) lists oid: its fan-out table bounds a
+ * binary search of the sorted ids; with offset, the entry's offset in the
+ * pack (4-byte offsets after the ids and CRCs; the top bit an index into
+ * 8-byte ones), which needs those tables whole. */
+bool sk_git_idx_find(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid,
+		     uint64_t *offset)
 {
 	if (len < 8 + 256 * 4 || be32(idx) != IDX_MAGIC || be32(idx + 4) != 2)
 		return false;
@@ -162,12 +166,40 @@ bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(ids + (size_t)mid * hash_len, oid, hash_len);
-		if (c == 0)
-			return true;
-		if (c < 0)
+		if (c < 0) {
 			lo = mid + 1;
-		else
+		} else if (c > 0) {
 			hi = mid;
+		} else {
+			if (!offset)
+				return true;
+			size_t tables = 8 + 256 * 4 + (size_t)total * (hash_len + 8);
+			if (tables > len)
+				return false;
+			uint32_t o = be32(ids + (size_t)total * (hash_len + 4) + 4 * (size_t)mid);
+			size_t big = tables + 8 * (size_t)(o & 0x7fffffffu);
+			if (!(o & 0x80000000u))
+				*offset = o;
+			else if (big + 8 <= len)
+				*offset = (uint64_t)be32(idx + big) << 32 | be32(idx + big + 4);
+			else
+				return false;
+			return true;
+		}
 	}
 	return false;
+}
+
+bool sk_git_idx_has(const unsigned char *idx, size_t len, size_t hash_len, const unsigned char *oid)
+{
+	return sk_git_idx_find(idx, len, hash_len, oid, NULL);
+}
+
+/* objects/XX/YYYY... of oid: 0, or -ENAMETOOLONG. */
+int sk_git_loose_path(const char *objects, const unsigned char *oid, size_t hash_len, char *out, size_t cap)
+{
+	char hex[65];
+	sodium_bin2hex(hex, sizeof(hex), oid, hash_len);
+	int n = snprintf(out, cap, "%s/%.2s/%s", objects, hex, hex + 2);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }

@@ -19,7 +19,7 @@
 #include "git_guard.h"
 #include "stockade/util.h"
 
-enum { DELTA_DEPTH = 64, MAX_PACKS = 256, IDX_MAGIC = 0xff744f63, JOIN_MAX = PATH_MAX + 128 };
+enum { DELTA_DEPTH = 64, MAX_PACKS = 256, JOIN_MAX = PATH_MAX + 128 };
 enum { OBJ_OFS_DELTA = 6, OBJ_REF_DELTA = 7 };
 
 typedef struct pack {
@@ -33,11 +33,6 @@ struct sk_git_odb {
 	pack packs[MAX_PACKS];
 	size_t n_packs;
 };
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static const void *map_file(int dir, const char *name, size_t *len)
 {
@@ -154,54 +149,15 @@ static int parse_loose(const unsigned char *f, size_t flen, int *type, unsigned 
 static int read_loose(const sk_git_odb *db, const unsigned char *oid, int *type, unsigned char **data, size_t *len)
 {
 	char name[JOIN_MAX];
-	int at = snprintf(name, sizeof(name), "%s/%02x/", db->objects, oid[0]);
-	for (size_t k = 1; k < db->hash_len; k++)
-		at += snprintf(name + at, sizeof(name) - (size_t)at, "%02x", oid[k]);
 	size_t flen;
-	const unsigned char *f = map_file(AT_FDCWD, name, &flen);
+	const unsigned char *f = sk_git_loose_path(db->objects, oid, db->hash_len, name, sizeof(name)) == 0
+					 ? map_file(AT_FDCWD, name, &flen)
+					 : NULL;
 	if (!f)
 		return -ENOENT;
 	int e = parse_loose(f, flen, type, data, len);
 	munmap((void *)f, flen);
 	return e;
-}
-
-/* The offset in the pack of oid, by the .idx (v2): fan-out, sorted ids,
- * CRCs, 4-byte offsets (the top bit: an index into 8-byte offsets). */
-static bool idx_offset(const pack *p, size_t hash_len, const unsigned char *oid, uint64_t *off)
-{
-	const unsigned char *idx = p->idx;
-	size_t len = p->idx_len;
-	if (len < 8 + 256 * 4 || be32(idx) != IDX_MAGIC || be32(idx + 4) != 2)
-		return false;
-	const unsigned char *fan = idx + 8;
-	uint32_t lo = oid[0] ? be32(fan + 4 * (oid[0] - 1)) : 0, hi = be32(fan + 4 * oid[0]);
-	uint64_t total = be32(fan + 4 * 255);
-	size_t tables = 8 + 256 * 4 + (size_t)total * (hash_len + 8);
-	if (hi > total || lo > hi || total > len || tables > len)
-		return false;
-	const unsigned char *ids = fan + 256 * 4, *offs = ids + (size_t)total * (hash_len + 4);
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ids + (size_t)mid * hash_len, oid, hash_len);
-		if (c < 0) {
-			lo = mid + 1;
-		} else if (c > 0) {
-			hi = mid;
-		} else {
-			uint32_t o = be32(offs + 4 * (size_t)mid);
-			if (!(o & 0x80000000u)) {
-				*off = o;
-				return true;
-			}
-			size_t big = tables + 8 * (size_t)(o & 0x7fffffffu);
-			if (big + 8 > len)
-				return false;
-			*off = (uint64_t)be32(idx + big) << 32 | be32(idx + big + 4);
-			return true;
-		}
-	}
-	return false;
 }
 
 static bool delta_size(const unsigned char **p, const unsigned char *end, uint64_t *out)
@@ -277,7 +233,7 @@ static int read_any(sk_git_odb *db, const unsigned char *oid, int depth, int *ty
 {
 	for (size_t i = 0; i < db->n_packs; i++) {
 		uint64_t off;
-		if (idx_offset(&db->packs[i], db->hash_len, oid, &off))
+		if (sk_git_idx_find(db->packs[i].idx, db->packs[i].idx_len, db->hash_len, oid, &off))
 			return read_packed(db, &db->packs[i], off, depth, type, data, len);
 	}
 	return read_loose(db, oid, type, data, len);

@@ -113,8 +113,9 @@ int sk_run_add_carriers(run_state *s, const struct sk_git_carrier *c, size_t n_c
 /* run_history.c: the secrets only git's history keeps, as fingerprints
  * and carriers. */
 int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err);
-/* run_values.c: the secret files' values (after the session's denied
- * files are known), and the supervisor's lookup of them. */
+/* run_values.c: the values of withheld variables and configs'
+ * credentials (the secret files' are added as they are fingerprinted),
+ * and the supervisor's lookup of them. */
 int sk_run_values_prepare(run_state *s, sk_error *err);
 int sk_run_values_in(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size);
 bool sk_run_known_content(void *ctx, const char *content);

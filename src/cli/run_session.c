@@ -11,7 +11,7 @@
 #include "git_guard.h"
 #include "run_internal.h"
 
-enum { FP_MIN = 8, FP_MAX = 64 << 20, MAX_FPS = 4096, MAX_ALIASES = RUN_MAX_ALIASES };
+enum { FP_MIN = 8, FP_MAX = 64 << 20, MAX_FPS = 4096, MAX_ALIASES = RUN_MAX_ALIASES, VALUES_FILE_MAX = 1 << 20 };
 
 int sk_run_session_begin(const sk_request *req, run_state *s, sk_error *err)
 {
@@ -51,9 +51,11 @@ static int push_fp(run_state *s, const run_fingerprint *fp)
 	return sk_run_push_fingerprint(s, fp, &index);
 }
 
-/* A secret file's fingerprint; files too small to be told apart from
- * common content, or too large to hash on every open, are left to the
- * mount tree and the redactor. */
+/* A secret file's fingerprint, and its values for the supervisor to look
+ * for in other files (run_values.c), from one read of it; files too small
+ * to be told apart from common content, or too large to hash on every
+ * open, are left to the mount tree and the redactor (and one larger than
+ * VALUES_FILE_MAX to the redactor for its values). */
 static int fingerprint_file(run_state *s, const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -61,9 +63,20 @@ static int fingerprint_file(run_state *s, const char *path)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < FP_MIN || st.st_size > FP_MAX)
 		return 0;
 	run_fingerprint fp = { .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino, .size = (uint64_t)st.st_size };
-	if (sk_fingerprint_fd(fd, fp.size, fp.key) < 0)
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (fp.size <= VALUES_FILE_MAX) {
+		if (sk_read_fd(fd, VALUES_FILE_MAX, &data, &len) < 0 || len != fp.size)
+			return 0;   /* changed while read: not the size seen */
+		sk_fingerprint_bytes(data, len, fp.key);
+	} else if (sk_fingerprint_fd(fd, fp.size, fp.key) < 0) {
 		return 0;
-	return push_fp(s, &fp);
+	}
+	long tag;
+	int r = sk_run_push_fingerprint(s, &fp, &tag);
+	if (r == 0 && data && tag >= 0)
+		r = sk_secret_values_add_content(s->values, data, len, (uint32_t)tag);
+	return r < 0 ? r : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -253,6 +266,8 @@ static int approvals(run_state *s, sk_error *err)
 
 int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 {
+	if (sk_secret_values_new(&s->values) < 0)
+		return sk_fail(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->env.n_secret_files; i++)
 		if (fingerprint_file(s, s->env.secret_files[i]) < 0)
 			return sk_fail(err, ENOMEM, "out of memory");

@@ -2,46 +2,17 @@
  * (src/sandbox/broker_values.c): the credential-like values of the
  * profile's secret files and of the session's denied files, each tagged
  * with its file's fingerprint, so that a file holding one is decided as
- * that secret's content; and those of the environment variables withheld
- * as secret and of the credentials taken out of the configs the sandbox
- * sees, each under the fingerprint of the value itself (a file that is
- * nothing but the value is its copy).  The matcher itself is built in the sandbox's
- * init at the first file worth reading: a run that reads none pays only
- * for the values' extraction here. */
-#include <fcntl.h>
+ * that secret's content (gathered as the file is fingerprinted:
+ * run_session.c); and those of the environment variables withheld as
+ * secret and of the credentials taken out of the configs the sandbox sees,
+ * each under the fingerprint of the value itself (a file that is nothing
+ * but the value is its copy).  The matcher is built at the first lookup:
+ * the environment's, here, when there are values at all. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "run_internal.h"
-
-enum { VALUES_FILE_MAX = 1 << 20 };
-
-static const run_fingerprint *fingerprint_of(const run_state *s, const char *path, uint32_t *tag)
-{
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
-	for (size_t k = 0; k < s->n_fps; k++)
-		if (s->fps[k].dev == (uint64_t)st.st_dev && s->fps[k].ino == (uint64_t)st.st_ino) {
-			*tag = (uint32_t)k;
-			return &s->fps[k];
-		}
-	return NULL;
-}
-
-static int add_file(run_state *s, const char *path)
-{
-	uint32_t tag;
-	if (!fingerprint_of(s, path, &tag))
-		return 0;   /* too small or too large to be known by content */
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	if (sk_read_file(path, VALUES_FILE_MAX, &data, &len) < 0)
-		return 0;   /* larger: its values are the redactor's alone */
-	int r = sk_secret_values_add_content(s->values, data, len, tag);
-	return r < 0 ? r : 0;
-}
 
 static int add_variable(run_state *s, const sk_profile_secret *sec)
 {
@@ -96,16 +67,12 @@ static int add_taken(run_state *s, const char *value)
 
 int sk_run_values_prepare(run_state *s, sk_error *err)
 {
-	int r = sk_secret_values_new(&s->values);
-	for (size_t i = 0; r == 0 && i < s->env.n_secret_files; i++)
-		r = add_file(s, s->env.secret_files[i]);
-	for (size_t i = 0; r == 0 && i < s->n_extra_files; i++)
-		r = add_file(s, s->extra_files[i]);
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < s->env.n_secrets; i++)
 		r = add_variable(s, &s->env.secrets[i]);
 	for (size_t i = 0; r == 0 && i < s->git_secrets.n; i++)
 		r = add_taken(s, s->git_secrets.v[i]);
-	return r < 0 ? sk_fail(err, -r, "cannot gather the values of the secret files") : 0;
+	return r < 0 ? sk_fail(err, -r, "cannot gather the secret values of the environment and configs") : 0;
 }
 
 int sk_run_values_in(void *ctx, const void *buf, size_t len, const char **content, uint64_t *size)

@@ -1,5 +1,6 @@
 /* Small I/O helpers that retry and report errors as negative errno. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,16 @@ int sk_cache_dir(const char *configured, char **out)
 	else
 		return -ENOENT;
 	return n < 0 ? -ENOMEM : 0;
+}
+
+int sk_write_cache(const char *path, const void *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) || !strrchr(dir, '/'))
+		return -EINVAL;
+	*strrchr(dir, '/') = '\0';
+	int r = sk_mkdir_p(dir, 0700);
+	return r < 0 && r != -EEXIST ? r : sk_write_atomic(dir, path, buf, len);
 }
 
 int sk_write_atomic(const char *dir, const char *path, const void *buf, size_t len)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/cli/git_index.c"
 #include "../../src/cli/git_objects.c"
 
 static void check(int e, unsigned char *data, size_t len)
