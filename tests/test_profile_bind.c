@@ -263,6 +263,55 @@ START_TEST(test_package_configs_found_deep)
 }
 END_TEST
 
+static bool repo_listed(const sk_profile_env *env, const char *dir)
+{
+	for (size_t i = 0; i < env->n_nested_repos; i++)
+		if (!strcmp(env->nested_repos[i], dir))
+			return true;
+	return false;
+}
+
+/* The walk reports the directories holding a .git below the workspace (a
+ * .git directory or a worktree's .git file), not the workspace's own nor
+ * one under node_modules; walked, recalled, and walked again once a new
+ * one appears (its directory changed). */
+START_TEST(test_nested_repositories_found)
+{
+	sk_profile *p = load("file read-write ${WORKSPACE}\nfile secret .env\n");
+	char f[700], cache[512], lib[600], wt[600];
+	snprintf(f, sizeof(f), "%s/.git", ws);
+	mkdir(f, 0700);
+	snprintf(f, sizeof(f), "%s/vendor", ws);
+	mkdir(f, 0700);
+	snprintf(lib, sizeof(lib), "%s/vendor/lib", ws);
+	mkdir(lib, 0700);
+	snprintf(f, sizeof(f), "%s/vendor/lib/.git", ws);
+	mkdir(f, 0700);
+	snprintf(f, sizeof(f), "%s/node_modules", ws);
+	mkdir(f, 0700);
+	snprintf(f, sizeof(f), "%s/node_modules/.git", ws);
+	mkdir(f, 0700);
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	mkdir(cache, 0700);
+	for (int round = 0; round < 3; round++) {   /* walked, recalled, walked */
+		snprintf(wt, sizeof(wt), "%s/tool", ws);
+		if (round == 2) {
+			mkdir(wt, 0700);
+			put(f, sizeof(f), wt, ".git", "gitdir: ../.git/worktrees/tool\n");
+		}
+		sk_sandbox_config cfg;
+		sk_profile_env env;
+		apply_walked(p, cache, &cfg, &env);
+		ck_assert_uint_eq(env.n_nested_repos, round == 2 ? 2 : 1);
+		ck_assert(repo_listed(&env, lib));
+		ck_assert(!repo_listed(&env, ws));
+		ck_assert(round < 2 || repo_listed(&env, wt));
+		sk_profile_env_free(&env);
+	}
+	sk_profile_free(p);
+}
+END_TEST
+
 static const sk_fs_rule *fs_rule(const sk_sandbox_config *cfg, const char *path)
 {
 	for (size_t i = 0; i < cfg->n_fs; i++)
@@ -314,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_force);
 	tcase_add_test(tc, test_package_configs_found_deep);
+	tcase_add_test(tc, test_nested_repositories_found);
 	tcase_add_test(tc, test_private_key_by_content);
 	suite_add_tcase(s, tc);
 	return sk_check_run(s);

@@ -31,6 +31,8 @@ typedef struct sk_profile_secret {
 
 /* What applying a profile produced; cfg points into it, so it must outlive
  * the run.  Free with sk_profile_env_free. */
+enum { SK_NESTED_REPOS_MAX = 64 };
+
 typedef struct sk_profile_env {
 	char **envp;                 /* the command's environment, NULL-terminated */
 	sk_profile_secret *secrets;  /* env values withheld as `secret` (or escalating) */
@@ -53,6 +55,11 @@ typedef struct sk_profile_env {
 	 * rule decides: the run path shows them without their credentials. */
 	const char **package_configs;
 	size_t n_package_configs;
+	/* Repositories nested in the workspace (a directory holding a .git),
+	 * found by the same walk, up to SK_NESTED_REPOS_MAX: their history is
+	 * looked at for secrets from the workspace's first run on. */
+	const char **nested_repos;
+	size_t n_nested_repos;
 	char **owned;                /* strings the above point to */
 	size_t n_owned;
 } sk_profile_env;

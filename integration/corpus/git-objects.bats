@@ -124,3 +124,17 @@ print(b\"\".join(out)[::-1])"'
 	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
 	assert_no_canary
 }
+
+# Found 2026-12-08 (session 14), the gap the case above left: in the first
+# run of a workspace no check after a run had yet found the nested
+# repository, so its history was not walked, and `git log -p` there printed
+# the removed .env's secret.
+@test "corpus git-objects: a nested repository's history is walked in the workspace's first run" {
+	rm -rf .git .env
+	mkdir -p vendor/lib
+	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
+		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env &&
+		git rm -q --cached .env && git commit -qm 'remove .env' && rm .env)
+	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
+	assert_no_canary
+}

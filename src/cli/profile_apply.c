@@ -27,7 +27,7 @@ typedef struct applier {
 	sk_profile_env *env;
 	sk_error *err;
 	const char *cache_dir;   /* where the workspace walk is kept, or NULL */
-	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env, cap_configs;
+	size_t cap_fs, cap_owned, cap_files, cap_secrets, cap_env, cap_configs, cap_repos;
 	unsigned scanned;
 } applier;
 
@@ -189,6 +189,22 @@ static int add_package_config(applier *a, const char *path)
 	return 0;
 }
 
+/* A directory of the workspace holding a .git (memo index
+ * n + N_PACKAGE_CONFIGS + 1). */
+static int add_nested_repo(applier *a, const char *dir)
+{
+	sk_profile_env *e = a->env;
+	if (e->n_nested_repos >= SK_NESTED_REPOS_MAX)
+		return 0;
+	if (grow((void **)&e->nested_repos, &a->cap_repos, e->n_nested_repos, sizeof(char *)) < 0)
+		return oom(a);
+	const char *copy = own(a, strdup(dir));
+	if (!copy)
+		return oom(a);
+	e->nested_repos[e->n_nested_repos++] = copy;
+	return 0;
+}
+
 static ssize_t package_config(const char *name)
 {
 	for (size_t i = 0; i < N_PACKAGE_CONFIGS; i++)
@@ -306,6 +322,11 @@ static int scan_names(applier *a, const char *dir, int depth, name_scan *ns, sca
 	while (rc == 0 && !scan_done(a, ns) && a->scanned < SCAN_MAX_ENTRIES && (de = readdir(d))) {
 		const char *n = de->d_name;
 		a->scanned++;
+		if (!strcmp(n, ".git") && depth > 0) {
+			scan_memo_hit(memo, (uint32_t)(ns->n + N_PACKAGE_CONFIGS + 1), dir);
+			rc = add_nested_repo(a, dir);
+			continue;
+		}
 		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") || !strcmp(n, "node_modules"))
 			continue;
 		ssize_t k = best_name_rule(ns, n);
@@ -351,6 +372,7 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 	for (size_t i = 0; i < N_PACKAGE_CONFIGS; i++)
 		fprintf(f, "config %s%c", package_config_names[i], 0);
 	fprintf(f, "pem private keys %d%c", KEY_SCAN_MAX, 0);
+	fprintf(f, "nested repositories %d%c", SK_NESTED_REPOS_MAX, 0);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -362,7 +384,7 @@ static char *walk_identity(const char *workspace, const name_scan *ns, size_t *l
 static bool hits_fit(const scan_memo *m, const name_scan *ns)
 {
 	for (size_t i = 0; i < m->n_hits; i++)
-		if (m->hits[i].rule > ns->n + N_PACKAGE_CONFIGS)
+		if (m->hits[i].rule > ns->n + N_PACKAGE_CONFIGS + 1)
 			return false;
 	return true;
 }
@@ -380,6 +402,10 @@ static int scan_or_recall(applier *a, const char *workspace, name_scan *ns)
 	if (kept && scan_memo_load(&memo) && hits_fit(&memo, ns)) {
 		for (size_t i = 0; rc == 0 && i < memo.n_hits; i++) {
 			uint32_t k = memo.hits[i].rule;
+			if (k == ns->n + N_PACKAGE_CONFIGS + 1) {
+				rc = add_nested_repo(a, memo.hits[i].path);
+				continue;
+			}
 			if (k == ns->n + N_PACKAGE_CONFIGS) {
 				rc = hide_private_key(a, memo.hits[i].path);
 				continue;
@@ -787,6 +813,7 @@ void sk_profile_env_free(sk_profile_env *env)
 	free(env->secrets);
 	free(env->secret_files);
 	free(env->package_configs);
+	free(env->nested_repos);
 	free(env->disabled_rules);
 	free(env->pattern_rules);
 	free(env->pattern_exprs);

@@ -87,27 +87,53 @@ static int one_repository(const sk_request *req, run_state *s, const char *top)
 	return r;
 }
 
-/* The workspace's repository, and the nested ones the last check after a
- * run found (a vendored repository, a submodule's worktree). */
-int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
+static bool listed(char (*tops)[PATH_MAX], size_t n, const char *top)
 {
-	int r = one_repository(req, s, s->workspace);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(tops[i], top))
+			return true;
+	return false;
+}
+
+/* The repositories below the workspace: those the name walk before this
+ * run found (a directory holding a .git), then those the last check after
+ * a run found (it looks further: into node_modules, past the walk's
+ * bounds); each once, up to MAX_REPOS. */
+static size_t nested_repositories(const run_state *s, char (*tops)[PATH_MAX])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->env.n_nested_repos && n < MAX_REPOS; i++)
+		if (sk_path_beneath(s->env.nested_repos[i], s->workspace) &&
+		    strcmp(s->env.nested_repos[i], s->workspace) && !listed(tops, n, s->env.nested_repos[i]) &&
+		    snprintf(tops[n], PATH_MAX, "%s", s->env.nested_repos[i]) < PATH_MAX)
+			n++;
 	_cleanup_free_ char *repos = NULL;
-	if (r == 0)
-		sk_git_walk_repos(s->cache_dir, s->workspace, &repos);
-	size_t seen = 0;
-	for (char *line = repos, *nl; r == 0 && line && *line && seen < MAX_REPOS; line = nl + 1) {
+	sk_git_walk_repos(s->cache_dir, s->workspace, &repos);
+	for (char *line = repos, *nl; line && *line && n < MAX_REPOS; line = nl + 1) {
 		if (!(nl = strchr(line, '\n')))
 			break;
 		*nl = '\0';
 		size_t len = strlen(line);
-		char top[PATH_MAX];
 		/* "DIR/.git" below the top; ".git" is the top's own */
 		if (len <= 5 || strcmp(line + len - 5, "/.git") || strstr(line, "..") ||
-		    snprintf(top, sizeof(top), "%s/%.*s", s->workspace, (int)(len - 5), line) >= (int)sizeof(top))
+		    snprintf(tops[n], PATH_MAX, "%s/%.*s", s->workspace, (int)(len - 5), line) >= PATH_MAX)
 			continue;
-		seen++;
-		r = one_repository(req, s, top);
+		if (!listed(tops, n, tops[n]))
+			n++;
 	}
+	return n;
+}
+
+/* The workspace's repository, and the nested ones. */
+int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err)
+{
+	int r = one_repository(req, s, s->workspace);
+	char (*tops)[PATH_MAX] = r == 0 ? calloc(MAX_REPOS, PATH_MAX) : NULL;
+	if (r == 0 && !tops)
+		r = -ENOMEM;
+	size_t n = r == 0 ? nested_repositories(s, tops) : 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = one_repository(req, s, tops[i]);
+	free(tops);
 	return r < 0 ? sk_fail(err, -r, "cannot look for the secrets git's history keeps") : 0;
 }
