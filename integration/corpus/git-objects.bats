@@ -138,3 +138,34 @@ print(b\"\".join(out)[::-1])"'
 	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
 	assert_no_canary
 }
+
+# Found 2026-12-08 (session 14): a value of a secret file that only git's
+# history keeps (the .env deleted from the worktree, or rotated since) was
+# looked for nowhere else: its blob was known by fingerprint, but a file
+# holding the old token (a config the agent never opened as .env) was read
+# and printed as it is.  (Each case uses a token of its own: $CANARY is
+# also in the fake HOME's AWS credentials, a secret file of every run.)
+history_token() {
+	TOKEN="hist$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	printf 'DB_HOST=db\nAPI_KEY=%s\n' "$TOKEN" > .env
+	git add -f .env && git commit -qm token
+	mkdir -p config
+	printf 'api:\n  key: %s\n' "$TOKEN" > config/app.yml
+}
+
+@test "corpus git-objects: a value of a .env that only the history keeps is not read from another file" {
+	history_token
+	rm .env
+	turn 'rev config/app.yml'
+	CANARY=$TOKEN
+	assert_no_canary
+}
+
+@test "corpus git-objects: an old value of a rotated .env is not read from another file" {
+	history_token
+	printf 'DB_HOST=db\nAPI_KEY=rotated%s\n' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" > .env
+	git add -f .env && git commit -qm rotate
+	turn 'rev config/app.yml'
+	CANARY=$TOKEN
+	assert_no_canary
+}

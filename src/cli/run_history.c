@@ -11,7 +11,10 @@
 #include "git_guard.h"
 #include "run_internal.h"
 
-enum { MAX_REPOS = 64 };
+/* The values of the secret blobs: each up to BLOB_VALUES_MAX, up to
+ * HISTORY_VALUES_MAX in all (a .env is a few hundred bytes; a larger
+ * secret still counts by its fingerprint). */
+enum { MAX_REPOS = 64, BLOB_VALUES_MAX = 256 << 10, HISTORY_VALUES_MAX = 4 << 20 };
 
 typedef struct worktree {
 	run_state *s;
@@ -58,6 +61,32 @@ static int add_carriers(run_state *s, const char *objects, size_t hash_len, cons
 	return r;
 }
 
+/* A secret blob's values are looked for in what the command reads (as
+ * those of the secret files are) and are literals of the redactor: a
+ * .env deleted from the worktree, or rotated, leaves its old token in the
+ * history, and maybe in a config the agent can read. */
+static int add_blob_values(run_state *s, sk_git_odb *db, const sk_git_history_blob *b, long tag)
+{
+	if (tag < 0 || b->size > BLOB_VALUES_MAX || s->history_bytes + b->size > HISTORY_VALUES_MAX)
+		return 0;
+	int type = 0;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	if (sk_git_odb_read(db, b->oid, &type, &data, &len) < 0)
+		return 0;   /* unreadable now: its fingerprint still counts */
+	run_blob *v = realloc(s->history_blobs, (s->n_history_blobs + 1) * sizeof(*v));
+	int r = v ? sk_secret_values_add_content(s->values, data, len, (uint32_t)tag) : -ENOMEM;
+	if (v)
+		s->history_blobs = v;
+	if (r < 0) {
+		free(data);
+		return r;
+	}
+	s->history_blobs[s->n_history_blobs++] = (run_blob){ data, len };
+	s->history_bytes += len;
+	return 0;
+}
+
 static int one_repository(const sk_request *req, run_state *s, const char *top)
 {
 	sk_git_repo repo;
@@ -79,6 +108,12 @@ static int one_repository(const sk_request *req, run_state *s, const char *top)
 	}
 	if (r == 0 && n)
 		r = add_carriers(s, repo.objects, repo.hash_len, b, n, tags);
+	sk_git_odb *db = NULL;
+	if (r == 0 && n && sk_git_odb_open(repo.objects, repo.hash_len, &db) == 0) {
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = add_blob_values(s, db, &b[i], tags[i]);
+		sk_git_odb_close(db);
+	}
 	if (r == 0 && partial && req->verbose)
 		dprintf(req->stderr_fd, "stockade: the history of %s is larger than one walk for secrets reads: "
 			"older commits are looked at in the next runs\n", top);

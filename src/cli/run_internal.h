@@ -43,6 +43,12 @@ typedef struct sk_net_names {
 } sk_net_names;
 
 /* Everything one run holds; released by run_state_free. */
+/* The content of a secret file as git's history keeps it (run_history.c). */
+typedef struct run_blob {
+	unsigned char *data;
+	size_t len;
+} run_blob;
+
 typedef struct run_state {
 	sk_profile *profile;
 	char digest[SK_PROFILE_DIGEST_LEN + 1];
@@ -77,6 +83,8 @@ typedef struct run_state {
 	char value_refused[PATH_MAX];/* the first file refused for holding one ("" = none; said after the run) */
 	char **extra_files;          /* denied files of the session: redaction literals */
 	size_t n_extra_files;
+	run_blob *history_blobs;     /* secret blobs only git's history may keep: literals */
+	size_t n_history_blobs, history_bytes;
 	const sk_request *req;       /* for the supervisor's record callback */
 	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
 	sk_net_names net_names;      /* resolved in init, at the first connect decided */

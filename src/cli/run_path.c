@@ -554,6 +554,9 @@ static int build_redactor(const sk_request *req, run_state *s, sk_error *err)
 	rc.extra_rules_origin = s->profile->source;
 	for (size_t i = 0; r >= 0 && i < s->n_extra_files; i++)
 		r = sk_redact_literals_add_file(lits, "denied-file", s->extra_files[i], err);
+	for (size_t i = 0; r >= 0 && i < s->n_history_blobs; i++)
+		r = sk_redact_literals_add_content(lits, "git-history", s->history_blobs[i].data,
+						   s->history_blobs[i].len);
 	for (size_t i = 0; r >= 0 && i < s->git_secrets.n; i++)
 		r = sk_redact_literals_add(lits, "git-config", s->git_secrets.v[i], strlen(s->git_secrets.v[i]));
 	if (r >= 0)

@@ -554,6 +554,9 @@ void sk_run_session_free(run_state *s)
 	for (size_t i = 0; i < s->n_extra_files; i++)
 		free(s->extra_files[i]);
 	free(s->extra_files);
+	for (size_t i = 0; i < s->n_history_blobs; i++)
+		free(s->history_blobs[i].data);
+	free(s->history_blobs);
 	free(s->fps);
 	free(s->sizes);
 	free(s->hidden);
