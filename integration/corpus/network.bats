@@ -15,7 +15,7 @@ setup() {
 	printf 'stockade-profile 1\ninclude default\nnet host\nnet deny 127.0.0.1:%s\n' "$PORT" > "$PROFILE"
 }
 teardown() {
-	kill "$LISTENER_PID" "${UDP_PID:-}" 2>/dev/null || true
+	kill "$LISTENER_PID" "${UDP_PID:-}" "${UNIX_PID:-}" 2>/dev/null || true
 	rm -f "${UDP_LOG:-/nonexistent}" "${UDP_LOG:-/nonexistent}.ready"
 	rm -f "$PROFILE" "$LISTENER_LOG" "$LISTENER_LOG.ready"
 	corpus_teardown
@@ -372,4 +372,84 @@ PY
 	for l in "${lines[@]}"; do
 		[[ "$l" == *" errno 13" ]] || { echo "not refused: $l" >&2; false; }
 	done
+}
+
+# Found 2026-12-08 (session 14): the last of the races of the kind above.
+# A Unix connect was decided on the socket file its path reached and then
+# let through, so the kernel resolved the path again: a second thread that
+# flips the path between an allowed socket and one the profile refuses
+# (here: under a read-only directory, which the mount tree still shows and
+# the kernel lets a process connect to) reached the refused one.
+unix_listeners() {
+	mkdir -p rw ro
+	UNIX_LOG="$WS.unix"
+	python3 - "$WS" "$UNIX_LOG" <<'PY' &
+import os, select, socket, sys, time
+ws, log = sys.argv[1], sys.argv[2]
+socks = {}
+for name in ('rw/s.sock', 'ro/s.sock'):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(os.path.join(ws, name))
+    s.listen(128)
+    socks[s] = name
+open(log + '.ready', 'w').write('')
+count, end = 0, time.time() + 120
+while time.time() < end and not os.path.exists(log + '.stop'):
+    r, _, _ = select.select(list(socks), [], [], 0.1)
+    for s in r:
+        c, _ = s.accept()
+        c.close()
+        count += socks[s] == 'ro/s.sock'
+open(log, 'w').write(str(count))
+PY
+	UNIX_PID=$!
+	for i in $(seq 50); do [ -e "$UNIX_LOG.ready" ] && break; sleep 0.1; done
+}
+
+# Stops the listeners; REFUSED_TOOK: the connections the refused socket took.
+unix_listeners_stop() {
+	touch "$UNIX_LOG.stop"
+	wait "$UNIX_PID" || true
+	REFUSED_TOOK=$(cat "$UNIX_LOG")
+	rm -f "$UNIX_LOG" "$UNIX_LOG.ready" "$UNIX_LOG.stop"
+}
+
+@test "corpus network: a thread that rewrites a Unix socket's path during connect does not reach the refused socket" {
+	unix_listeners
+	printf 'stockade-profile 1\ninclude default\nfile read-only %s/ro\nescalation chain 0\n' "$WS" > "$PROFILE"
+	nturn "/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"ro/s.sock\"); print(\"CONNECTED\")'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]] || { echo "$output" >&2; false; }
+	nturn "/usr/bin/python3 - <<'PY'
+import ctypes, socket, struct, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def sa(p):
+    return struct.pack('<H', socket.AF_UNIX) + p + bytes(110 - 2 - len(p))
+A, D = sa(b'rw/s.sock'), sa(b'ro/s.sock')
+buf = ctypes.create_string_buffer(A, 110)
+stop = []
+def flip():
+    while not stop:
+        ctypes.memmove(buf, D, 110)
+        ctypes.memmove(buf, A, 110)
+t = threading.Thread(target=flip)
+t.start()
+reached = ok = 0
+for i in range(400):
+    s = socket.socket(socket.AF_UNIX)
+    if libc.connect(s.fileno(), buf, 110) == 0:
+        ok += 1
+        try:
+            reached += s.getpeername().endswith('ro/s.sock')
+        except OSError:
+            pass
+    s.close()
+stop.append(1)
+t.join()
+print('CONNECTS', ok, 'REACHED', reached)
+PY"
+	unix_listeners_stop
+	[[ "$output" == *"REACHED 0"* ]] || { echo "$output" >&2; false; }
+	[ "$REFUSED_TOOK" = 0 ] || { echo "the refused socket took $REFUSED_TOOK connections" >&2; false; }
+	[[ "$output" != *"CONNECTS 0 "* ]] || { echo "no connect to the allowed socket went through: $output" >&2; false; }
 }

@@ -115,10 +115,15 @@ static const sk_carrier_file *carrier_of(const broker *b, uint64_t dev, uint64_t
 }
 
 /* Made by the sandbox: its tmpfs mounts, its /proc, a device node, a pipe
- * or socket (no host file content behind any of them). */
-static bool is_private(const broker *b, const struct stat *st)
+ * or socket without a name ("pipe:[N]": no host file content behind any
+ * of them).  A FIFO or a Unix socket with a name in a host directory is
+ * not: a host process may be at its other end, and a connect or a write
+ * open there is decided by that name's rules like any write (a socket
+ * under a read-only directory refuses connects). */
+static bool is_private(const broker *b, const resolved *r)
 {
-	if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+	const struct stat *st = &r->st;
+	if (S_ISCHR(st->st_mode) || ((S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) && r->path[0] != '/'))
 		return true;
 	for (size_t i = 0; i < b->n_private; i++)
 		if (b->private_devs[i] == (uint64_t)st->st_dev)
@@ -149,7 +154,7 @@ static int fill_ref(broker *b, sk_file_ref *f, const resolved *r, const char *mi
 		f->has_identity = true;
 		f->dev = (uint64_t)r->st.st_dev;
 		f->ino = (uint64_t)r->st.st_ino;
-		f->sandbox_private = is_private(b, &r->st);
+		f->sandbox_private = is_private(b, r);
 		const sk_carrier_file *c = carrier_of(b, f->dev, f->ino);
 		bool readable = fd >= 0 && S_ISREG(r->st.st_mode) && (access & SK_ACCESS_READ);
 		if (c) {

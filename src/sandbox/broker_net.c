@@ -38,7 +38,27 @@ typedef struct destination {
 	socklen_t len;
 	bool dial;   /* an internet address that was decided: connect it here */
 	int family;  /* the family read (-1: the address could not be read whole) */
+	/* A Unix address that was decided: ss is what to connect here, the
+	 * socket file as unix_fd (an O_PATH descriptor of ours, named
+	 * /proc/self/fd/N) or the abstract name as read; unix_errno: the
+	 * answer for a path that reached nothing (no attempt). */
+	bool unix_proxy;
+	int unix_fd, unix_errno;
 } destination;
+
+static void release_destination(destination *d)
+{
+	if (d->unix_fd >= 0)
+		close(d->unix_fd);
+	d->unix_fd = -1;
+}
+
+static void free_destinations(destination *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		release_destination(&d[i]);
+	free(d);
+}
 
 /* Of a canonical destination (canonical_destination). */
 static bool loopback(const sk_event *ev)
@@ -76,10 +96,28 @@ static bool settle(broker *b, const sk_verdict *v)
 	return v->action == SK_ACTION_ALLOW;
 }
 
-static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, const char *op)
+/* The socket file at fd as the address to connect to here: no thread of
+ * the process can change what it names. */
+static void unix_proxy_to(destination *d, int fd)
+{
+	struct sockaddr_un *to = (struct sockaddr_un *)&d->ss;
+	memset(&d->ss, 0, sizeof(d->ss));
+	to->sun_family = AF_UNIX;
+	int n = snprintf(to->sun_path, sizeof(to->sun_path), "/proc/self/fd/%d", fd);
+	d->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+	d->unix_fd = fd;
+	d->unix_proxy = true;
+}
+
+static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, const char *op, destination *d)
 {
 	size_t plen = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
 	if (plen == 0 || sun->sun_path[0] == '\0') {
+		if (d) {   /* connected here as read */
+			memcpy(&d->ss, sun, len);
+			d->len = (socklen_t)len;
+			d->unix_proxy = true;
+		}
 		/* Unnamed or abstract: scoped to the sandbox by its own network
 		 * namespace (and Landlock >= 6); on the host network, decided. */
 		sk_verdict v = { SK_ACTION_ALLOW, SK_REASON_NET_LOOPBACK, "builtin", 1 };
@@ -98,9 +136,12 @@ static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, c
 	size_t n = plen < sizeof(sun->sun_path) ? plen : sizeof(sun->sun_path);
 	memcpy(via, sun->sun_path, n);
 	via[n] = '\0';
-	int dfd;
-	if (broker_prepare(b, AT_FDCWD, via, path, sizeof(path), &dfd) < 0)
-		return true;   /* the kernel refuses it alike */
+	int dfd, r = broker_prepare(b, AT_FDCWD, via, path, sizeof(path), &dfd);
+	if (r < 0) {
+		if (d)
+			d->unix_errno = -r;   /* as the kernel would refuse it */
+		return true;
+	}
 	int fd = openat(dfd, path, O_PATH | O_CLOEXEC);
 	int e = fd < 0 ? errno : 0;
 	resolved res;   /* filled by broker_describe; has_object says whether */
@@ -111,18 +152,29 @@ static bool unix_allowed(broker *b, const struct sockaddr_un *sun, size_t len, c
 		broker_name_missing(dfd, path, missing, sizeof(missing));
 	if (dfd >= 0)
 		close(dfd);
-	if (fd >= 0)
+	if (fd >= 0 && !have) {
 		close(fd);
+		fd = -1;
+	}
 	sk_verdict v = broker_decide_file(b, op, via, have ? &res : NULL, have ? NULL : missing, SK_ACCESS_WRITE,
 					  -1, have ? 0 : (e ? e : EACCES));
 	if (!have && broker_mere_refusal(&v, e ? e : EACCES)) {
 		/* Nothing there (glibc probing for nscd, say), and no protected
-		 * name: the kernel gives its own answer; no attempt. */
+		 * name: the kernel's own answer; no attempt. */
 		b->stats.events++;
 		b->stats.allowed++;
+		if (d)
+			d->unix_errno = e ? e : EACCES;
 		return true;
 	}
-	return settle(b, &v);
+	bool allowed = settle(b, &v);
+	if (allowed && d && fd >= 0)
+		unix_proxy_to(d, fd);
+	else if (fd >= 0)
+		close(fd);
+	else if (allowed && d)
+		d->unix_errno = e ? e : EACCES;   /* nothing there to connect to */
+	return allowed;
 }
 
 /* The destination at addr (alen bytes) in the process, decided and
@@ -148,7 +200,7 @@ static bool destination_allowed(broker *b, uint64_t addr, uint64_t alen, const c
 	sk_event ev = { .kind = SK_EVENT_CONNECT };
 	char via[INET6_ADDRSTRLEN + 16];
 	if (ss.ss_family == AF_UNIX)
-		return unix_allowed(b, (const struct sockaddr_un *)&ss, len, op);
+		return unix_allowed(b, (const struct sockaddr_un *)&ss, len, op, d);
 	if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		ev.connect.family = SK_NET_FAMILY_INET4;
@@ -319,11 +371,12 @@ static int sock_info_of(broker *b, int fd, sock_info *si)
 	socklen_t l = sizeof(int);
 	if ((si->s = socket_of(b, fd)) < 0)
 		return si->s;
-	si->type = si->proto = 0;   /* asked only of internet sockets (a Unix one is the common case) */
+	si->type = si->proto = 0;   /* asked only of internet and Unix sockets */
 	if (getsockopt(si->s, SOL_SOCKET, SO_DOMAIN, &si->domain, &l) < 0 ||
+	    ((si->domain == AF_INET || si->domain == AF_INET6 || si->domain == AF_UNIX) &&
+	     getsockopt(si->s, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0) ||
 	    ((si->domain == AF_INET || si->domain == AF_INET6) &&
-	     (getsockopt(si->s, SOL_SOCKET, SO_TYPE, &si->type, &l) < 0 ||
-	      getsockopt(si->s, SOL_SOCKET, SO_PROTOCOL, &si->proto, &l) < 0))) {
+	     getsockopt(si->s, SOL_SOCKET, SO_PROTOCOL, &si->proto, &l) < 0)) {
 		int e = errno;
 		close(si->s);
 		return -e;
@@ -382,30 +435,80 @@ static void undecided(broker *b, int s, const destination *d, bool connecting)
 	}
 }
 
+/* Connect the process's Unix socket to d, decided: the socket file through
+ * our descriptor of it (or the abstract name as read), so that no thread
+ * can make the kernel resolve another path meanwhile.  The connect is
+ * ours: a blocking socket whose listener's backlog is full waits here, up
+ * to a second, as the process would have; a server asking SO_PEERCRED
+ * sees the sandbox's init (same uid and gid) instead of the process. */
+static void connect_unix(broker *b, int s, const destination *d)
+{
+	int flags = fcntl(s, F_GETFL);
+	bool blocking = flags >= 0 && !(flags & O_NONBLOCK);
+	if (blocking && fcntl(s, F_SETFL, flags | O_NONBLOCK) < 0)
+		blocking = false;
+	int e = 0;
+	for (int waited_ms = 0;; waited_ms += 10) {
+		e = connect(s, (const struct sockaddr *)&d->ss, d->len) < 0 ? errno : 0;
+		if (!blocking || e != EAGAIN || waited_ms >= 1000)
+			break;
+		poll(NULL, 0, 10);
+	}
+	if (blocking)
+		fcntl(s, F_SETFL, flags);
+	broker_respond(b, 0, e, 0);
+}
+
+/* connect or sendto on a Unix socket: what was decided is done here. */
+static void unix_for(broker *b, const sock_info *si, const destination *d, bool send)
+{
+	if (d->unix_errno) {
+		broker_respond(b, 0, d->unix_errno, 0);   /* the path reached nothing */
+	} else if (send && si->type != SOCK_DGRAM) {
+		/* A stream socket refuses any address, a seqpacket one ignores
+		 * it, whatever a thread puts there. */
+		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	} else if (!d->unix_proxy && d->family == AF_UNSPEC && !send) {
+		struct sockaddr sa = { .sa_family = AF_UNSPEC };   /* a datagram socket's association undone */
+		broker_respond(b, 0, connect(si->s, &sa, sizeof(sa)) < 0 ? errno : 0, 0);
+	} else if (!d->unix_proxy) {
+		broker_respond(b, 0, d->family < 0 ? EFAULT : EINVAL, 0);   /* no Unix address */
+	} else if (send) {
+		sendto_for(b, si->s, d);
+	} else {
+		connect_unix(b, si->s, d);
+	}
+}
+
 /* connect(fd, addr, len); sendto(fd, buf, n, flags, addr, len) with an
- * address (the filter sends only those).  On an internet socket what is
- * allowed is done here (connect_tcp, sendto_for); other sockets (Unix:
- * decided on the socket file) are let through once decided. */
+ * address (the filter sends only those).  What is allowed is done here,
+ * on the process's own socket, with the address decided: on a Unix socket
+ * (unix_for) and on an internet one (connect_tcp, sendto_for).  Other
+ * families take no address a thread could turn into one of those. */
 void broker_handle_connect(broker *b, int kind)
 {
 	const __u64 *a = b->req->data.args;
 	bool send = kind == K_SENDTO;
-	destination d = { .dial = false, .family = -1 };
+	destination d = { .dial = false, .family = -1, .unix_fd = -1 };
 	bool allowed = destination_allowed(b, send ? a[4] : a[1], send ? a[5] : a[2], send ? "sendto" : "connect", &d);
-	if (!allowed || b->private_net) {
-		/* On the private network only its own loopback answers: no
-		 * address a thread could put in its place leads anywhere else. */
-		broker_answer(b, allowed);
+	if (!allowed) {
+		broker_answer(b, false);
+		release_destination(&d);
 		return;
 	}
 	sock_info si;
 	int r = sock_info_of(b, (int)a[0], &si);
 	if (r < 0) {
-		broker_respond(b, 0, r == -EBADF ? EBADF : EACCES, 0);
+		broker_respond(b, 0, r == -EBADF || r == -ENOTSOCK ? -r : EACCES, 0);
+		release_destination(&d);
 		return;
 	}
 	bool fastopen = send && (a[3] & MSG_FASTOPEN);
-	if (!inet(&si))
+	if (si.domain == AF_UNIX)
+		unix_for(b, &si, &d, send);
+	else if (!inet(&si) || b->private_net)
+		/* On the private network only its own loopback answers: no
+		 * address a thread could put in its place leads anywhere else. */
 		broker_respond(b, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	else if (si.type == SOCK_DGRAM && send)
 		d.dial || d.family == AF_UNSPEC ? sendto_for(b, si.s, d.dial ? &d : NULL) : undecided(b, si.s, &d, false);
@@ -420,6 +523,7 @@ void broker_handle_connect(broker *b, int kind)
 	else
 		broker_respond(b, 0, EACCES, 0);   /* SCTP and the like would take the address again */
 	close(si.s);
+	release_destination(&d);
 }
 
 /* The messages of sendmsg (n = 1) or sendmmsg on a datagram socket, sent
@@ -498,6 +602,8 @@ void broker_handle_sendmsg(broker *b, int kind)
 		broker_respond(b, 0, ENOMEM, 0);
 		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		dests[i].unix_fd = -1;
 	destination *first = NULL;   /* a TCP socket's connection: the first named */
 	bool named = false;
 	for (; read < n; read++) {
@@ -507,7 +613,7 @@ void broker_handle_sendmsg(broker *b, int kind)
 		if (got < 0 && errno == EPERM) {
 			b->stats.unreadable++;
 			broker_answer(b, false);
-			free(dests);
+			free_destinations(dests, n);
 			return;
 		}
 		if (got != (ssize_t)l.iov_len)
@@ -515,11 +621,11 @@ void broker_handle_sendmsg(broker *b, int kind)
 		uint64_t name = word(head, h.name_size);
 		uint32_t namelen = (uint32_t)word(head + h.namelen_at, 4);
 		destination *d = &dests[read];
-		*d = (destination){ .dial = false, .family = 0 };   /* family 0: no address */
+		*d = (destination){ .dial = false, .family = 0, .unix_fd = -1 };   /* family 0: no address */
 		named |= name && namelen;
 		if (name && namelen && !destination_allowed(b, name, namelen, op, d)) {
 			broker_answer(b, false);
-			free(dests);
+			free_destinations(dests, n);
 			return;
 		}
 		if (d->dial && !first)
@@ -550,5 +656,5 @@ void broker_handle_sendmsg(broker *b, int kind)
 		broker_respond(b, 0, EACCES, 0);   /* SCTP and the like would take the address again */
 	if (r == 0)
 		close(si.s);
-	free(dests);
+	free_destinations(dests, n);
 }
