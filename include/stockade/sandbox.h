@@ -154,8 +154,8 @@ typedef struct sk_supervisor {
 } sk_supervisor;
 
 /* The largest file the supervisor reads for secret values (larger ones
- * are left to the redactor). */
-#define SK_VALUE_SCAN_MAX (4u << 20)
+ * are left to the redactor), as content fingerprints go. */
+#define SK_VALUE_SCAN_MAX (64u << 20)
 
 struct sk_run_result;
 

@@ -8,7 +8,8 @@
 # the value, and the redactor knows encodings, not transformations.  The
 # first case was committed skipped, saying so, and failed when run on that
 # binary (canary reversed in the output).  Fixed 2026-12-08: the
-# supervisor reads the workspace files a command opens (up to 4 MiB, each
+# supervisor reads the workspace files a command opens (up to 4 MiB then,
+# 64 MiB since session 14; each
 # at most once per change) for the credential-like values of the secret
 # files, in every encoded form, and decides a file holding one as that
 # secret's content (src/sandbox/broker_values.c, src/redact/secret_values.c).
@@ -134,4 +135,32 @@ print(" ".join(next(([a["verdict"], a["reason"]] for c in s["chains"] for a in c
 	turn "rev $OPTDIR/config.yml" 1
 	turn "rev $ETCFILE" 1
 	assert_no_canary
+}
+
+# Found 2026-12-08 (session 14): a file larger than the 4 MiB the
+# supervisor read for values was not read at all, so an application log of
+# a few MiB that once logged the token printed it reversed.  Fixed: files
+# up to 64 MiB are read for values, 1 MiB at a time (the pieces overlap by
+# more than the longest form of a value).
+@test "corpus same-value-elsewhere: a secret's value deep in a large log is not read back reversed" {
+	/usr/bin/python3 - "$WS/app.log" "$CANARY" <<'PY'
+import sys
+with open(sys.argv[1], 'w') as f:
+    line = 'INFO request served in 12 ms path=/api/v1/items status=200\n'
+    for i in range(100000):
+        f.write(line)
+    f.write('DEBUG config loaded: api_key=%s\n' % sys.argv[2])
+    for i in range(30000):
+        f.write(line)
+PY
+	[ "$(stat -c %s "$WS/app.log")" -gt $((5 << 20)) ]
+	turn 'rev app.log | grep -i yek_ipa'
+	assert_no_canary
+	[ "$(attempt_on "$WS/app.log")" = "deny secret_content" ]
+	# across the boundary of the first two pieces read (1 MiB)
+	/usr/bin/python3 -c 'import sys; open(sys.argv[1], "w").write("x" * ((1 << 20) - 9) + sys.argv[2] + "\n")' \
+		"$WS/edge.txt" "$CANARY"
+	turn 'rev edge.txt | cut -c1-40'
+	assert_no_canary
+	[ "$(attempt_on "$WS/edge.txt")" = "deny secret_content" ]
 }

@@ -53,40 +53,59 @@ static bool same_file(const value_memo *m, const struct stat *st)
 	       m->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-/* The whole file, through fd (pread leaves the offset the opener will
- * use alone); an O_DIRECT descriptor is read through a plain one. */
-static int read_all(int fd, size_t size, char **out)
+/* A file is read a piece at a time (memory stays bounded whatever its
+ * size), each piece looked at with the end of the one before: more than
+ * the longest form of a value (SK_REDACT_LITERAL_MAX bytes, six times
+ * over when JSON-escaped), so a value across two pieces is found whole. */
+enum { PIECE = 1 << 20, OVERLAP = 64 << 10 };
+_Static_assert(OVERLAP > 6 * SK_REDACT_LITERAL_MAX, "a value's longest form fits in the overlap");
+
+/* pread of up to len bytes at off; an O_DIRECT descriptor is read through
+ * a plain one (*plain, opened here once). */
+static ssize_t read_at(int fd, int *plain, char *buf, size_t len, uint64_t off)
 {
-	char *buf = malloc(size ? size : 1);
+	for (;;) {
+		ssize_t n = pread(*plain >= 0 ? *plain : fd, buf, len, (off_t)off);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EINVAL || *plain >= 0)
+			return -errno;
+		char proc[40];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if ((*plain = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0)
+			return -EINVAL;
+	}
+}
+
+/* The values in the file, through fd (pread leaves the offset the opener
+ * will use alone): 1 and the secret's key, 0, or -errno.  A file that
+ * shrinks meanwhile is read as far as it goes. */
+static int scan_file(broker *b, int fd, uint64_t size, const char **key, uint64_t *key_size)
+{
+	char *buf = malloc(PIECE + OVERLAP);
 	if (!buf)
 		return -ENOMEM;
-	int plain = -1, e = 0;
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = pread(plain >= 0 ? plain : fd, buf + got, size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EINVAL && plain < 0) {
-			char proc[40];
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-			if ((plain = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) >= 0)
-				continue;
-			errno = EINVAL;
+	int plain = -1, found = 0;
+	size_t kept = 0;
+	for (uint64_t off = 0; off < size && found == 0;) {
+		size_t want = size - off < PIECE ? (size_t)(size - off) : PIECE;
+		ssize_t n = read_at(fd, &plain, buf + kept, want, off);
+		if (n <= 0) {
+			found = n < 0 ? (int)n : 0;
+			break;
 		}
-		if (n < 0)
-			e = -errno;
-		if (n <= 0)
-			break;   /* at 0 it shrank meanwhile: what is there is what is read */
-		got += (size_t)n;
+		size_t have = kept + (size_t)n;
+		found = b->cfg->sup.values_in(b->cfg->sup.decide_ctx, buf, have, key, key_size);
+		off += (uint64_t)n;
+		kept = have < OVERLAP ? have : OVERLAP;
+		memmove(buf, buf + have - kept, kept);
 	}
 	if (plain >= 0)
 		close(plain);
-	if (e < 0) {
-		free(buf);
-		return e;
-	}
-	*out = buf;
-	return (int)got;
+	free(buf);
+	return found;
 }
 
 int broker_value_holder(broker *b, const resolved *r, int fd, const char **content, uint64_t *size)
@@ -99,14 +118,9 @@ int broker_value_holder(broker *b, const resolved *r, int fd, const char **conte
 		*size = m->content_size;
 		return m->content != NULL;
 	}
-	char *buf = NULL;
-	int n = read_all(fd, (size_t)r->st.st_size, &buf);
-	if (n < 0)
-		return n;
 	const char *key = NULL;
 	uint64_t key_size = 0;
-	int found = b->cfg->sup.values_in(b->cfg->sup.decide_ctx, buf, (size_t)n, &key, &key_size);
-	free(buf);
+	int found = scan_file(b, fd, (uint64_t)r->st.st_size, &key, &key_size);
 	b->stats.scanned++;
 	if (found < 0)
 		return found;
