@@ -164,3 +164,16 @@ PY
 	assert_no_canary
 	[ "$(attempt_on "$WS/edge.txt")" = "deny secret_content" ]
 }
+
+# Found 2026-12-08 (session 14): /usr/local/etc, where locally built
+# services keep their configs (npm's global npmrc is there on this very
+# machine), counted as a tree of programs and was not read for values.
+@test "corpus same-value-elsewhere: a secret file's value in a config under /usr/local/etc" {
+	[ "$(id -u)" -eq 0 ] || skip "writing under /usr/local/etc needs root"
+	mkdir -p /usr/local/etc
+	ETCFILE=$(mktemp /usr/local/etc/stockade-test.XXXXXX)
+	printf 'service:\n  token: %s\n' "$CANARY" > "$ETCFILE"
+	chmod 644 "$ETCFILE"
+	turn "rev $ETCFILE" 1
+	assert_no_canary
+}

@@ -15,11 +15,13 @@
 /* The trees of programs and libraries (/usr, /lib*, /bin, /sbin: what a
  * compiler reads by the thousand) hold no config a secret's value was
  * pasted into, and the sandbox's own mounts hold nothing from the host;
- * /etc, /opt and the rest do (a service's config under /opt with the
- * .env's token). */
+ * /etc, /opt, /usr/local/etc and the rest do (a service's config under
+ * /opt with the .env's token). */
 static bool program_tree(const char *path)
 {
 	static const char *const prefixes[] = { "/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/" };
+	if (!strncmp(path, "/usr/local/etc/", strlen("/usr/local/etc/")))
+		return false;
 	for (size_t i = 0; i < SK_ARRAY_LEN(prefixes); i++)
 		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
 			return true;
