@@ -219,12 +219,17 @@ static void apply_walked(const sk_profile *p, const char *cache, sk_sandbox_conf
 	ck_assert_msg(sk_profile_apply_cached(p, environ_, home, cache, cfg, env, &err) == 0, "%s", err.msg);
 }
 
-static bool listed(const sk_profile_env *env, const char *path)
+static bool in_list(const char *const *v, size_t n, const char *path)
 {
-	for (size_t i = 0; i < env->n_package_configs; i++)
-		if (!strcmp(env->package_configs[i], path))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], path))
 			return true;
 	return false;
+}
+
+static bool listed(const sk_profile_env *env, const char *path)
+{
+	return in_list(env->package_configs, env->n_package_configs, path);
 }
 
 /* The workspace walk reports package managers' configs at any depth (not
@@ -265,10 +270,7 @@ END_TEST
 
 static bool repo_listed(const sk_profile_env *env, const char *dir)
 {
-	for (size_t i = 0; i < env->n_nested_repos; i++)
-		if (!strcmp(env->nested_repos[i], dir))
-			return true;
-	return false;
+	return in_list(env->nested_repos, env->n_nested_repos, dir);
 }
 
 /* The walk reports the directories holding a .git below the workspace (a
@@ -279,18 +281,13 @@ START_TEST(test_nested_repositories_found)
 {
 	sk_profile *p = load("file read-write ${WORKSPACE}\nfile secret .env\n");
 	char f[700], cache[512], lib[600], wt[600];
-	snprintf(f, sizeof(f), "%s/.git", ws);
-	mkdir(f, 0700);
-	snprintf(f, sizeof(f), "%s/vendor", ws);
-	mkdir(f, 0700);
+	static const char *const dirs[] = { ".git", "vendor", "vendor/lib", "vendor/lib/.git", "node_modules",
+					    "node_modules/.git" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", ws, dirs[i]);
+		mkdir(f, 0700);
+	}
 	snprintf(lib, sizeof(lib), "%s/vendor/lib", ws);
-	mkdir(lib, 0700);
-	snprintf(f, sizeof(f), "%s/vendor/lib/.git", ws);
-	mkdir(f, 0700);
-	snprintf(f, sizeof(f), "%s/node_modules", ws);
-	mkdir(f, 0700);
-	snprintf(f, sizeof(f), "%s/node_modules/.git", ws);
-	mkdir(f, 0700);
 	snprintf(cache, sizeof(cache), "%s/cache", root);
 	mkdir(cache, 0700);
 	for (int round = 0; round < 3; round++) {   /* walked, recalled, walked */

@@ -108,6 +108,16 @@ print(b\"\".join(out)[::-1])"'
 	assert_no_canary
 }
 
+# nested_repo_removed_env: no repository at the top; vendor/lib one that
+# committed a .env holding $CANARY and removed it (only its history keeps it).
+nested_repo_removed_env() {
+	rm -rf .git .env
+	mkdir -p vendor/lib
+	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
+		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env &&
+		git rm -q --cached .env && git commit -qm 'remove .env' && rm .env)
+}
+
 # Found 2026-12-08 in review of the history fix: only the workspace's own
 # repository's history was walked; a nested repository (vendored, a
 # submodule's worktree) that once committed a .env and removed it kept the
@@ -115,11 +125,7 @@ print(b\"\".join(out)[::-1])"'
 # check after a run found below the workspace are walked too (from the
 # next run on: the first run of a workspace knows only its own).
 @test "corpus git-objects: a secret removed from a nested repository's history is not read back" {
-	rm -rf .git .env
-	mkdir -p vendor/lib
-	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
-		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env &&
-		git rm -q --cached .env && git commit -qm 'remove .env' && rm .env)
+	nested_repo_removed_env
 	turn 'true'
 	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
 	assert_no_canary
@@ -130,11 +136,7 @@ print(b\"\".join(out)[::-1])"'
 # repository, so its history was not walked, and `git log -p` there printed
 # the removed .env's secret.
 @test "corpus git-objects: a nested repository's history is walked in the workspace's first run" {
-	rm -rf .git .env
-	mkdir -p vendor/lib
-	(cd vendor/lib && git init -q . && git config user.email a@b && git config user.name a &&
-		printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env && git add -f .env && git commit -qm env &&
-		git rm -q --cached .env && git commit -qm 'remove .env' && rm .env)
+	nested_repo_removed_env
 	turn 'cd vendor/lib && git log -p | grep API_KEY | rev'
 	assert_no_canary
 }

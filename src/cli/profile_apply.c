@@ -175,18 +175,24 @@ static int hide_match(applier *a, const sk_rule *r, const char *path)
 static const char *const package_config_names[] = { ".npmrc", ".yarnrc.yml", ".pypirc" };
 enum { N_PACKAGE_CONFIGS = sizeof(package_config_names) / sizeof(package_config_names[0]) };
 
-static int add_package_config(applier *a, const char *path)
+/* A copy of path at the end of the list *v (n entries), up to max. */
+static int add_path(applier *a, const char ***v, size_t *n, size_t *cap, size_t max, const char *path)
 {
-	sk_profile_env *e = a->env;
-	if (e->n_package_configs >= SCAN_MAX_MATCHES)
+	if (*n >= max)
 		return 0;
-	if (grow((void **)&e->package_configs, &a->cap_configs, e->n_package_configs, sizeof(char *)) < 0)
+	if (grow((void **)v, cap, *n, sizeof(char *)) < 0)
 		return oom(a);
 	const char *copy = own(a, strdup(path));
 	if (!copy)
 		return oom(a);
-	e->package_configs[e->n_package_configs++] = copy;
+	(*v)[(*n)++] = copy;
 	return 0;
+}
+
+static int add_package_config(applier *a, const char *path)
+{
+	sk_profile_env *e = a->env;
+	return add_path(a, &e->package_configs, &e->n_package_configs, &a->cap_configs, SCAN_MAX_MATCHES, path);
 }
 
 /* A directory of the workspace holding a .git (memo index
@@ -194,15 +200,7 @@ static int add_package_config(applier *a, const char *path)
 static int add_nested_repo(applier *a, const char *dir)
 {
 	sk_profile_env *e = a->env;
-	if (e->n_nested_repos >= SK_NESTED_REPOS_MAX)
-		return 0;
-	if (grow((void **)&e->nested_repos, &a->cap_repos, e->n_nested_repos, sizeof(char *)) < 0)
-		return oom(a);
-	const char *copy = own(a, strdup(dir));
-	if (!copy)
-		return oom(a);
-	e->nested_repos[e->n_nested_repos++] = copy;
-	return 0;
+	return add_path(a, &e->nested_repos, &e->n_nested_repos, &a->cap_repos, SK_NESTED_REPOS_MAX, dir);
 }
 
 static ssize_t package_config(const char *name)
