@@ -102,6 +102,34 @@ START_TEST(test_find_in_content)
 }
 END_TEST
 
+/* A value in UTF-16 (a Windows tool's file), both byte orders; a text of
+ * look-alikes in UTF-16 holds none. */
+START_TEST(test_find_in_utf16)
+{
+	sk_secret_values *sv;
+	ck_assert_int_eq(sk_secret_values_new(&sv), 0);
+	ck_assert_int_eq(sk_secret_values_add_content(sv, dotenv, strlen(dotenv), 7) >= 2, 1);
+	const char *text = "api_key=sk-canary-7f3a9c2e4b1d8f60\r\n", *clean = "APP_ENV=development\r\n";
+	for (int big = 0; big < 2; big++) {
+		char w[128], wc[128];
+		size_t n = strlen(text), nc = strlen(clean);
+		for (size_t i = 0; i < n; i++) {
+			w[2 * i + big] = text[i];
+			w[2 * i + !big] = 0;
+		}
+		for (size_t i = 0; i < nc; i++) {
+			wc[2 * i + big] = clean[i];
+			wc[2 * i + !big] = 0;
+		}
+		uint32_t tag = 0;
+		ck_assert_msg(sk_secret_values_find(sv, w, 2 * n, &tag) == 1, "byte order %d", big);
+		ck_assert_uint_eq(tag, 7);
+		ck_assert_int_eq(sk_secret_values_find(sv, wc, 2 * nc, &tag), 0);
+	}
+	sk_secret_values_free(sv);
+}
+END_TEST
+
 START_TEST(test_nothing_counts)
 {
 	sk_secret_values *sv;
@@ -138,6 +166,7 @@ int main(void)
 	TCase *tc = tcase_create("secret_values");
 	tcase_add_test(tc, test_credentials_count);
 	tcase_add_test(tc, test_look_alikes_do_not_count);
+	tcase_add_test(tc, test_find_in_utf16);
 	tcase_add_test(tc, test_find_in_content);
 	tcase_add_test(tc, test_nothing_counts);
 	tcase_add_test(tc, test_one_value_under_a_name);

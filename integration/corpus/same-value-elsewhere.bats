@@ -177,3 +177,18 @@ PY
 	turn "rev $ETCFILE" 1
 	assert_no_canary
 }
+
+# Found 2026-12-08 (session 14): a file written by a Windows tool in
+# UTF-16 (every character two bytes) holds no value in any form the
+# supervisor looked for, and `iconv -f UTF-16LE win.txt | rev` printed the
+# token reversed.  Fixed: each value is also looked for in UTF-16LE and
+# UTF-16BE.
+@test "corpus same-value-elsewhere: a secret's value in a UTF-16 file is not read back reversed" {
+	printf 'api_key=%s\r\n' "$CANARY" | iconv -t UTF-16LE > "$WS/win.txt"
+	printf 'api_key=%s\n' "$CANARY" | iconv -t UTF-16BE > "$WS/mac.txt"
+	turn 'iconv -f UTF-16LE win.txt | rev'
+	turn 'iconv -f UTF-16BE mac.txt | rev'
+	assert_no_canary
+	[ "$(attempt_on "$WS/win.txt")" = "deny secret_content" ]
+	[ "$(attempt_on "$WS/mac.txt")" = "deny secret_content" ]
+}

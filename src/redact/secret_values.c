@@ -1,6 +1,7 @@
 /* The credential-like values of secret files, looked for in the content of
  * files a command reads: a file that holds one (in any form the redactor
- * knows: raw, hex, base64, base32, URL- or JSON-escaped) holds that secret.
+ * knows: raw, hex, base64, base32, URL- or JSON-escaped; or in UTF-16)
+ * holds that secret.
  *
  * Only values that look like credentials count, for a secret file's other
  * values ("development", a host name, a port) are in READMEs and configs
@@ -190,13 +191,42 @@ static int add_form(void *ctx, const uint8_t *form, size_t len)
 	return 0;
 }
 
+/* The value in UTF-16, little- and big-endian (a file a Windows tool
+ * wrote holds every character as two bytes); a value of ASCII only, as a
+ * credential is, is then each byte beside a zero. */
+static int add_utf16_forms(struct add_ctx *c, const char *v, size_t n)
+{
+	uint8_t *w = malloc(2 * n);
+	if (!w)
+		return -ENOMEM;
+	int e = 0;
+	for (int big = 0; e == 0 && big < 2; big++) {
+		for (size_t i = 0; i < n; i++) {
+			w[2 * i + big] = (uint8_t)v[i];
+			w[2 * i + !big] = 0;
+		}
+		e = add_form(c, w, 2 * n);
+	}
+	free(w);
+	return e;
+}
+
+static bool ascii(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] >= 0x80)
+			return false;
+	return true;
+}
+
 static int add_value(void *ctx, const char *key, size_t key_len, const char *v, size_t n)
 {
 	struct add_ctx *c = ctx;
 	if (!sk_secret_value_like(key, key_len, v, n))
 		return 0;
 	c->added++;
-	return rx_literal_forms((const uint8_t *)v, n, add_form, c);
+	int e = rx_literal_forms((const uint8_t *)v, n, add_form, c);
+	return e < 0 || !ascii(v, n) ? e : add_utf16_forms(c, v, n);
 }
 
 int sk_secret_values_add_content(sk_secret_values *sv, const void *data, size_t len, uint32_t tag)
