@@ -192,3 +192,19 @@ PY
 	[ "$(attempt_on "$WS/win.txt")" = "deny secret_content" ]
 	[ "$(attempt_on "$WS/mac.txt")" = "deny secret_content" ]
 }
+
+# Found 2026-12-08 (session 14): a rotated log kept gzipped, and a backup
+# tarball holding a copy of the .env, hold the token compressed: no form of
+# it is in their bytes, and `zcat app.log.1.gz | rev` or `tar xzOf` printed
+# it.  Fixed: a gzip file is read for values through its decompressed
+# content (up to 64 MiB of it).
+@test "corpus same-value-elsewhere: a secret's value in a gzipped log or a tarball is not read back" {
+	printf 'INFO start\nDEBUG api_key=%s\nINFO stop\n' "$CANARY" | gzip > "$WS/app.log.1.gz"
+	mkdir -p "$WS/old" && cp "$WS/.env" "$WS/old/env.bak"
+	tar czf "$WS/backup.tgz" -C "$WS" old/env.bak && rm -r "$WS/old"
+	turn 'zcat app.log.1.gz | rev'
+	turn 'tar xzOf backup.tgz | rev'
+	assert_no_canary
+	[ "$(attempt_on "$WS/app.log.1.gz")" = "deny secret_content" ]
+	[ "$(attempt_on "$WS/backup.tgz")" = "deny secret_content" ]
+}
