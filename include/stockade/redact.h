@@ -191,6 +191,9 @@ int sk_secret_values_add_content(sk_secret_values *sv, const void *data, size_t 
 int sk_secret_values_add_value(sk_secret_values *sv, const char *key, size_t key_len, const void *value,
 			       size_t len, uint32_t tag);
 size_t sk_secret_values_count(const sk_secret_values *sv);     /* forms */
+/* SHA-256 of every form, in order: what a memo of files found clean of
+ * these values is kept under. */
+void sk_secret_values_digest(const sk_secret_values *sv, unsigned char out[32]);
 size_t sk_secret_values_min_len(const sk_secret_values *sv);   /* the shortest form */
 /* 1 and *tag when buf holds a form of a value, 0 when it holds none,
  * negative errno on failure (the matcher is built on the first call). */

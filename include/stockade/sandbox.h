@@ -118,6 +118,12 @@ typedef struct sk_sup_stats {
 	uint64_t scanned;        /* files read for secret values (each at most once per change) */
 } sk_sup_stats;
 
+/* One version of a file: what a memo of it is keyed by. */
+typedef struct sk_clean_file {
+	uint64_t dev, ino, size;
+	int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+} sk_clean_file;
+
 typedef struct sk_supervisor {
 	bool enabled;
 	/* Runs in the sandbox's init, a copy of the caller's memory: decide one
@@ -151,6 +157,15 @@ typedef struct sk_supervisor {
 	 * decided as that secret, not by a value in it that others share. */
 	bool (*known_content)(void *ctx, const char *content);
 	size_t values_min;              /* files smaller than this are not read */
+	/* Files an earlier run read whole and found none of these values in
+	 * (sorted by dev, ino): not read again while they are the same. */
+	const sk_clean_file *clean;
+	size_t n_clean;
+	/* Runs in the caller: a file this run read and found none in, worth
+	 * remembering (large enough, and not changed in the last seconds, so
+	 * that a change after the read cannot keep its timestamps). */
+	void (*clean_seen)(void *ctx, const sk_clean_file *f);
+	void *clean_ctx;
 } sk_supervisor;
 
 /* The largest file the supervisor reads for secret values (larger ones

@@ -208,3 +208,23 @@ PY
 	[ "$(attempt_on "$WS/app.log.1.gz")" = "deny secret_content" ]
 	[ "$(attempt_on "$WS/backup.tgz")" = "deny secret_content" ]
 }
+
+# Kept between runs since session 14 (src/cli/value_memo.c): a large file a
+# run found clean is not read again while its device, inode, size, mtime
+# and ctime stay the same.  A host process that then writes the token into
+# it in place (same size) changes its ctime: the next run reads it again.
+@test "corpus same-value-elsewhere: a large file found clean, then given the value in place, is read again" {
+	/usr/bin/python3 -c 'import sys; open(sys.argv[1], "w").write(("INFO all is well " + "x" * 46 + "\n") * 4096)' "$WS/big.log"
+	sleep 2.2   # older than the two seconds a version must have settled for
+	turn 'wc -c big.log'
+	ls "$HOME/.cache/stockade/value-memo/"* >/dev/null   # remembered
+	/usr/bin/python3 - "$WS/big.log" "$CANARY" <<'PY'
+import sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(100000)
+    f.write(('api_key=%s' % sys.argv[2]).encode())
+PY
+	turn 'rev big.log | grep -i yek_ipa'
+	assert_no_canary
+	[ "$(attempt_on "$WS/big.log")" = "deny secret_content" ]
+}

@@ -49,6 +49,15 @@ typedef struct run_blob {
 	size_t len;
 } run_blob;
 
+/* Files found clean of the secret values, between runs (value_memo.c). */
+typedef struct sk_value_memo {
+	char path[PATH_MAX];         /* "" = none is kept (no cache, no values) */
+	sk_clean_file *v;            /* loaded, sorted by identity */
+	size_t n;
+	sk_clean_file *fresh;        /* found by this run */
+	size_t n_new, cap_new;
+} sk_value_memo;
+
 typedef struct run_state {
 	sk_profile *profile;
 	char digest[SK_PROFILE_DIGEST_LEN + 1];
@@ -85,6 +94,7 @@ typedef struct run_state {
 	size_t n_extra_files;
 	run_blob *history_blobs;     /* secret blobs only git's history may keep: literals */
 	size_t n_history_blobs, history_bytes;
+	sk_value_memo value_memo;
 	const sk_request *req;       /* for the supervisor's record callback */
 	const char *aliases[RUN_MAX_ALIASES];   /* the broker's scratch for one event */
 	sk_net_names net_names;      /* resolved in init, at the first connect decided */
@@ -93,6 +103,13 @@ typedef struct run_state {
 	uint32_t escalated_chain;    /* the chain that escalated this turn, 0 = none */
 	bool denied_this_turn;
 } run_state;
+
+/* value_memo.c: load after the values are gathered; seen is the
+ * supervisor's clean_seen (ctx: &s->value_memo); save after the run. */
+int sk_value_memo_load(run_state *s);
+void sk_value_memo_seen(void *ctx, const sk_clean_file *f);
+void sk_value_memo_save(sk_value_memo *m);
+void sk_value_memo_free(sk_value_memo *m);
 
 /* run_session.c */
 int sk_run_session_begin(const sk_request *req, run_state *s, sk_error *err);

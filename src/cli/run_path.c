@@ -856,6 +856,7 @@ static void conclude(void *ctx, sk_run_result *res)
 		res->outcome_receipt = id.seq;
 	if (r == 0)
 		r = sk_run_session_end(bx->req, s, res, &bx->conclude_err);
+	sk_value_memo_save(&s->value_memo);   /* the records are all in: the channel is closed */
 	bx->conclude_r = r;
 }
 

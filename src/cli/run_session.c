@@ -278,6 +278,8 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 	    (r = sk_run_history_carriers(req, s, err)) < 0 || (r = sk_run_values_prepare(s, err)) < 0 ||
 	    (r = sk_run_values_filter_env(req, s, err)) < 0)
 		return r;
+	if (sk_value_memo_load(s) < 0)
+		return sk_fail(err, ENOMEM, "out of memory");
 	s->sizes = calloc(s->n_fps + 1, sizeof(*s->sizes));
 	const char **keys = calloc(s->n_fps + 1, sizeof(*keys));
 	if (!s->sizes || !keys) {
@@ -531,6 +533,8 @@ void sk_run_supervise(const sk_request *req, run_state *s)
 		.values_in = sk_secret_values_count(s->values) ? sk_run_values_in : NULL,
 		.known_content = sk_run_known_content,
 		.values_min = sk_secret_values_min_len(s->values),
+		.clean = s->value_memo.v, .n_clean = s->value_memo.n,
+		.clean_seen = sk_value_memo_seen, .clean_ctx = &s->value_memo,
 	};
 }
 
@@ -557,6 +561,7 @@ void sk_run_session_free(run_state *s)
 	for (size_t i = 0; i < s->n_history_blobs; i++)
 		free(s->history_blobs[i].data);
 	free(s->history_blobs);
+	sk_value_memo_free(&s->value_memo);
 	free(s->fps);
 	free(s->sizes);
 	free(s->hidden);

@@ -17,6 +17,7 @@
  *     do not count; "hunter2!" and "AKIA..." do), a path excepted;
  * a URL counts only when it carries a password or a random-looking part. */
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,18 @@ int sk_secret_values_add_value(sk_secret_values *sv, const char *key, size_t key
 	}
 	int e = add_value(&c, key, key_len, value, len);
 	return e < 0 ? e : c.added;
+}
+
+void sk_secret_values_digest(const sk_secret_values *sv, unsigned char out[32])
+{
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	for (size_t i = 0; sv && i < sv->n; i++) {
+		uint32_t len = sv->lens[i];
+		crypto_hash_sha256_update(&h, (const unsigned char *)&len, sizeof(len));
+		crypto_hash_sha256_update(&h, sv->forms[i], len);
+	}
+	crypto_hash_sha256_final(&h, out);
 }
 
 size_t sk_secret_values_count(const sk_secret_values *sv)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -196,6 +197,47 @@ out:
 	return found;
 }
 
+/* Files smaller than this are read again each run (cheaper than the
+ * memo's room); a file changed less than RACY_S seconds ago is not
+ * remembered (a change in the same clock tick after the read would keep
+ * its timestamps). */
+enum { CLEAN_MIN = 64 << 10, RACY_S = 2 };
+
+static sk_clean_file version_of(const struct stat *st)
+{
+	return (sk_clean_file){ .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino, .size = (uint64_t)st->st_size,
+				.mtime_s = st->st_mtim.tv_sec, .mtime_ns = st->st_mtim.tv_nsec,
+				.ctime_s = st->st_ctim.tv_sec, .ctime_ns = st->st_ctim.tv_nsec };
+}
+
+/* An earlier run read this very version and found no value in it. */
+static bool known_clean(const broker *b, const struct stat *st)
+{
+	sk_clean_file v = version_of(st);
+	size_t lo = 0, hi = b->cfg->sup.n_clean;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const sk_clean_file *m = &b->cfg->sup.clean[mid];
+		if (m->dev == v.dev && m->ino == v.ino)
+			return !memcmp(m, &v, sizeof(v));
+		if (m->dev < v.dev || (m->dev == v.dev && m->ino < v.ino))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void remember_clean(broker *b, const struct stat *st)
+{
+	struct timespec now;
+	if (b->event_fd < 0 || st->st_size < CLEAN_MIN || clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0 ||
+	    now.tv_sec - st->st_mtim.tv_sec < RACY_S || now.tv_sec - st->st_ctim.tv_sec < RACY_S)
+		return;
+	sk_clean_file v = version_of(st);
+	sk_wire_send_clean(b->event_fd, &v);   /* best effort: only speed is at stake */
+}
+
 int broker_value_holder(broker *b, const resolved *r, int fd, const char **content, uint64_t *size)
 {
 	if (!b->cfg->sup.values_in || fd < 0 || !worth_reading(b, r))
@@ -208,10 +250,15 @@ int broker_value_holder(broker *b, const resolved *r, int fd, const char **conte
 	}
 	const char *key = NULL;
 	uint64_t key_size = 0;
-	int found = scan_file(b, fd, (uint64_t)r->st.st_size, &key, &key_size);
-	b->stats.scanned++;
-	if (found < 0)
-		return found;
+	int found = 0;
+	if (!known_clean(b, &r->st)) {
+		found = scan_file(b, fd, (uint64_t)r->st.st_size, &key, &key_size);
+		b->stats.scanned++;
+		if (found < 0)
+			return found;
+		if (found == 0)
+			remember_clean(b, &r->st);
+	}
 	*m = (value_memo){ .dev = (uint64_t)r->st.st_dev, .ino = (uint64_t)r->st.st_ino,
 			   .size = (uint64_t)r->st.st_size, .mtime = r->st.st_mtim, .ctime = r->st.st_ctim,
 			   .content = found ? key : NULL, .content_size = key_size, .used = true };

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-enum { WIRE_RECORD = 1, WIRE_STATS = 2, MAX_ALIASES = 4 };
+enum { WIRE_RECORD = 1, WIRE_STATS = 2, WIRE_CLEAN = 3, MAX_ALIASES = 4 };
 enum { S_PATH, S_VIA, S_CONTENT, S_RULE, S_OP, S_EXTRA, S_ALIAS0, S_N = S_ALIAS0 + MAX_ALIASES };
 
 typedef struct wire_hdr {
@@ -77,8 +77,17 @@ int sk_wire_send_stats(int fd, const sk_sup_stats *st)
 	return send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+int sk_wire_send_clean(int fd, const sk_clean_file *f)
+{
+	char buf[sizeof(wire_hdr) + sizeof(*f)];
+	wire_hdr h = { .type = WIRE_CLEAN };
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), f, sizeof(*f));
+	return send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
 int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **aliases, size_t max_aliases,
-		   sk_sup_stats *st)
+		   sk_sup_stats *st, sk_clean_file *clean)
 {
 	wire_hdr h;
 	if (len < sizeof(h))
@@ -89,6 +98,12 @@ int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **alias
 			return -EBADMSG;
 		memcpy(st, buf + sizeof(h), sizeof(*st));
 		return 2;
+	}
+	if (h.type == WIRE_CLEAN) {
+		if (len != sizeof(h) + sizeof(*clean))
+			return -EBADMSG;
+		memcpy(clean, buf + sizeof(h), sizeof(*clean));
+		return 3;
 	}
 	if (h.type != WIRE_RECORD || h.n_aliases > MAX_ALIASES)
 		return -EBADMSG;

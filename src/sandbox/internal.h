@@ -157,8 +157,11 @@ enum { SK_WIRE_MAX = 16384 };
 int sk_wire_send_record(int fd, const sk_sup_record *rec);
 int sk_wire_send_stats(int fd, const sk_sup_stats *st);
 /* Decode one message: 1 = a record (rec points into buf), 2 = stats, <0 bad. */
+int sk_wire_send_clean(int fd, const sk_clean_file *f);
+/* 1: a record (rec), 2: the counts (st), 3: a file found clean (clean);
+ * -EBADMSG. */
 int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **aliases, size_t max_aliases,
-		   sk_sup_stats *st);
+		   sk_sup_stats *st, sk_clean_file *clean);
 __attribute__((noreturn)) void sk_sandbox_init(const sk_child_args *a);
 
 #endif

@@ -160,8 +160,11 @@ static void handle_event(supervisor *s)
 		return;
 	}
 	sk_sup_record rec;
+	sk_clean_file clean;
 	const char *aliases[8];
-	int kind = sk_wire_decode(buf, (size_t)n, &rec, aliases, SK_ARRAY_LEN(aliases), &s->res->sup);
+	int kind = sk_wire_decode(buf, (size_t)n, &rec, aliases, SK_ARRAY_LEN(aliases), &s->res->sup, &clean);
+	if (kind == 3 && s->cfg->sup.clean_seen)
+		s->cfg->sup.clean_seen(s->cfg->sup.clean_ctx, &clean);
 	if (kind != 1)
 		return;
 	if (rec.verdict.action == SK_ACTION_ESCALATE)
