@@ -17,11 +17,11 @@ DESTDIR   ?=
 BUILD     ?= build
 
 CC        ?= cc
-PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson zlib libhs
+PKGS      := libseccomp libcap libnl-3.0 libnl-route-3.0 libsodium jansson zlib nettle libhs
 
 # Debian packages the build, the tests and the benchmarks need (make deps).
 DEB_DEPS  := build-essential pkg-config libseccomp-dev libcap-dev \
-             libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev zlib1g-dev \
+             libnl-3-dev libnl-route-3-dev libsodium-dev libjansson-dev zlib1g-dev nettle-dev \
              libvectorscan-dev check bats bubblewrap firejail util-linux \
              iproute2 python3 perl git hyperfine busybox clang libclang-rt-14-dev nodejs chromium \
              debhelper dpkg-dev fakeroot lintian systemd xxd bsdextrautils

@@ -158,6 +158,34 @@ START_TEST(test_memo)
 }
 END_TEST
 
+/* The secret file's current content is looked for by its own object id
+ * (as `git hash-object` computes it), not only by the index's: the blob of
+ * a .env added and reset (unreachable, named by no index entry), loose,
+ * then packed; a secret whose content no object holds carries nothing. */
+START_TEST(test_untracked_content_carried)
+{
+	sh("cd %s && mkdir u && cd u && git init -q . && printf 'API_KEY=sk9Fq2LmZx81TbVw0PqR7yUeQw\\n' > .env && "
+	   "git add -f .env && git reset -q .env && printf 'OTHER=Zq81TbVw0PqR7yUeQwsk9Fq2Lm\\n' > .env2", dir);
+	char ws[PATH_MAX], env[PATH_MAX + 8], env2[PATH_MAX + 8];
+	snprintf(ws, sizeof(ws), "%s/u", dir);
+	snprintf(env, sizeof(env), "%s/.env", ws);
+	snprintf(env2, sizeof(env2), "%s/.env2", ws);
+	const char *secrets[] = { env2, env };
+	sk_git_carrier *c = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(sk_git_secret_carriers(NULL, ws, secrets, 2, &c, &n), 0);
+	ck_assert_uint_eq(n, 1);   /* the loose object, of .env */
+	ck_assert_uint_eq(c[0].secret, 1);
+	free(c);
+	sh("cd %s/u && oid=$(git hash-object .env) && echo $oid | git pack-objects -q .git/objects/pack/pack >/dev/null && "
+	   "rm .git/objects/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-)", dir);
+	ck_assert_int_eq(sk_git_secret_carriers(NULL, ws, secrets, 2, &c, &n), 0);
+	ck_assert_uint_eq(n, 1);   /* the pack */
+	ck_assert_uint_eq(c[0].secret, 1);
+	free(c);
+}
+END_TEST
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -169,6 +197,7 @@ int main(void)
 	tcase_add_test(tc, test_packed_with_deltas);
 	tcase_add_test(tc, test_damaged_store);
 	tcase_add_test(tc, test_memo);
+	tcase_add_test(tc, test_untracked_content_carried);
 	suite_add_tcase(s, tc);
 	int r = sk_check_run(s);
 	char cmd[PATH_MAX + 16];

@@ -171,3 +171,17 @@ history_token() {
 	CANARY=$TOKEN
 	assert_no_canary
 }
+
+# Found 2026-12-08 (session 14): `git add .env` undone with `git reset`
+# (the .env never committed, no longer in the index) leaves the .env's blob
+# in the object store, unreachable; `git fsck --unreachable` names it and
+# `git cat-file -p` printed it.  Neither the index nor the history knew
+# that object.  Fixed: the object id of each secret file's current content
+# (as `git hash-object` computes it) is looked for too.
+@test "corpus git-objects: a .env added and reset (an unreachable blob) is not read back" {
+	git rm -q --cached .env && git commit -qm 'untrack .env'
+	printf 'DB_HOST=db\nAPI_KEY=%s\n' "$CANARY" > .env
+	git add -f .env && git reset -q .env
+	turn 'for o in $(git fsck --unreachable --no-reflogs 2>/dev/null | awk "/blob/ {print \$3}"); do git cat-file -p $o | rev; done'
+	assert_no_canary
+}

@@ -22,11 +22,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
 
 #include "git_guard.h"
 #include "stockade/util.h"
 
-enum { INDEX_MAX = 256 << 20, JOIN_MAX = PATH_MAX + 128 };
+enum { INDEX_MAX = 256 << 20, JOIN_MAX = PATH_MAX + 128, BLOB_HASH_MAX = 64 << 20 };
 
 typedef struct tracked {
 	const char **rel;            /* per secret: its path in the worktree, or NULL */
@@ -231,6 +233,70 @@ int sk_git_repository_of(const char *worktree, sk_git_repo *repo)
 	return snprintf(repo->objects, sizeof(repo->objects), "%s/objects", top) < (int)sizeof(repo->objects);
 }
 
+/* The object id git gives the content of path as a blob ("blob SIZE",
+ * NUL, the bytes: what `git hash-object` prints): SHA-1, or SHA-256 for a
+ * repository of that format (Nettle's; libsodium has no SHA-1).  Negative
+ * errno when the file is not there or changes while it is read. */
+static int blob_oid(const char *path, size_t hash_len, unsigned char *oid)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > BLOB_HASH_MAX)
+		return -EINVAL;
+	struct sha1_ctx h1;
+	struct sha256_ctx h2;
+	bool wide = hash_len == SHA256_DIGEST_SIZE;
+	char buf[64 << 10];
+	int hl = snprintf(buf, sizeof(buf), "blob %lld", (long long)st.st_size) + 1;   /* with its NUL */
+	if (wide) {
+		sha256_init(&h2);
+		sha256_update(&h2, (size_t)hl, (const uint8_t *)buf);
+	} else {
+		sha1_init(&h1);
+		sha1_update(&h1, (size_t)hl, (const uint8_t *)buf);
+	}
+	for (uint64_t left = (uint64_t)st.st_size; left;) {
+		ssize_t n = read(fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n <= 0)
+			return -EIO;   /* shrank meanwhile: no id worth looking for */
+		left -= (uint64_t)n;
+		if (wide)
+			sha256_update(&h2, (size_t)n, (const uint8_t *)buf);
+		else
+			sha1_update(&h1, (size_t)n, (const uint8_t *)buf);
+	}
+	if (wide)
+		sha256_digest(&h2, SHA256_DIGEST_SIZE, oid);
+	else
+		sha1_digest(&h1, SHA1_DIGEST_SIZE, oid);
+	return 0;
+}
+
+/* The blobs of the secrets' current contents that the index does not
+ * name (a .env added and reset: its blob stays, unreachable, where
+ * `git fsck --unreachable` finds it and `git cat-file` reads it). */
+static int content_carriers(const char *objects, const tracked *t, const char *const *secrets,
+			    sk_git_carrier **out, size_t *n_out, size_t *cap)
+{
+	tracked c = { .n_secrets = t->n_secrets, .hash_len = t->hash_len };
+	c.oids = calloc(t->n_secrets, sizeof(*c.oids));
+	c.found = calloc(t->n_secrets, sizeof(*c.found));
+	int r = c.oids && c.found ? 0 : -ENOMEM;
+	bool any = false;
+	for (size_t i = 0; r == 0 && i < t->n_secrets; i++) {
+		c.found[i] = t->rel[i] && blob_oid(secrets[i], t->hash_len, c.oids[i]) == 0 &&
+			     !(t->found[i] && !memcmp(c.oids[i], t->oids[i], t->hash_len));
+		any |= c.found[i];
+		if (c.found[i])
+			r = loose(objects, &c, i, out, n_out, cap);
+	}
+	if (r == 0 && any)
+		r = packs(objects, &c, out, n_out, cap);
+	free(c.oids);
+	free(c.found);
+	return r;
+}
+
 int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const char *const *secrets,
 			   size_t n_secrets, sk_git_carrier **out, size_t *n_out)
 {
@@ -260,6 +326,8 @@ int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const c
 			r = loose(objects, &t, i, out, n_out, &cap);
 	if (r == 0)
 		r = packs(objects, &t, out, n_out, &cap);
+	if (r == 0)
+		r = content_carriers(objects, &t, secrets, out, n_out, &cap);
 	free(t.oids);
 	free(t.found);
 	free(t.rel);
