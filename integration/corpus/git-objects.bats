@@ -185,3 +185,19 @@ history_token() {
 	turn 'for o in $(git fsck --unreachable --no-reflogs 2>/dev/null | awk "/blob/ {print \$3}"); do git cat-file -p $o | rev; done'
 	assert_no_canary
 }
+
+# Found 2026-12-08 (session 14): a token pasted into an ordinary file
+# (config/app.yml, no secret name) and committed is in git's objects,
+# compressed; `rev config/app.yml` is refused (the file holds a secret's
+# value), but `git show HEAD:config/app.yml | rev` read the loose object.
+# Fixed: a zlib stream (a loose object) is read for values through what
+# it holds, as a gzip file is.  Not covered: the same in a pack (after
+# git gc or a clone), docs/sessions.md.
+@test "corpus git-objects: a secret's value committed in an ordinary file is not read back from its loose object" {
+	mkdir -p config
+	printf 'api:\n  key: %s\n' "$CANARY" > config/app.yml
+	git add config && git commit -qm config
+	turn 'git show HEAD:config/app.yml | rev'
+	turn 'git log -p | rev | grep yek'
+	assert_no_canary
+}

@@ -123,15 +123,19 @@ static ssize_t next_bytes(void *p, char *into, size_t cap)
 }
 
 /* What a gzip file holds (a rotated log, a tarball): its members, one
- * after another, up to GZIP_OUT_MAX bytes in all (a bomb ends there;
- * inflating costs ~4 ms a MiB here, on every run that opens the file).  A stream that turns out damaged ends where it breaks; one that
- * ends before it yields anything is not gzip after all (bad is set). */
+ * after another; or a zlib stream (git's loose object: a token committed
+ * in an ordinary file); up to GZIP_OUT_MAX bytes in all (a bomb ends
+ * there; inflating costs ~4 ms a MiB here, once per version of a file).
+ * A stream that turns out damaged ends where it breaks; a file in which
+ * no stream ran to its end is read as it is too (two bytes that look
+ * like a header at the start of a text, a stream cut short). */
 typedef struct gzip_src {
 	file_src *file;
 	z_stream z;
 	unsigned char in[64 << 10];
 	uint64_t out;
-	bool ended, bad;
+	bool ended;
+	bool whole;   /* a stream ran to its end: it was compressed data */
 } gzip_src;
 
 static ssize_t next_inflated(void *p, char *into, size_t cap)
@@ -154,8 +158,10 @@ static ssize_t next_inflated(void *p, char *into, size_t cap)
 		int zr = inflate(&g->z, Z_NO_FLUSH);
 		if (zr == Z_MEM_ERROR)
 			return -ENOMEM;
-		if (zr == Z_STREAM_END)
+		if (zr == Z_STREAM_END) {
+			g->whole = true;
 			zr = inflateReset(&g->z);   /* the next member, if any */
+		}
 		else if (zr == Z_BUF_ERROR && g->z.avail_in)
 			zr = Z_DATA_ERROR;          /* no progress with input left */
 		if (zr != Z_OK && zr != Z_BUF_ERROR)
@@ -163,7 +169,6 @@ static ssize_t next_inflated(void *p, char *into, size_t cap)
 	}
 	size_t made = cap - g->z.avail_out;
 	g->out += made;
-	g->bad = g->ended && g->out == 0;   /* nothing came out of it */
 	return (ssize_t)made;
 }
 
@@ -178,15 +183,19 @@ static int scan_file(broker *b, int fd, uint64_t size, const char **key, uint64_
 	unsigned char magic[2];
 	if (!buf)
 		goto out;
-	bool gzip = size >= 18 && read_at(fd, &f.plain, (char *)magic, 2, 0) == 2 && magic[0] == 0x1f &&
-		    magic[1] == 0x8b;
-	if (gzip && (g = calloc(1, sizeof(*g))) && inflateInit2(&g->z, 16 + MAX_WBITS) == Z_OK) {
+	int bits = 0;
+	if (size >= 8 && read_at(fd, &f.plain, (char *)magic, 2, 0) == 2)
+		bits = magic[0] == 0x1f && magic[1] == 0x8b ? 16 + MAX_WBITS   /* gzip */
+		       : (magic[0] & 0x0f) == Z_DEFLATED && (magic[0] >> 4) <= 7 &&
+				 ((magic[0] << 8) | magic[1]) % 31 == 0 ? MAX_WBITS   /* zlib */
+		       : 0;
+	if (bits && (g = calloc(1, sizeof(*g))) && inflateInit2(&g->z, bits) == Z_OK) {
 		g->file = &f;
 		found = scan_pieces(b, buf, next_inflated, g, key, key_size);
 		inflateEnd(&g->z);
-		if (!g->bad)
-			goto out;
-		f.off = 0;   /* not gzip after all: its bytes as they are */
+		if (found != 0 || g->whole)
+			goto out;   /* found, failed (fail closed), or read whole */
+		f.off = 0;   /* not compressed after all: its bytes as they are */
 	}
 	found = scan_pieces(b, buf, next_bytes, &f, key, key_size);
 out:
