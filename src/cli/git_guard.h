@@ -76,6 +76,12 @@ void sk_git_odb_close(sk_git_odb *db);
 /* 0 and the content (malloc'd) of oid, -ENOENT when it is not there (or
  * not in a form this reader knows), negative errno. */
 int sk_git_odb_read(sk_git_odb *db, const unsigned char *oid, int *type, unsigned char **data, size_t *len);
+/* The packs it maps, and of pack i the object ids its index (version 2)
+ * lists and the pack's checksum (hash_len bytes); -ENOENT for an index
+ * this reader does not know. */
+size_t sk_git_odb_n_packs(const sk_git_odb *db);
+int sk_git_odb_pack_ids(const sk_git_odb *db, size_t i, const unsigned char **oids, size_t *n,
+			const unsigned char **checksum);
 
 /* git_history.c: the blobs that stood at a secret's name in any commit
  * reachable from the repository's refs, its reflogs and HEAD.  secret()

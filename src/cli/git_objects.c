@@ -94,6 +94,29 @@ void sk_git_odb_close(sk_git_odb *db)
 	free(db);
 }
 
+size_t sk_git_odb_n_packs(const sk_git_odb *db)
+{
+	return db->n_packs;
+}
+
+int sk_git_odb_pack_ids(const sk_git_odb *db, size_t i, const unsigned char **oids, size_t *n,
+			const unsigned char **checksum)
+{
+	static const unsigned char v2[8] = { 0xff, 't', 'O', 'c', 0, 0, 0, 2 };
+	const pack *p = &db->packs[i];
+	size_t h = db->hash_len, head = 8 + 256 * 4;
+	if (i >= db->n_packs || p->idx_len < head + 2 * h || memcmp(p->idx, v2, sizeof(v2)))
+		return -ENOENT;
+	const unsigned char *f = p->idx + 8 + 255 * 4;
+	uint64_t count = (uint64_t)f[0] << 24 | (uint64_t)f[1] << 16 | (uint64_t)f[2] << 8 | f[3];
+	if (count > (p->idx_len - head - 2 * h) / h)
+		return -ENOENT;
+	*oids = p->idx + head;
+	*n = (size_t)count;
+	*checksum = p->idx + p->idx_len - 2 * h;   /* the pack's, then the index's own */
+	return 0;
+}
+
 /* Inflate src into a buffer of exactly want bytes (a pack entry's size,
  * a loose object's whole); NULL when the stream is not that. */
 static unsigned char *inflate_exact(const unsigned char *src, size_t src_len, size_t want)

@@ -138,6 +138,9 @@ int sk_run_add_carriers(run_state *s, const struct sk_git_carrier *c, size_t n_c
 /* run_history.c: the secrets only git's history keeps, as fingerprints
  * and carriers. */
 int sk_run_history_carriers(const sk_request *req, run_state *s, sk_error *err);
+/* The packs' blobs that hold a secret value, as carriers of that secret
+ * (after every value is gathered). */
+int sk_run_pack_values(const sk_request *req, run_state *s, sk_error *err);
 /* run_values.c: the values of withheld variables and configs'
  * credentials (the secret files' are added as they are fingerprinted),
  * and the supervisor's lookup of them. */

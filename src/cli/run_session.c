@@ -276,7 +276,7 @@ int sk_run_session_prepare(const sk_request *req, run_state *s, sk_error *err)
 	int r = approvals(s, err);
 	if (r < 0 || (r = hidden_table(s, err)) < 0 || (r = carrier_table(s, err)) < 0 ||
 	    (r = sk_run_history_carriers(req, s, err)) < 0 || (r = sk_run_values_prepare(s, err)) < 0 ||
-	    (r = sk_run_values_filter_env(req, s, err)) < 0)
+	    (r = sk_run_values_filter_env(req, s, err)) < 0 || (r = sk_run_pack_values(req, s, err)) < 0)
 		return r;
 	if (sk_value_memo_load(s) < 0)
 		return sk_fail(err, ENOMEM, "out of memory");
