@@ -88,6 +88,17 @@ int sk_cache_dir(const char *configured, char **out);
  * length, 0 when it has none (then nothing may be cached). */
 enum { SK_BUILD_ID_MAX = 64 };
 size_t sk_build_id(unsigned char *out, size_t cap);
+/* One part of what a cached answer depends on. */
+typedef struct sk_bytes {
+	const void *p;
+	size_t n;
+} sk_bytes;
+/* The file cache_dir/SUBDIR/HEX that caches an answer, HEX a digest of
+ * this build's id and the n parts: another build, or other inputs, names
+ * another file.  0; -ENOENT when nothing may be cached (no cache dir, no
+ * build id); -ENAMETOOLONG. */
+int sk_cache_file(const char *cache_dir, const char *subdir, const sk_bytes *parts, size_t n, char *out,
+		  size_t cap);
 /* The system daemon's state (its key, receipts and every uid's sessions). */
 #define SK_SYSTEM_STATE_DIR "/var/lib/stockade"
 /* Write len bytes to path (mode 0600) through a temporary file in dir and a

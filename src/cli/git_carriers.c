@@ -272,28 +272,31 @@ static int blob_oid(const char *path, size_t hash_len, unsigned char *oid)
 	return 0;
 }
 
-/* The blobs of the secrets' current contents that the index does not
- * name (a .env added and reset: its blob stays, unreachable, where
+/* The objects that hold each secret, in one pass over the store: the one
+ * the index names, and the blob of its current content when that is
+ * another (a .env added and reset: its blob stays, unreachable, where
  * `git fsck --unreachable` finds it and `git cat-file` reads it). */
-static int content_carriers(const char *objects, const tracked *t, const char *const *secrets,
-			    sk_git_carrier **out, size_t *n_out, size_t *cap)
+static int lookup(const char *objects, const tracked *t, const char *const *secrets, sk_git_carrier **out,
+		  size_t *n_out)
 {
-	tracked c = { .n_secrets = t->n_secrets, .hash_len = t->hash_len };
-	c.oids = calloc(t->n_secrets, sizeof(*c.oids));
-	c.found = calloc(t->n_secrets, sizeof(*c.found));
-	int r = c.oids && c.found ? 0 : -ENOMEM;
-	bool any = false;
+	unsigned char (*oids)[32] = calloc(2 * t->n_secrets + 1, sizeof(*oids));
+	size_t *owner = calloc(2 * t->n_secrets + 1, sizeof(*owner)), n = 0;
+	int r = oids && owner ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < t->n_secrets; i++) {
-		c.found[i] = t->rel[i] && blob_oid(secrets[i], t->hash_len, c.oids[i]) == 0 &&
-			     !(t->found[i] && !memcmp(c.oids[i], t->oids[i], t->hash_len));
-		any |= c.found[i];
-		if (c.found[i])
-			r = loose(objects, &c, i, out, n_out, cap);
+		if (t->found[i]) {
+			memcpy(oids[n], t->oids[i], t->hash_len);
+			owner[n++] = i;
+		}
+		if (t->rel[i] && blob_oid(secrets[i], t->hash_len, oids[n]) == 0 &&
+		    !(t->found[i] && !memcmp(oids[n], t->oids[i], t->hash_len)))
+			owner[n++] = i;
 	}
-	if (r == 0 && any)
-		r = packs(objects, &c, out, n_out, cap);
-	free(c.oids);
-	free(c.found);
+	if (r == 0 && n)
+		r = sk_git_object_carriers(objects, t->hash_len, (const unsigned char (*)[32])oids, n, out, n_out);
+	for (size_t k = 0; r == 0 && k < *n_out; k++)
+		(*out)[k].secret = owner[(*out)[k].secret];
+	free(oids);
+	free(owner);
 	return r;
 }
 
@@ -320,14 +323,8 @@ int sk_git_secret_carriers(const char *cache_dir, const char *workspace, const c
 		}
 	if (r == 0)
 		r = tracked_secrets(cache_dir, gitdir, &t);
-	size_t cap = 0;
-	for (size_t i = 0; r == 0 && i < n_secrets; i++)
-		if (t.found[i])
-			r = loose(objects, &t, i, out, n_out, &cap);
 	if (r == 0)
-		r = packs(objects, &t, out, n_out, &cap);
-	if (r == 0)
-		r = content_carriers(objects, &t, secrets, out, n_out, &cap);
+		r = lookup(objects, &t, secrets, out, n_out);
 	free(t.oids);
 	free(t.found);
 	free(t.rel);

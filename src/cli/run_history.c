@@ -208,11 +208,10 @@ static int cmp_name(const void *a, const void *b)
  * an unchanged store reads no pack.  -ENOENT: no cache, or no pack. */
 static int pack_memo_path(const run_state *s, const char *objects, char out[PATH_MAX])
 {
-	unsigned char id[SK_BUILD_ID_MAX], digest[32], h[16];
-	size_t id_len = sk_build_id(id, sizeof(id));
+	unsigned char digest[32];
 	char dir[PATH_MAX + 32];
 	snprintf(dir, sizeof(dir), "%s/pack", objects);
-	DIR *d = s->cache_dir && id_len ? opendir(dir) : NULL;
+	DIR *d = s->cache_dir ? opendir(dir) : NULL;
 	if (!d)
 		return -ENOENT;
 	char *names[256];
@@ -231,20 +230,14 @@ static int pack_memo_path(const run_state *s, const char *objects, char out[PATH
 	closedir(d);
 	if (r == 0 && !n)
 		r = -ENOENT;
+	sk_bytes parts[1 + sizeof(names) / sizeof(*names)];
 	if (r == 0) {
 		qsort(names, n, sizeof(*names), cmp_name);
 		sk_secret_values_digest(s->values, digest);
-		crypto_generichash_state st;
-		crypto_generichash_init(&st, NULL, 0, sizeof(h));
-		crypto_generichash_update(&st, id, id_len);
-		crypto_generichash_update(&st, digest, sizeof(digest));
+		parts[0] = (sk_bytes){ digest, sizeof(digest) };
 		for (size_t i = 0; i < n; i++)
-			crypto_generichash_update(&st, (const unsigned char *)names[i], strlen(names[i]) + 1);
-		crypto_generichash_final(&st, h, sizeof(h));
-		char hex[2 * sizeof(h) + 1];
-		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-		if (snprintf(out, PATH_MAX, "%s/git-values/%s", s->cache_dir, hex) >= PATH_MAX)
-			r = -ENAMETOOLONG;
+			parts[1 + i] = (sk_bytes){ names[i], strlen(names[i]) + 1 };
+		r = sk_cache_file(s->cache_dir, "git-values", parts, 1 + n, out, PATH_MAX);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

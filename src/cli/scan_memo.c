@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +36,8 @@ enum { MEMO_MAX_BYTES = 16 << 20, MEMO_SETTLE_S = 2 };
 bool scan_memo_open(scan_memo *m, const char *cache_dir, const void *what, size_t what_len)
 {
 	*m = (scan_memo){ .keep = true };
-	unsigned char h[16], id[SK_BUILD_ID_MAX];
-	char hex[33];
-	size_t id_len = sk_build_id(id, sizeof(id));   /* another build walks anew */
-	crypto_generichash_state st;
-	if (!cache_dir || !id_len || sodium_init() < 0 || crypto_generichash_init(&st, NULL, 0, sizeof(h)) != 0)
-		return false;
-	crypto_generichash_update(&st, id, id_len);
-	crypto_generichash_update(&st, what, what_len);
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	int n = snprintf(m->file, sizeof(m->file), "%s/scan/%s", cache_dir, hex);
-	return n > 0 && (size_t)n < sizeof(m->file);
+	sk_bytes part = { what, what_len };   /* and this build: another walks anew */
+	return sk_cache_file(cache_dir, "scan", &part, 1, m->file, sizeof(m->file)) == 0;
 }
 
 static bool push_dir(scan_memo *m, scan_dir d)

@@ -14,7 +14,6 @@
  * short or damaged file) means no memo: every file is read.  At most
  * MEMO_MAX versions are kept, the newest first. */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +39,10 @@ static int cmp_version(const void *a, const void *b)
 /* cache_dir/value-memo/HEX of (build id, digest of the values). */
 static int memo_path(const char *cache_dir, const sk_secret_values *sv, char out[PATH_MAX])
 {
-	unsigned char id[SK_BUILD_ID_MAX], digest[32], h[16];
-	size_t id_len = sk_build_id(id, sizeof(id));
-	if (!cache_dir || !id_len || sodium_init() < 0)
-		return -ENOENT;   /* no cache, or no build id to key it by */
+	unsigned char digest[32];
 	sk_secret_values_digest(sv, digest);
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, id, id_len);
-	crypto_generichash_update(&st, digest, sizeof(digest));
-	crypto_generichash_final(&st, h, sizeof(h));
-	char hex[2 * sizeof(h) + 1];
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	return snprintf(out, PATH_MAX, "%s/value-memo/%s", cache_dir, hex) < PATH_MAX ? 0 : -ENAMETOOLONG;
+	sk_bytes part = { digest, sizeof(digest) };
+	return sk_cache_file(cache_dir, "value-memo", &part, 1, out, PATH_MAX);
 }
 
 int sk_value_memo_load(run_state *s)

@@ -68,22 +68,26 @@ int sk_wire_send_record(int fd, const sk_sup_record *rec)
 	return 0;
 }
 
+/* A header of type and a fixed-size body, in one message. */
+static int send_fixed(int fd, uint32_t type, const void *body, size_t len)
+{
+	char buf[sizeof(wire_hdr) + 128];
+	wire_hdr h = { .type = type };
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), body, len);
+	return send(fd, buf, sizeof(h) + len, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
 int sk_wire_send_stats(int fd, const sk_sup_stats *st)
 {
-	char buf[sizeof(wire_hdr) + sizeof(*st)];
-	wire_hdr h = { .type = WIRE_STATS };
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), st, sizeof(*st));
-	return send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 ? -errno : 0;
+	_Static_assert(sizeof(*st) <= 128, "fits send_fixed");
+	return send_fixed(fd, WIRE_STATS, st, sizeof(*st));
 }
 
 int sk_wire_send_clean(int fd, const sk_clean_file *f)
 {
-	char buf[sizeof(wire_hdr) + sizeof(*f)];
-	wire_hdr h = { .type = WIRE_CLEAN };
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), f, sizeof(*f));
-	return send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 ? -errno : 0;
+	_Static_assert(sizeof(*f) <= 128, "fits send_fixed");
+	return send_fixed(fd, WIRE_CLEAN, f, sizeof(*f));
 }
 
 int sk_wire_decode(char *buf, size_t len, sk_sup_record *rec, const char **aliases, size_t max_aliases,
